@@ -1,0 +1,1 @@
+"""Redis, statistics, payloads and servers: everything that runs without a terminal."""

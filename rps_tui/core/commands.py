@@ -1,0 +1,102 @@
+"""The command connection: everything that is not the subscriber's read loop.
+
+PUBLISH, PUBSUB NUMSUB/CHANNELS, PING for latency and INFO for the header run here, on a
+separate connection, so a slow command never stalls the subscriber and a firehose never
+delays a publish. The async client runs on the UI's event loop; `probe` is the synchronous
+check the CLI makes before the screen opens.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import redis
+import redis.asyncio as aredis
+
+from rps_tui.core.errors import describe_error
+from rps_tui.core.settings import ConnectionSettings
+
+
+class ConnectError(Exception):
+    """Could not reach or log in to the server: the CLI prints it and exits with status 1."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServerInfo:
+    kind: str  # "Redis" | "Valkey"
+    version: str
+    mode: str  # standalone | cluster | sentinel
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.version}" + ("" if self.mode == "standalone" else f" {self.mode}")
+
+
+def parse_info(info: dict) -> ServerInfo:
+    if "valkey_version" in info or info.get("server_name") == "valkey":
+        kind, version = "Valkey", str(info.get("valkey_version") or info.get("redis_version"))
+    else:
+        kind, version = "Redis", str(info.get("redis_version", "?"))
+    return ServerInfo(kind, version, str(info.get("redis_mode", "standalone")))
+
+
+def probe(settings: ConnectionSettings, timeout: float = 5.0) -> ServerInfo:
+    """Connect, authenticate and read INFO server, or raise ConnectError with one line."""
+    client = redis.Redis(**settings.redis_kwargs(socket_timeout=timeout))
+    try:
+        return parse_info(client.info("server"))
+    except (redis.RedisError, OSError) as exc:
+        raise ConnectError(describe_error(exc, settings)) from None
+    finally:
+        client.close()
+
+
+class Commands:
+    """Async commands on their own connection; every method raises `CommandError` with one line."""
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        self.settings = settings
+        self.client = aredis.Redis(
+            **settings.redis_kwargs(socket_timeout=5.0, client_name="rps-tui-cmd")
+        )
+
+    async def _call(self, *args: str | bytes) -> object:
+        try:
+            return await self.client.execute_command(*args)
+        except (redis.RedisError, OSError) as exc:
+            raise CommandError(describe_error(exc, self.settings)) from None
+
+    async def publish(self, channel: str, message: str) -> int:
+        return int(await self._call("PUBLISH", channel, message))  # type: ignore[arg-type]
+
+    async def ping_ms(self) -> float:
+        start = time.perf_counter()
+        await self._call("PING")
+        return (time.perf_counter() - start) * 1000
+
+    async def numsub(self, channels: list[bytes]) -> dict[bytes, int]:
+        if not channels:
+            return {}
+        flat = list(await self._call("PUBSUB", "NUMSUB", *channels))  # type: ignore[call-overload]
+        return {flat[i]: int(flat[i + 1]) for i in range(0, len(flat), 2)}
+
+    async def active_channels(self, pattern: str = "*") -> list[bytes]:
+        reply = await self._call("PUBSUB", "CHANNELS", pattern)
+        return sorted(reply)  # type: ignore[arg-type]
+
+    async def numpat(self) -> int:
+        return int(await self._call("PUBSUB", "NUMPAT"))  # type: ignore[arg-type]
+
+    async def info(self) -> ServerInfo:
+        try:
+            return parse_info(await self.client.info("server"))
+        except (redis.RedisError, OSError) as exc:
+            raise CommandError(describe_error(exc, self.settings)) from None
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+class CommandError(Exception):
+    """A command failed; the message is one line for the UI."""

@@ -1,0 +1,324 @@
+"""The subscriber engine: one connection, read as fast as the server can write.
+
+redis-py sets the connection up (AUTH, HELLO, SELECT, TLS, CLIENT SETNAME); after that the
+engine reads the socket itself with a `hiredis.Reader`, because redis-py's per-message layer
+is several times slower than the server can publish (see DESIGN.md). The read loop is the only
+hot path in the program: per message it updates counters and appends to a bounded deque,
+under one lock taken once per socket read. Nothing here knows about Textual; the UI pulls
+from the `Store` on its own timers.
+
+`run()` blocks, so the app calls it from a thread worker. Everything the UI asks for
+(subscribe, unsubscribe, stop) is queued and applied by the engine thread between reads, so
+only one thread ever touches the socket.
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import hiredis
+import redis
+
+from rps_tui.core.errors import describe_error
+from rps_tui.core.settings import ConnectionSettings
+from rps_tui.core.store import Gap, Store, SubscriptionState
+from rps_tui.core.subscriptions import Kind, Subscription
+
+READ_SIZE = 65536
+POLL_SECONDS = 0.1  # socket timeout: how soon queued commands and the watchdog get a turn
+PING_AFTER = 1.0  # seconds of silence before the watchdog pings
+STALL_AFTER = 3.0  # seconds a ping may go unanswered before the server counts as stalled
+BACKOFF_FIRST = 0.25
+BACKOFF_CAP = 5.0
+SUB_COMMANDS = {Kind.CHANNEL: "SUBSCRIBE", Kind.PATTERN: "PSUBSCRIBE", Kind.SHARD: "SSUBSCRIBE"}
+UNSUB_COMMANDS = {
+    Kind.CHANNEL: "UNSUBSCRIBE",
+    Kind.PATTERN: "PUNSUBSCRIBE",
+    Kind.SHARD: "SUNSUBSCRIBE",
+}
+CONFIRMS = {b"subscribe": Kind.CHANNEL, b"psubscribe": Kind.PATTERN, b"ssubscribe": Kind.SHARD}
+
+
+class State(StrEnum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    STALLED = "stalled"
+    RECONNECTING = "reconnecting"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something the user should hear about (shown as a notification and in the status)."""
+
+    time: float
+    level: str  # "information" | "warning" | "error"
+    text: str
+
+
+class ServerClosed(ConnectionError):
+    """The server closed the subscriber connection."""
+
+
+class Stalled(ConnectionError):
+    """The server stopped answering pings."""
+
+
+class Engine:
+    """Owns the subscriber connection; see the module docstring."""
+
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        store: Store | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        client_name: str = "rps-tui-sub",
+    ) -> None:
+        self.settings = settings
+        self.store = store or Store()
+        self.clock = clock
+        self.client_name = client_name
+        self.state = State.CONNECTING
+        self.state_detail = ""
+        self.events: deque[Event] = deque(maxlen=200)
+        self.event_seq = 0
+        self.reconnects = 0
+        self._wanted: dict[Subscription, None] = {}  # insertion-ordered set
+        self._commands: deque[tuple[str, Subscription]] = deque()
+        self._awaiting: deque[Subscription] = deque()  # subscribe commands not yet confirmed
+        self._by_key: dict[Kind, dict[bytes, SubscriptionState]] = {k: {} for k in Kind}
+        self._stop = threading.Event()
+        self._conn: redis.connection.AbstractConnection | None = None
+
+    # -- API for the UI (any thread) -------------------------------------------------------
+    @property
+    def subscriptions(self) -> list[Subscription]:
+        return list(self._wanted)
+
+    def subscribe(self, sub: Subscription) -> None:
+        self._commands.append(("sub", sub))
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        self._commands.append(("unsub", sub))
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    # -- the engine thread -----------------------------------------------------------------
+    def run(self) -> None:
+        """Connect, subscribe, read; on any failure reconnect with capped, jittered backoff."""
+        attempt = 0
+        lost_at: float | None = None
+        lost_reason = ""
+        while not self._stop.is_set():
+            self._apply_commands(send=False)
+            try:
+                self._set_state(State.CONNECTING if lost_at is None else State.RECONNECTING)
+                sock = self._connect()
+                self._resubscribe()
+                attempt = 0
+                self._set_state(State.CONNECTED)
+                if lost_at is not None:
+                    gap = Gap(lost_reason, self.clock() - lost_at)
+                    with self.store.lock:
+                        self.store.mark_gap(gap, self.clock())
+                    self._event("warning", f"reconnected after {gap.seconds:.1f} s ({lost_reason})")
+                    lost_at = None
+                self._read_loop(sock)
+            except (OSError, redis.RedisError, hiredis.ProtocolError) as exc:
+                if self._stop.is_set():
+                    break
+                reason = describe_error(exc, self.settings)
+                if lost_at is None:
+                    lost_at = self.clock()
+                    lost_reason = reason
+                    self._event("error", f"subscriber connection lost: {reason}")
+                self.reconnects += 1
+                delay = min(BACKOFF_CAP, BACKOFF_FIRST * 2**attempt) * random.uniform(0.5, 1.0)
+                attempt += 1
+                self._set_state(
+                    State.STALLED if isinstance(exc, Stalled) else State.RECONNECTING,
+                    f"{reason}; retrying in {delay:.1f} s",
+                )
+                self._stop.wait(delay)
+            finally:
+                self._disconnect()
+        self._set_state(State.STOPPED)
+
+    def _connect(self) -> socket.socket:
+        client = redis.Redis(
+            **self.settings.redis_kwargs(
+                protocol=2, socket_timeout=5.0, client_name=self.client_name
+            )
+        )
+        conn = client.connection_pool.make_connection()
+        conn.connect()
+        self._conn = conn
+        sock = conn._sock  # redis-py did the handshake; from here the engine reads raw RESP
+        sock.settimeout(POLL_SECONDS)
+        return sock
+
+    def _disconnect(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.disconnect()
+            except Exception:  # closing a dead socket may fail in many ways; it is gone either way
+                pass
+
+    def _send(self, *args: str | bytes) -> None:
+        assert self._conn is not None
+        self._conn.send_command(*args, check_health=False)
+
+    def _resubscribe(self) -> None:
+        """After (re)connecting: send every wanted subscription again."""
+        self._awaiting.clear()
+        with self.store.lock:
+            for state in self.store.subs.values():
+                if state.status != "removed":
+                    state.status = "pending"
+        for sub in self._wanted:
+            self._send_subscribe(sub)
+
+    def _send_subscribe(self, sub: Subscription) -> None:
+        self._awaiting.append(sub)
+        self._send(SUB_COMMANDS[sub.kind], sub.key)
+
+    def _apply_commands(self, send: bool = True) -> None:
+        while self._commands:
+            op, sub = self._commands.popleft()
+            if op == "sub":
+                if sub in self._wanted:
+                    continue
+                self._wanted[sub] = None
+                with self.store.lock:
+                    state = self.store.add_subscription(sub)
+                    state.status, state.error = "pending", None
+                self._by_key[sub.kind][sub.key] = state
+                if send:
+                    self._send_subscribe(sub)
+            else:
+                if self._wanted.pop(sub, 0) == 0:
+                    continue
+                self._by_key[sub.kind].pop(sub.key, None)
+                with self.store.lock:
+                    state = self.store.subs.pop(sub, None)
+                    if state is not None:
+                        state.status = "removed"
+                if send:
+                    self._send(UNSUB_COMMANDS[sub.kind], sub.key)
+
+    def _read_loop(self, sock: socket.socket) -> None:
+        """The hot path. Keep it short: count, append, nothing else per message."""
+        buf = bytearray(READ_SIZE)
+        reader = hiredis.Reader()
+        feed, gets = reader.feed, reader.gets
+        store, clock, stop = self.store, self.clock, self._stop
+        lock, channels = store.lock, store.channels
+        chans, pats, shards = (self._by_key[k] for k in (Kind.CHANNEL, Kind.PATTERN, Kind.SHARD))
+        last_data = next_sample = clock()
+        ping_sent: float | None = None
+        while not stop.is_set():
+            if self._commands:
+                self._apply_commands()
+            try:
+                n = sock.recv_into(buf)
+            except TimeoutError:
+                now = clock()
+                if now >= next_sample:
+                    next_sample = self._sample(now)
+                if ping_sent is not None and now - ping_sent > STALL_AFTER:
+                    raise Stalled(f"no reply to PING for {now - ping_sent:.1f} s") from None
+                if ping_sent is None and now - last_data > PING_AFTER:
+                    self._send("PING")
+                    ping_sent = now
+                continue
+            if not n:
+                raise ServerClosed("the server closed the connection")
+            feed(buf, 0, n)
+            now = last_data = clock()
+            ping_sent = None
+            with lock:
+                while (reply := gets()) is not False:
+                    kind = reply[0] if isinstance(reply, list) else None
+                    if kind == b"pmessage":
+                        state = pats.get(reply[1])
+                        channel, data = reply[2], reply[3]
+                    elif kind == b"message":
+                        state = chans.get(reply[1])
+                        channel, data = reply[1], reply[2]
+                    elif kind == b"smessage":
+                        state = shards.get(reply[1])
+                        channel, data = reply[1], reply[2]
+                    else:
+                        self._control(reply)
+                        continue
+                    size = len(data)
+                    store.total += 1
+                    if state is not None:
+                        state.total += 1
+                        state.bytes += size
+                        state.buffer.append((now, channel, data))
+                    stats = channels.get(channel)
+                    if stats is None:
+                        store.count_channel(channel, size, now)
+                    else:
+                        stats.count += 1
+                        stats.bytes += size
+                        stats.last_seen = now
+            if now >= next_sample:
+                next_sample = self._sample(now)
+
+    def _sample(self, now: float) -> float:
+        with self.store.lock:
+            self.store.sample()
+        return now + 1.0
+
+    def _control(self, reply: object) -> None:
+        """Confirmations, pongs and error replies (called with the store lock held)."""
+        if isinstance(reply, hiredis.ReplyError):
+            sub = self._awaiting.popleft() if self._awaiting else None
+            text = str(reply)
+            if sub is not None:
+                state = self.store.subs.get(sub)
+                if state is not None:
+                    state.status, state.error = "error", text
+                self._event("error", f"{SUB_COMMANDS[sub.kind]} {sub.name!r} refused: {text}")
+            else:
+                self._event("error", f"server error: {text}")
+            return
+        if not isinstance(reply, list) or not reply:
+            return
+        kind = CONFIRMS.get(reply[0])
+        if kind is not None:
+            if self._awaiting and self._awaiting[0].kind is kind:
+                self._awaiting.popleft()
+            state = self._by_key[kind].get(reply[1])
+            if state is not None:
+                state.status = "active"
+
+    def _set_state(self, state: State, detail: str = "") -> None:
+        self.state, self.state_detail = state, detail
+
+    def _event(self, level: str, text: str) -> None:
+        self.events.append(Event(self.clock(), level, text))
+        self.event_seq += 1
+
+    def events_since(self, seq: int) -> tuple[int, list[Event]]:
+        """Events newer than `seq` (as returned last time), and the new sequence number."""
+        current = self.event_seq
+        new = min(current - seq, len(self.events))
+        return current, list(self.events)[len(self.events) - new :] if new > 0 else []
+

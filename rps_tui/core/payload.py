@@ -1,0 +1,157 @@
+"""Turning bytes from the wire into text that is safe to put on a terminal.
+
+Every payload and channel name passes through here before it reaches the screen: control
+characters, bidi overrides and invalid UTF-8 become visible escapes, so a message can never
+move the cursor, set the clipboard, retitle the window or flip the text direction.
+The results are plain strings; the UI wraps them in `rich.text.Text` (never markup).
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+LINE_LIMIT = 512
+"""Bytes of a payload shown on one line of the message list; the detail view shows all."""
+
+DETAIL_LIMIT = 1 << 20
+"""Bytes the detail view renders; beyond this it says how much is cut (a 10 MB payload)."""
+
+# C0, DEL, C1, zero-width and bidi controls, line/paragraph separators, BOM, interlinear marks.
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]"
+)
+_UNSAFE_KEEP_LINES = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]"
+)
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e", "\x00": "\\0"}
+
+
+class PayloadKind(StrEnum):
+    JSON = "json"
+    TEXT = "text"
+    BINARY = "binary"
+
+
+@dataclass(frozen=True, slots=True)
+class Formatted:
+    kind: PayloadKind
+    text: str
+    size: int
+    truncated: bool = False
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    ch = match.group()
+    named = _NAMED.get(ch)
+    if named:
+        return named
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def safe_text(text: str, *, keep_newlines: bool = False) -> str:
+    """Replace every character that could act on a terminal with a visible escape."""
+    pattern = _UNSAFE_KEEP_LINES if keep_newlines else _UNSAFE
+    return pattern.sub(_escape_char, text)
+
+
+def safe_name(name: bytes | str) -> str:
+    """A channel or pattern name for display: decoded leniently, escaped."""
+    if isinstance(name, bytes):
+        try:
+            name = name.decode("utf-8")
+        except UnicodeDecodeError:
+            return escape_bytes(name)
+    return safe_text(name)
+
+
+def escape_bytes(data: bytes) -> str:
+    """Bytes that are not UTF-8: printable ASCII as is, the rest as \\xNN."""
+    return "".join(
+        chr(b) if 0x20 <= b < 0x7F and b != 0x5C else ("\\\\" if b == 0x5C else f"\\x{b:02x}")
+        for b in data
+    )
+
+
+def _decode_prefix(data: bytes) -> str | None:
+    """UTF-8 text of `data`, tolerating a character cut at the end; None if not UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        return decoder.decode(data, final=False)
+    except UnicodeDecodeError:
+        return None
+
+
+def _looks_like_json(text: str) -> bool:
+    stripped = text.lstrip()
+    return bool(stripped) and stripped[0] in "{[" and stripped.rstrip()[-1:] in "}]"
+
+
+def format_line(data: bytes, limit: int = LINE_LIMIT) -> Formatted:
+    """One display line: JSON compacted, text escaped, binary as escaped bytes, cut at `limit`."""
+    size = len(data)
+    truncated = size > limit
+    head = data[:limit] if truncated else data
+    text = _decode_prefix(head) if truncated else _decode_full(head)
+    if text is None:
+        return Formatted(PayloadKind.BINARY, escape_bytes(head), size, truncated)
+    if not truncated and _looks_like_json(text):
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            pass
+        else:
+            compact = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+            return Formatted(PayloadKind.JSON, safe_text(compact), size)
+    return Formatted(PayloadKind.TEXT, safe_text(text), size, truncated)
+
+
+def format_detail(data: bytes, limit: int = DETAIL_LIMIT) -> Formatted:
+    """The whole payload for the detail view: JSON indented, text with its line breaks,
+    binary as a hex dump."""
+    size = len(data)
+    truncated = size > limit
+    head = data[:limit] if truncated else data
+    text = _decode_prefix(head) if truncated else _decode_full(head)
+    if text is None:
+        return Formatted(PayloadKind.BINARY, hexdump(head), size, truncated)
+    if not truncated and _looks_like_json(text):
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            pass
+        else:
+            pretty = json.dumps(obj, indent=2, ensure_ascii=False)
+            return Formatted(PayloadKind.JSON, safe_text(pretty, keep_newlines=True), size)
+    return Formatted(PayloadKind.TEXT, safe_text(text, keep_newlines=True), size, truncated)
+
+
+def _decode_full(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def hexdump(data: bytes, width: int = 16) -> str:
+    """Offset, hex bytes and printable ASCII, 16 bytes a row, as `xxd` prints them."""
+    rows = []
+    for offset in range(0, len(data), width):
+        chunk = data[offset : offset + width]
+        hexpart = " ".join(f"{b:02x}" for b in chunk)
+        ascii_part = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
+        rows.append(f"{offset:08x}  {hexpart:<{width * 3 - 1}}  {ascii_part}")
+    return "\n".join(rows)
+
+
+def human_bytes(n: float) -> str:
+    """1536 -> '1.5 KiB'."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"

@@ -1,0 +1,50 @@
+"""What the user subscribes to: a channel, a glob pattern, or (Redis 7+) a sharded channel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+GLOB_CHARS = frozenset("*?[")
+
+
+class Kind(StrEnum):
+    CHANNEL = "channel"
+    PATTERN = "pattern"
+    SHARD = "shard"
+
+    @property
+    def label(self) -> str:
+        return {"channel": "ch", "pattern": "pat", "shard": "shd"}[self.value]
+
+
+class InvalidSubscription(ValueError):
+    """A name the server would not take (empty, or unreadable)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    kind: Kind
+    name: str
+
+    @classmethod
+    def parse(cls, text: str, kind: Kind | str | None = None) -> Subscription:
+        """As redis-cli users expect: a name with `*`, `?` or `[` is a pattern, unless the kind
+        is forced."""
+        if not text:
+            raise InvalidSubscription("a channel or pattern name cannot be empty")
+        if kind is None or kind == "auto":
+            kind = Kind.PATTERN if GLOB_CHARS & set(text) else Kind.CHANNEL
+        return cls(Kind(kind), text)
+
+    @property
+    def key(self) -> bytes:
+        """The name as the server echoes it back in confirmations and messages."""
+        return self.name.encode("utf-8", "surrogateescape")
+
+    @property
+    def is_pattern(self) -> bool:
+        return self.kind is Kind.PATTERN
+
+    def __str__(self) -> str:
+        return self.name

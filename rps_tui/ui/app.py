@@ -1,0 +1,362 @@
+"""The Textual application: one screen, single keys, timers that pull from the core.
+
+The subscriber engine runs in a thread worker owned by this app and never calls into it.
+Three timers do all the drawing: the pane (20 Hz, only when its subscription has news),
+counters and statistics (1 Hz), and the server monitor (every 3 s: PING and PUBSUB NUMSUB
+on the command connection). While nothing arrives, the fast timer finds nothing to do.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+
+from rps_tui.core.commands import CommandError, Commands
+from rps_tui.core.engine import Engine
+from rps_tui.core.settings import ConnectionSettings
+from rps_tui.core.store import DEFAULT_HISTORY, Store
+from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.ui.message_pane import MessagePane, PaneModel
+from rps_tui.ui.publish_box import PublishBox
+from rps_tui.ui.screens import DetailScreen, HelpScreen, SubscribeScreen
+from rps_tui.ui.stats_table import StatsTable
+from rps_tui.ui.status_bar import StatusBar
+from rps_tui.ui.subscription_list import SubscriptionList
+
+PANE_HZ = 20
+MONITOR_SECONDS = 3.0
+
+
+@dataclass
+class AppConfig:
+    """Everything the CLI decided; the app adds nothing of its own."""
+
+    settings: ConnectionSettings
+    subscriptions: list[Subscription] = field(default_factory=list)
+    history: int = DEFAULT_HISTORY
+    server_label: str = ""
+    note: str = ""  # e.g. "demo: embedded Valkey, demo traffic"
+    clock: Callable[[], float] = time.time
+    monitor: bool = True  # PING / NUMSUB polling; off for deterministic snapshots
+
+
+class RpsApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "rps-tui"
+    BINDINGS = [
+        Binding("s", "subscribe", "Subscribe", id="subscribe", tooltip="Subscribe to a channel or glob"),
+        Binding("x", "unsubscribe", "Unsub", id="unsubscribe", tooltip="Unsubscribe the selected subscription"),
+        Binding("right_square_bracket", "next_sub", "Next", id="next", key_display="]"),
+        Binding("left_square_bracket", "prev_sub", "Prev", id="previous", key_display="["),
+        Binding("p", "pause", "Pause", id="pause", tooltip="Pause or resume the pane (counting goes on)"),
+        Binding("c", "clear", "Clear", id="clear", tooltip="Clear the pane"),
+        Binding("slash", "filter", "Filter", id="filter", key_display="/"),
+        Binding("i", "publish", "Publish", id="publish", tooltip="Focus the publish box"),
+        Binding("question_mark,f1", "help", "Help", id="help", key_display="?"),
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("escape", "leave", "Back", show=False, id="leave"),
+        *(
+            Binding(str(n), f"jump({n - 1})", f"Subscription {n}", show=False, id=f"jump{n}")
+            for n in range(1, 10)
+        ),
+    ]
+
+    def __init__(self, config: AppConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.store = Store(history=config.history)
+        self.engine = Engine(config.settings, self.store, clock=config.clock)
+        self.commands_client = Commands(config.settings)
+        self.models: dict[Subscription, PaneModel] = {}
+        self.rtt_ms: float | None = None
+        self.server_label = config.server_label
+        self._event_seq = 0
+        self._known_subs: list[Subscription] = []
+
+    # -- layout --------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        with Horizontal(id="body"):
+            yield SubscriptionList(id="subs")
+            with Vertical(id="main"):
+                yield Input(placeholder="filter: substring (lower case ignores case); Enter keeps, Esc clears", id="filter")
+                yield MessagePane(id="pane")
+                yield StatsTable(id="stats")
+        yield PublishBox(id="publish")
+        yield Footer()
+
+    @property
+    def pane(self) -> MessagePane:
+        return self.query_one(MessagePane)
+
+    @property
+    def sub_list(self) -> SubscriptionList:
+        return self.query_one(SubscriptionList)
+
+    @property
+    def selected(self) -> Subscription | None:
+        return self.sub_list.selected
+
+    def on_mount(self) -> None:
+        self.query_one("#subs").border_title = "subscriptions"
+        self.query_one("#stats").border_title = "channels"
+        self.query_one("#filter").display = False
+        for sub in self.config.subscriptions:
+            self.engine.subscribe(sub)
+        self.run_worker(self.engine.run, thread=True, name="subscriber", exit_on_error=False)
+        self.set_interval(1 / PANE_HZ, self.refresh_pane, name="pane")
+        self.set_interval(1.0, self.refresh_counts, name="counts")
+        if self.config.monitor:
+            self.set_interval(MONITOR_SECONDS, self.monitor, name="monitor")
+            self.monitor()
+        self.refresh_counts()
+        self.pane.focus()
+        if not self.config.subscriptions:
+            self.action_subscribe(
+                "No subscription given: pick an active channel, or type a channel or glob."
+            )
+
+    def on_unmount(self) -> None:
+        self.engine.stop()
+
+    async def action_quit(self) -> None:
+        self.engine.stop()
+        await self.commands_client.close()
+        self.exit(0)
+
+    # -- timers --------------------------------------------------------------------------
+    def refresh_pane(self) -> None:
+        subs = self.engine.subscriptions
+        if subs != self._known_subs:
+            self._sync_subscriptions(subs)
+        model = self.models.get(self.selected) if self.selected else None
+        if model is not None and model.pull(self.store):
+            self.pane.sync()
+            self._pane_title()
+
+    def refresh_counts(self) -> None:
+        self.sub_list.refresh_counts(self.store)
+        self.query_one(StatsTable).update_rows(self.store.channel_rows(), self.config.clock())
+        self._pane_title()
+        self._status()
+        self._event_seq, events = self.engine.events_since(self._event_seq)
+        for event in events:
+            self.notify(Text(event.text).plain, severity=event.level, markup=False)  # type: ignore[arg-type]
+
+    def _status(self) -> None:
+        self.query_one(StatusBar).show(
+            address=self.config.settings.address,
+            server=self.server_label,
+            state=self.engine.state,
+            detail=self.engine.state_detail,
+            rtt_ms=self.rtt_ms,
+            total=self.store.total,
+            note=self.config.note,
+        )
+
+    @work(exclusive=True, group="monitor", exit_on_error=False)
+    async def monitor(self) -> None:
+        """PING for the round trip, NUMSUB for the channels in the table."""
+        try:
+            self.rtt_ms = await self.commands_client.ping_ms()
+            if not self.server_label:
+                self.server_label = (await self.commands_client.info()).label
+            names = [r.channel for r in self.store.channel_rows() if r.channel is not None]
+            names.sort(key=lambda n: -self.store.channels[n].count if n in self.store.channels else 0)
+            self.store.set_subscribers(await self.commands_client.numsub(names[:200]))
+        except CommandError:
+            self.rtt_ms = None
+        self._status()
+
+    def _sync_subscriptions(self, subs: list[Subscription]) -> None:
+        self._known_subs = list(subs)
+        for sub in subs:
+            self.models.setdefault(sub, PaneModel(sub, self.config.history))
+        for gone in set(self.models) - set(subs):
+            del self.models[gone]
+        self.sub_list.set_subscriptions(subs, self.store)
+        self._select_changed()
+
+    def _select_changed(self) -> None:
+        sub = self.selected
+        model = self.models.get(sub) if sub else None
+        if model is not None:
+            model.pull(self.store)
+        self.pane.show(model)
+        filter_input = self.query_one("#filter", Input)
+        filter_input.display = bool(model and model.filter)
+        filter_input.value = model.filter if model else ""
+        if sub is not None and sub.kind is not Kind.PATTERN:
+            box = self.query_one(PublishBox)
+            if not box.channel_input.has_focus:
+                box.channel_input.value = sub.name
+        self._pane_title()
+
+    def _pane_title(self) -> None:
+        pane = self.pane
+        model = pane.model
+        if model is None:
+            pane.border_title, pane.border_subtitle = "no subscription (press s)", ""
+            return
+        state = self.store.subs.get(model.sub)
+        total = state.total if state else 0
+        pane.border_title = f"{model.sub.kind.value} {Text(model.sub.name).plain} — {total:,} msgs"
+        notes = []
+        if model.paused:
+            notes.append(f"⏸ PAUSED — {total - model.paused_at:,} new (p resumes)")
+        if model.filter:
+            notes.append(f"filter: {len(model.lines):,} shown")
+        if state is not None and state.error:
+            notes.append(f"refused: {state.error}")
+        if not model.follow and not model.paused:
+            notes.append("scrolled (End follows)")
+        pane.border_subtitle = "  ·  ".join(notes)
+
+    # -- events --------------------------------------------------------------------------
+    @on(SubscriptionList.RowHighlighted, "#subs")
+    def _row_highlighted(self) -> None:
+        self._select_changed()
+
+    @on(MessagePane.Open)
+    def _open_detail(self, event: MessagePane.Open) -> None:
+        if self.selected is not None:
+            self.push_screen(DetailScreen(event.entry, self.selected))
+
+    @on(PublishBox.Publish)
+    async def _publish(self, event: PublishBox.Publish) -> None:
+        box = self.query_one(PublishBox)
+        try:
+            receivers = await self.commands_client.publish(event.channel, event.message)
+        except CommandError as exc:
+            box.show_result(f"not sent: {exc}", error=True)  # the typed text stays in the box
+            return
+        box.published(receivers)
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        model = self.pane.model
+        if model is not None and model.filter != event.value:
+            model.filter = event.value
+            model.rebuild(self.store)
+            model.follow = True
+            self.pane.sync()
+            self._pane_title()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.query_one("#filter").display = bool(self.pane.model and self.pane.model.filter)
+        self.pane.focus()
+
+    # -- actions -------------------------------------------------------------------------
+    def action_subscribe(self, message: str = "") -> None:
+        self._open_subscribe(message)
+
+    @work(exclusive=True, group="subscribe-dialog", exit_on_error=False)
+    async def _open_subscribe(self, message: str) -> None:
+        try:
+            active = await self.commands_client.active_channels()
+        except CommandError as exc:
+            active, message = [], f"Could not list active channels: {exc}"
+        sub = await self.push_screen_wait(SubscribeScreen(active, message))
+        if sub is not None:
+            self.engine.subscribe(sub)
+            self._select_when_known(sub)
+
+    def _select_when_known(self, sub: Subscription, tries: int = 20) -> None:
+        """The engine thread adds it within a poll interval; select it once listed."""
+        if sub in self.sub_list.subs:
+            self.sub_list.move_cursor(row=self.sub_list.subs.index(sub))
+        elif tries:
+            self.set_timer(0.05, lambda: self._select_when_known(sub, tries - 1))
+
+    def action_unsubscribe(self) -> None:
+        sub = self.selected
+        if sub is not None:
+            self.engine.unsubscribe(sub)
+            self.notify(f"unsubscribed from {Text(sub.name).plain}", markup=False, timeout=2)
+
+    def action_next_sub(self) -> None:
+        self._move(1)
+
+    def action_prev_sub(self) -> None:
+        self._move(-1)
+
+    def _move(self, step: int) -> None:
+        subs = self.sub_list.subs
+        if subs:
+            self.sub_list.move_cursor(row=(self.sub_list.cursor_row + step) % len(subs))
+
+    def action_jump(self, index: int) -> None:
+        if index < len(self.sub_list.subs):
+            self.sub_list.move_cursor(row=index)
+
+    def action_pause(self) -> None:
+        model = self.pane.model
+        if model is None:
+            return
+        model.paused = not model.paused
+        state = self.store.subs.get(model.sub)
+        model.paused_at = state.total if state else 0
+        if not model.paused:
+            model.pull(self.store)
+            self.pane.sync()
+        self._pane_title()
+
+    def action_clear(self) -> None:
+        model = self.pane.model
+        if model is not None:
+            self.store.clear(model.sub)
+            model.lines.clear()
+            model.cursor, model.follow = None, True
+            self.pane.show(model)
+            self._pane_title()
+
+    def action_filter(self) -> None:
+        filter_input = self.query_one("#filter", Input)
+        filter_input.display = True
+        filter_input.focus()
+
+    def action_publish(self) -> None:
+        box = self.query_one(PublishBox)
+        (box.message_input if box.channel_input.value else box.channel_input).focus()
+
+    def action_leave(self) -> None:
+        focused = self.focused
+        if focused is not None and focused.id == "filter":
+            focused.value = ""  # type: ignore[attr-defined]
+            focused.display = False
+        self.pane.focus()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(list(self._binding_rows())))
+
+    def _binding_rows(self) -> Iterable[tuple[str, str]]:
+        seen = set()
+        for _, binding, enabled, tooltip in self.screen.active_bindings.values():
+            if binding.id in seen or binding.action.startswith("jump"):
+                continue
+            seen.add(binding.id)
+            key = binding.key_display or self.get_key_display(binding)
+            yield key, binding.tooltip or tooltip or binding.description
+        yield "1-9", "Jump to subscription 1-9"
+        yield "ctrl+p", "Command palette"
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding) and binding.show and binding.id != "quit":
+                action = binding.action
+                yield SystemCommand(
+                    binding.description,
+                    binding.tooltip or binding.description,
+                    lambda a=action: self.run_action(a),
+                )

@@ -1,0 +1,184 @@
+"""The message pane: a virtual list that renders only the lines on screen.
+
+Each subscription has a `PaneModel` (its filtered view, pause state, cursor); the one pane
+widget shows the selected model. Models of hidden subscriptions are not touched until they
+are selected again; their messages wait in the store's bounded buffer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from rps_tui.core.store import Entry, Gap, Store
+from rps_tui.core.subscriptions import Subscription
+from rps_tui.ui.render import entry_line
+
+
+def _matcher(needle: str):
+    """Substring filter on raw bytes (payload and channel); lower-case needles ignore case."""
+    raw = needle.encode("utf-8")
+    if needle == needle.lower():
+        return lambda e: isinstance(e[2], Gap) or raw in e[2].lower() or raw in (e[1] or b"").lower()
+    return lambda e: isinstance(e[2], Gap) or raw in e[2] or raw in (e[1] or b"")
+
+
+@dataclass
+class PaneModel:
+    sub: Subscription
+    history: int
+    lines: list[Entry] = field(default_factory=list)
+    seen: int = 0  # appended count already pulled from the store
+    filter: str = ""
+    paused: bool = False
+    paused_at: int = 0  # store total when paused
+    follow: bool = True
+    cursor: int | None = None
+
+    def pull(self, store: Store) -> bool:
+        """Bring in what arrived since the last pull; True if the view changed."""
+        if self.paused or store.appended(self.sub) == self.seen:
+            return False
+        self.seen, fresh, complete = store.tail(self.sub, self.seen)
+        if not complete:
+            self.lines = []
+            self.cursor = None
+        if self.filter:
+            match = _matcher(self.filter)
+            fresh = [e for e in fresh if match(e)]
+        self.lines.extend(fresh)
+        excess = len(self.lines) - self.history
+        if excess > 0:
+            del self.lines[:excess]
+            if self.cursor is not None:
+                self.cursor = max(0, self.cursor - excess)
+        return True
+
+    def rebuild(self, store: Store) -> None:
+        """Start over from the whole buffer, e.g. after the filter changed."""
+        self.lines, self.seen = [], 0
+        self.cursor = None
+        was_paused, self.paused = self.paused, False
+        self.pull(store)
+        self.paused = was_paused
+
+
+class MessagePane(ScrollView, can_focus=True):
+    """Lines are drawn from `model.lines` on demand; nothing is stored per line but a cache."""
+
+    BINDINGS = [
+        Binding("up", "cursor(-1)", "Up", show=False, id="pane.up"),
+        Binding("down", "cursor(1)", "Down", show=False, id="pane.down"),
+        Binding("pageup", "cursor(-20)", "Page up", show=False, id="pane.pageup"),
+        Binding("pagedown", "cursor(20)", "Page down", show=False, id="pane.pagedown"),
+        Binding("home", "top", "Top", show=False, id="pane.top"),
+        Binding("end", "follow", "Follow", show=False, id="pane.follow"),
+        Binding("enter", "open", "Detail", id="pane.detail", tooltip="Show the whole message"),
+    ]
+
+    class Open(Message):
+        """The user asked for the detail view of one entry."""
+
+        def __init__(self, entry: Entry) -> None:
+            super().__init__()
+            self.entry = entry
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.model: PaneModel | None = None
+        self._cache: LRUCache[tuple, Strip] = LRUCache(512)
+
+    def show(self, model: PaneModel | None) -> None:
+        self.model = model
+        self._cache.clear()
+        self.sync()
+
+    def sync(self) -> None:
+        """Resize the virtual canvas to the view and keep the tail in sight when following."""
+        count = len(self.model.lines) if self.model else 0
+        self.virtual_size = Size(self.scrollable_content_region.width, count)
+        if self.model and self.model.follow:
+            self.scroll_to(y=max(0, count - self.scrollable_content_region.height), animate=False)
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        model = self.model
+        index = self.scroll_offset.y + y
+        width = self.scrollable_content_region.width
+        if model is None or index >= len(model.lines):
+            return Strip.blank(width, self.rich_style)
+        entry = model.lines[index]
+        selected = index == model.cursor
+        key = (id(entry), entry[0], width, selected, model.sub.is_pattern)
+        strip = self._cache.get(key)
+        if strip is None:
+            text = entry_line(entry, show_channel=model.sub.is_pattern)
+            text.truncate(width, overflow="ellipsis", pad=True)
+            segments = list(text.render(self.app.console))
+            strip = Strip(Segment.apply_style(segments, self.rich_style), width)
+            if selected:
+                strip = strip.apply_style(Style(reverse=True))
+            strip = strip.crop_extend(0, width, self.rich_style)
+            self._cache[key] = strip
+        return strip
+
+    # -- navigation ----------------------------------------------------------------------
+    def action_cursor(self, delta: int) -> None:
+        model = self.model
+        if not model or not model.lines:
+            return
+        start = model.cursor if model.cursor is not None else len(model.lines) - 1
+        model.cursor = min(len(model.lines) - 1, max(0, start + (delta if model.cursor is not None else 0)))
+        model.follow = model.cursor == len(model.lines) - 1 and delta > 0
+        self._reveal(model.cursor)
+
+    def action_top(self) -> None:
+        if self.model and self.model.lines:
+            self.model.cursor, self.model.follow = 0, False
+            self._reveal(0)
+
+    def action_follow(self) -> None:
+        if self.model:
+            self.model.follow, self.model.cursor = True, None
+            self.sync()
+
+    def action_open(self) -> None:
+        model = self.model
+        if model and model.lines:
+            index = model.cursor if model.cursor is not None else len(model.lines) - 1
+            self.post_message(self.Open(model.lines[index]))
+
+    def _reveal(self, index: int) -> None:
+        top, height = self.scroll_offset.y, self.scrollable_content_region.height
+        if index < top:
+            self.scroll_to(y=index, animate=False)
+        elif index >= top + height:
+            self.scroll_to(y=index - height + 1, animate=False)
+        self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        model = self.model
+        if model is None:
+            return
+        index = self.scroll_offset.y + event.y
+        if 0 <= index < len(model.lines):
+            if model.cursor == index and event.chain >= 2:
+                self.post_message(self.Open(model.lines[index]))
+            model.cursor, model.follow = index, False
+            self.refresh()
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if self.model and new < old and new < self.max_scroll_y:
+            self.model.follow = False  # the user scrolled up: stop chasing the tail
+        elif self.model and new >= self.max_scroll_y and self.model.cursor is None:
+            self.model.follow = True

@@ -1,0 +1,86 @@
+"""Publish from the keyboard: a channel field, a message field, and the server's reply."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Input, Label
+
+
+class MessageInput(Input):
+    """The message field, with Up/Down recalling earlier messages like a shell."""
+
+    BINDINGS = [
+        Binding("up", "history(-1)", "Earlier", show=False, id="publish.history_back"),
+        Binding("down", "history(1)", "Later", show=False, id="publish.history_forward"),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.history: list[str] = []
+        self._pos = 0
+        self._draft = ""
+
+    def remember(self, text: str) -> None:
+        if text and (not self.history or self.history[-1] != text):
+            self.history.append(text)
+        self._pos = len(self.history)
+        self._draft = ""
+
+    def action_history(self, step: int) -> None:
+        if not self.history:
+            return
+        if self._pos == len(self.history):
+            self._draft = self.value
+        self._pos = min(len(self.history), max(0, self._pos + step))
+        self.value = self._draft if self._pos == len(self.history) else self.history[self._pos]
+        self.cursor_position = len(self.value)
+
+
+class PublishBox(Horizontal):
+    """Posts `Publish` on Enter; the app sends it and calls `show_result`."""
+
+    class Publish(Message):
+        def __init__(self, channel: str, message: str) -> None:
+            super().__init__()
+            self.channel = channel
+            self.message = message
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="channel", id="publish-channel")
+        yield MessageInput(placeholder="message — Enter publishes, ↑/↓ history", id="publish-message")
+        yield Label("", id="publish-result")
+
+    @property
+    def channel_input(self) -> Input:
+        return self.query_one("#publish-channel", Input)
+
+    @property
+    def message_input(self) -> MessageInput:
+        return self.query_one("#publish-message", MessageInput)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input is self.channel_input:
+            self.message_input.focus()
+            return
+        channel = self.channel_input.value
+        if not channel:
+            self.show_result("no channel: type one in the channel field first", error=True)
+            self.channel_input.focus()
+            return
+        self.post_message(self.Publish(channel, event.value))
+
+    def show_result(self, text: str, *, error: bool = False) -> None:
+        label = self.query_one("#publish-result", Label)
+        label.update(Text(text))  # never markup: the text may quote a channel
+        label.set_class(error, "error")
+
+    def published(self, receivers: int) -> None:
+        """Success: keep the text in history, clear the field, report the receivers."""
+        self.message_input.remember(self.message_input.value)
+        self.message_input.value = ""
+        self.show_result(f"✓ {receivers} receiver{'s' if receivers != 1 else ''}")

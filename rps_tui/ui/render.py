@@ -1,0 +1,80 @@
+"""From buffer entries to Rich `Text`: one line per message, never markup.
+
+Everything from the wire goes through `rps_tui.core.payload` first, then into `Text(...)`
+objects built by appending plain strings with styles, so `[bold]` in a payload is just text.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rich.highlighter import JSONHighlighter
+from rich.text import Text
+
+from rps_tui.core.payload import PayloadKind, format_line, safe_name
+from rps_tui.core.store import Entry, Gap
+
+SPARK_BLOCKS = " ▁▂▃▄▅▆▇█"
+_json = JSONHighlighter()
+
+
+def clock_text(ts: float) -> str:
+    """Local receive time with milliseconds: 14:03:07.123."""
+    whole = int(ts)
+    return time.strftime("%H:%M:%S", time.localtime(whole)) + f".{int((ts - whole) * 1000):03d}"
+
+
+def entry_line(entry: Entry, *, show_channel: bool) -> Text:
+    ts, channel, data = entry
+    line = Text(no_wrap=True, overflow="ellipsis", end="")
+    line.append(clock_text(ts), "dim")
+    line.append("  ")
+    if isinstance(data, Gap) or channel is None:
+        line.append(data.describe() if isinstance(data, Gap) else str(data), "bold yellow")
+        return line
+    if show_channel:
+        line.append(safe_name(channel), "cyan")
+        line.append("  ")
+    formatted = format_line(data)
+    if formatted.kind is PayloadKind.JSON:
+        payload = Text(formatted.text)
+        _json.highlight(payload)
+        line.append_text(payload)
+    elif formatted.kind is PayloadKind.BINARY:
+        line.append("bin ", "reverse magenta")
+        line.append(" " + formatted.text, "magenta")
+    else:
+        line.append(formatted.text)
+    if formatted.truncated:
+        line.append(f" … ({formatted.size:,} bytes, Enter for all)", "dim italic")
+    return line
+
+
+def sparkline(values: tuple[int, ...] | list[int], width: int = 20) -> str:
+    """Per-second counts as block characters, scaled to the window's peak."""
+    recent = list(values)[-width:]
+    if not recent:
+        return ""
+    peak = max(recent)
+    if peak <= 0:
+        return SPARK_BLOCKS[1] * len(recent)
+    top = len(SPARK_BLOCKS) - 1
+    return "".join(SPARK_BLOCKS[max(1, round(v / peak * top))] if v else SPARK_BLOCKS[1] for v in recent)
+
+
+def rate_text(rate: float) -> str:
+    if rate >= 10_000:
+        return f"{rate / 1000:,.0f}k"
+    if rate >= 100:
+        return f"{rate:,.0f}"
+    return f"{rate:.1f}"
+
+
+def ago_text(seconds: float) -> str:
+    if seconds < 1:
+        return "now"
+    if seconds < 60:
+        return f"{seconds:.0f}s ago"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f}m ago"
+    return f"{seconds / 3600:.0f}h ago"

@@ -1,0 +1,142 @@
+"""Modal screens: the subscribe dialog, the message detail view and the help screen."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from rps_tui.core.payload import PayloadKind, format_detail, human_bytes, safe_name, safe_text
+from rps_tui.core.store import Entry, Gap
+from rps_tui.core.subscriptions import InvalidSubscription, Kind, Subscription
+from rps_tui.ui.render import clock_text
+
+
+class SubscribeScreen(ModalScreen[Subscription | None]):
+    """Type a channel or glob, or pick one of the server's active channels."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="subscribe.cancel")]
+
+    def __init__(self, active: list[bytes] | None = None, message: str = "") -> None:
+        super().__init__()
+        self.active = active or []
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(Text("Subscribe", style="bold"))
+            if self.message:
+                yield Label(Text(self.message, style="italic"), id="subscribe-note")
+            with Horizontal(id="subscribe-row"):
+                yield Input(placeholder="channel name or glob (e.g. orders.*)", id="subscribe-name")
+                yield Select(
+                    [("auto", "auto"), ("channel", Kind.CHANNEL.value), ("pattern", Kind.PATTERN.value)],
+                    value="auto",
+                    allow_blank=False,
+                    id="subscribe-kind",
+                )
+            yield Label("", id="subscribe-error")
+            label = f"Active channels on the server ({len(self.active)}): Enter subscribes"
+            yield Label(Text(label if self.active else "No active channels on the server.", style="dim"))
+            yield OptionList(
+                *(Option(Text(safe_name(ch)), id=ch.hex()) for ch in self.active[:1000]),
+                id="subscribe-active",
+            )
+
+    def on_mount(self) -> None:
+        self.query_one("#subscribe-name", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        kind = self.query_one("#subscribe-kind", Select).value
+        try:
+            sub = Subscription.parse(event.value, None if kind == "auto" else str(kind))
+        except InvalidSubscription as exc:
+            self.query_one("#subscribe-error", Label).update(Text(str(exc), style="bold red"))
+            return
+        self.dismiss(sub)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        name = bytes.fromhex(event.option.id or "").decode("utf-8", "surrogateescape")
+        self.dismiss(Subscription(Kind.CHANNEL, name))
+
+
+class DetailScreen(ModalScreen[None]):
+    """One message, whole: pretty JSON, text with its line breaks, or a hex dump."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss", "Close", id="detail.close"),
+        Binding("enter", "dismiss", "Close", show=False, id="detail.close_enter"),
+        Binding("q", "dismiss", "Close", show=False, id="detail.close_q"),
+    ]
+
+    def __init__(self, entry: Entry, subscription: Subscription) -> None:
+        super().__init__()
+        self.entry = entry
+        self.subscription = subscription
+
+    def compose(self) -> ComposeResult:
+        ts, channel, data = self.entry
+        with Vertical(id="detail"):
+            head = Text()
+            head.append(clock_text(ts), "dim")
+            if isinstance(data, Gap) or channel is None:
+                head.append("  gap marker", "bold yellow")
+                body: Text | Syntax | Group = Text(data.describe() if isinstance(data, Gap) else "")
+            else:
+                formatted = format_detail(data)
+                head.append("  ")
+                head.append(safe_name(channel), "bold cyan")
+                head.append(f"  via {safe_text(self.subscription.name)}", "dim")
+                head.append(f"  {formatted.kind.value}, {human_bytes(formatted.size)}", "magenta")
+                if formatted.truncated:
+                    head.append("  (cut: showing the first 1 MiB)", "bold yellow")
+                if formatted.kind is PayloadKind.JSON:
+                    body = Syntax(formatted.text, "json", word_wrap=True, theme="ansi_dark")
+                else:
+                    body = Text(formatted.text)
+            yield Label(head, id="detail-head")
+            with VerticalScroll(id="detail-body"):
+                yield Static(body)
+            yield Label(Text("Esc closes", style="dim"))
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every binding of the app and the focused widget, from the live bindings (so a keymap
+    change shows here too)."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss", "Close", id="help.close"),
+        Binding("q", "dismiss", "Close", show=False, id="help.close_q"),
+        Binding("question_mark", "dismiss", "Close", show=False, id="help.close_help"),
+    ]
+
+    def __init__(self, rows: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        table = Table(box=None, show_header=False, padding=(0, 2))
+        table.add_column(style="bold cyan", no_wrap=True)
+        table.add_column()
+        for key, description in self.rows:
+            table.add_row(key, description)
+        with Vertical(id="help"):
+            yield Label(Text("rps-tui — keys", style="bold"))
+            with VerticalScroll():
+                yield Static(table)
+            yield Label(
+                Text(
+                    "Counts are exact even when the pane is paused, filtered or cleared. "
+                    "Ctrl+P opens the command palette. Esc closes.",
+                    style="dim",
+                )
+            )

@@ -1,0 +1,100 @@
+"""The command line: parsing, and every error path as a user meets it (real processes)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from rps_tui.cli import parse_args
+from rps_tui.core.settings import UsageError, parse_url
+from rps_tui.core.subscriptions import Kind, Subscription
+
+
+def run_cli(*args: str, env: dict | None = None, timeout: float = 20) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "rps_tui", *args],
+        capture_output=True, text=True, timeout=timeout, env=env,
+    )
+
+
+def test_positional_glob_is_pattern_and_flags_force_kind() -> None:
+    opts = parse_args(["orders", "orders.*", "a?b", "x[12]", "--channel", "lit*", "--pattern", "p"])
+    assert opts.subscriptions == [
+        Subscription(Kind.CHANNEL, "orders"),
+        Subscription(Kind.PATTERN, "orders.*"),
+        Subscription(Kind.PATTERN, "a?b"),
+        Subscription(Kind.PATTERN, "x[12]"),
+        Subscription(Kind.CHANNEL, "lit*"),
+        Subscription(Kind.PATTERN, "p"),
+    ]
+
+
+def test_connection_options_override_url_like_redis_cli(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("REDISCLI_AUTH", "envsecret")
+    opts = parse_args(["-u", "redis://alice:pw@db.example:7000/3", "-p", "7001", "-n", "4"])
+    s = opts.settings
+    assert (s.host, s.port, s.db, s.username, s.password) == ("db.example", 7001, 4, "alice", "pw")
+    assert "pw" not in repr(s) and "pw" not in s.address
+    assert parse_args([]).settings.password == "envsecret"  # $REDISCLI_AUTH fills a missing one
+    monkeypatch.setenv("REDIS_URL", "redis://10.0.0.9:6390/2")
+    assert parse_args([]).settings.address == "10.0.0.9:6390/2"
+    assert parse_args(["-h", "h2", "-a", "x", "--user", "bob"]).settings.username == "bob"
+
+
+def test_url_forms() -> None:
+    assert parse_url("rediss://h:1/0").tls
+    unix = parse_url("unix:///tmp/redis.sock?db=2")
+    assert (unix.unix_path, unix.db) == ("/tmp/redis.sock", 2)
+    assert parse_url("redis://secret@h").password == "secret"
+    for bad in ("http://h", "redis://h:notaport", "redis://h/x", "localhost:6379", "unix://"):
+        with pytest.raises(UsageError):
+            parse_url(bad)
+
+
+def test_history_and_demo_conflicts() -> None:
+    assert parse_args(["--history", "5"]).history == 5
+    for argv in (["--history", "0"], ["--history", "many"], ["--demo", "-p", "1"],
+                 ["--demo", "--embedded"], ["--cert", "/nonexistent"]):
+        with pytest.raises(UsageError):
+            parse_args(argv)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (["--bogus"], 2, "unrecognized arguments: --bogus"),
+        (["-u", "http://h"], 2, "unsupported URL scheme 'http'"),
+        (["-u", "redis://h:99999"], 2, "port"),
+        (["-p", "0"], 2, "out of range"),
+        (["--history", "-3"], 2, "must be at least 1"),
+        (["--cert", "/nope.pem", "--key", "/nope.key"], 2, "no such file"),
+        (["-u", "redis://:hunter2@127.0.0.1:1/0"], 1, "cannot connect to 127.0.0.1:1/0: connection refused"),
+    ],
+)
+def test_errors_are_one_line_without_traceback(args: list[str], code: int, needle: str) -> None:
+    result = run_cli(*args)
+    assert result.returncode == code
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("rps-tui: ") and needle in lines[0]
+    assert "Traceback" not in result.stderr and "hunter2" not in result.stderr
+
+
+def test_wrong_password_exits_1(server_factory) -> None:
+    srv = server_factory("valkey", extra_args=["--requirepass", "right-one"])
+    result = run_cli("-u", srv.url, "-a", "wrong-one")
+    assert result.returncode == 1
+    assert "authentication failed" in result.stderr and "wrong-one" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    missing = run_cli("-u", srv.url)
+    assert missing.returncode == 1 and "authentication failed" in missing.stderr
+
+
+def test_help_and_version() -> None:
+    help_ = run_cli("--help")
+    assert help_.returncode == 0 and "--pattern GLOB" in help_.stdout and "-h HOST" in help_.stdout
+    version = run_cli("--version")
+    assert version.returncode == 0 and version.stdout.startswith("rps-tui ")

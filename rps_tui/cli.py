@@ -61,37 +61,73 @@ def _db(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description=DESCRIPTION, add_help=False,
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("subscriptions", nargs="*", metavar="SUBSCRIPTION",
-                        help="channel or glob pattern to subscribe to")
+    parser = _Parser(
+        prog=PROG,
+        description=DESCRIPTION,
+        add_help=False,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "subscriptions",
+        nargs="*",
+        metavar="SUBSCRIPTION",
+        help="channel or glob pattern to subscribe to",
+    )
     conn = parser.add_argument_group("connection (as in redis-cli)")
-    conn.add_argument("-u", "--url", help="redis://, rediss:// or unix:// URL "
-                      "(default: $REDIS_URL, else redis://127.0.0.1:6379/0)")
+    conn.add_argument(
+        "-u",
+        "--url",
+        help="redis://, rediss:// or unix:// URL "
+        "(default: $REDIS_URL, else redis://127.0.0.1:6379/0)",
+    )
     conn.add_argument("-h", "--host", help="server host (overrides the URL)")
     conn.add_argument("-p", "--port", type=_port, help="server port")
     conn.add_argument("-n", dest="db", type=_db, metavar="DB", help="database number")
     conn.add_argument("--user", help="ACL username")
-    conn.add_argument("-a", "--pass", dest="password", metavar="PASSWORD",
-                      help="password (or set $REDISCLI_AUTH, which stays out of `ps`)")
+    conn.add_argument(
+        "-a",
+        "--pass",
+        dest="password",
+        metavar="PASSWORD",
+        help="password (or set $REDISCLI_AUTH, which stays out of `ps`)",
+    )
     conn.add_argument("--tls", action="store_true", help="connect with TLS")
     conn.add_argument("--cacert", help="CA certificate file to verify the server")
     conn.add_argument("--cert", help="client certificate file")
     conn.add_argument("--key", help="client private key file")
-    conn.add_argument("--insecure", action="store_true", help="do not verify the server certificate")
+    conn.add_argument(
+        "--insecure", action="store_true", help="do not verify the server certificate"
+    )
     subs = parser.add_argument_group("subscriptions")
-    subs.add_argument("--channel", action="append", default=[], metavar="NAME",
-                      help="subscribe to a channel, even if its name has glob characters")
-    subs.add_argument("--pattern", action="append", default=[], metavar="GLOB",
-                      help="subscribe to a glob pattern")
+    subs.add_argument(
+        "--channel",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="subscribe to a channel, even if its name has glob characters",
+    )
+    subs.add_argument(
+        "--pattern", action="append", default=[], metavar="GLOB", help="subscribe to a glob pattern"
+    )
     mode = parser.add_argument_group("embedded server").add_mutually_exclusive_group()
-    mode.add_argument("--demo", action="store_true",
-                      help="start an embedded Valkey with demo traffic and watch it")
-    mode.add_argument("--embedded", action="store_true",
-                      help="start an embedded Valkey without traffic (its address is in the header)")
+    mode.add_argument(
+        "--demo",
+        action="store_true",
+        help="start an embedded Valkey with demo traffic and watch it",
+    )
+    mode.add_argument(
+        "--embedded",
+        action="store_true",
+        help="start an embedded Valkey without traffic (its address is in the header)",
+    )
     other = parser.add_argument_group("other")
-    other.add_argument("--history", type=_positive, default=DEFAULT_HISTORY, metavar="N",
-                       help=f"messages kept per subscription (default {DEFAULT_HISTORY:,})")
+    other.add_argument(
+        "--history",
+        type=_positive,
+        default=DEFAULT_HISTORY,
+        metavar="N",
+        help=f"messages kept per subscription (default {DEFAULT_HISTORY:,})",
+    )
     other.add_argument("--help", action="help", help="show this help and exit")
     other.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     return parser
@@ -122,9 +158,16 @@ def parse_args(argv: Sequence[str]) -> Options:
         settings = ConnectionSettings()
     else:
         settings = from_environment(args.url).with_overrides(
-            host=args.host, port=args.port, db=args.db, username=args.user,
-            password=args.password, tls=args.tls, cacert=args.cacert, cert=args.cert,
-            key=args.key, insecure=args.insecure,
+            host=args.host,
+            port=args.port,
+            db=args.db,
+            username=args.user,
+            password=args.password,
+            tls=args.tls,
+            cacert=args.cacert,
+            cert=args.cert,
+            key=args.key,
+            insecure=args.insecure,
         )
     try:
         subs = [Subscription.parse(s) for s in args.subscriptions]

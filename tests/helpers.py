@@ -13,7 +13,9 @@ from rps_tui.core.store import Store
 from rps_tui.core.subscriptions import Subscription
 
 
-def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.02) -> None:
+def wait_for(
+    predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.02
+) -> None:
     """Poll until `predicate()` is truthy; fail with its last value after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     value = predicate()

@@ -12,10 +12,15 @@ from rps_tui.core.settings import UsageError, parse_url
 from rps_tui.core.subscriptions import Kind, Subscription
 
 
-def run_cli(*args: str, env: dict | None = None, timeout: float = 20) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, env: dict | None = None, timeout: float = 20
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "rps_tui", *args],
-        capture_output=True, text=True, timeout=timeout, env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
     )
 
 
@@ -56,8 +61,13 @@ def test_url_forms() -> None:
 
 def test_history_and_demo_conflicts() -> None:
     assert parse_args(["--history", "5"]).history == 5
-    for argv in (["--history", "0"], ["--history", "many"], ["--demo", "-p", "1"],
-                 ["--demo", "--embedded"], ["--cert", "/nonexistent"]):
+    for argv in (
+        ["--history", "0"],
+        ["--history", "many"],
+        ["--demo", "-p", "1"],
+        ["--demo", "--embedded"],
+        ["--cert", "/nonexistent"],
+    ):
         with pytest.raises(UsageError):
             parse_args(argv)
 
@@ -71,7 +81,11 @@ def test_history_and_demo_conflicts() -> None:
         (["-p", "0"], 2, "out of range"),
         (["--history", "-3"], 2, "must be at least 1"),
         (["--cert", "/nope.pem", "--key", "/nope.key"], 2, "no such file"),
-        (["-u", "redis://:hunter2@127.0.0.1:1/0"], 1, "cannot connect to 127.0.0.1:1/0: connection refused"),
+        (
+            ["-u", "redis://:hunter2@127.0.0.1:1/0"],
+            1,
+            "cannot connect to 127.0.0.1:1/0: connection refused",
+        ),
     ],
 )
 def test_errors_are_one_line_without_traceback(args: list[str], code: int, needle: str) -> None:

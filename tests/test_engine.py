@@ -54,8 +54,9 @@ def test_binary_names_and_payloads_round_trip(server, redis_client: redis.Redis)
 def test_refused_subscription_does_not_stop_the_others(server_factory) -> None:
     srv = server_factory("valkey")
     admin = redis.Redis.from_url(srv.url)
-    admin.acl_setuser("limited", enabled=True, passwords=["+pw"], commands=["+@all"],
-                      channels=["ok.*"])
+    admin.acl_setuser(
+        "limited", enabled=True, passwords=["+pw"], commands=["+@all"], channels=["ok.*"]
+    )
     ok = Subscription(Kind.CHANNEL, "ok.1")
     denied = Subscription(Kind.CHANNEL, "secret")
     url = srv.url.replace("redis://", "redis://limited:pw@")
@@ -87,7 +88,9 @@ def test_restart_reconnects_resubscribes_and_marks_a_gap(server_factory) -> None
         srv.kill()
         wait_for(lambda: engine.state in (State.RECONNECTING, State.CONNECTING))
         srv.restart()
-        wait_for(lambda: engine.state is State.CONNECTED and engine.store.subs[sub].status == "active")
+        wait_for(
+            lambda: engine.state is State.CONNECTED and engine.store.subs[sub].status == "active"
+        )
         client = redis.Redis.from_url(srv.url)
         assert client.pubsub_numsub("eng.restart") == [(b"eng.restart", 1)]
         client.publish("eng.restart", "after")

@@ -30,7 +30,9 @@ class ServerInfo:
 
     @property
     def label(self) -> str:
-        return f"{self.kind} {self.version}" + ("" if self.mode == "standalone" else f" {self.mode}")
+        return f"{self.kind} {self.version}" + (
+            "" if self.mode == "standalone" else f" {self.mode}"
+        )
 
 
 def parse_info(info: dict) -> ServerInfo:

@@ -14,6 +14,7 @@ only one thread ever touches the socket.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import socket
 import threading
@@ -173,10 +174,9 @@ class Engine:
     def _disconnect(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            try:
+            # closing a dead socket may fail in many ways; it is gone either way
+            with contextlib.suppress(Exception):
                 conn.disconnect()
-            except Exception:  # closing a dead socket may fail in many ways; it is gone either way
-                pass
 
     def _send(self, *args: str | bytes) -> None:
         assert self._conn is not None
@@ -321,4 +321,3 @@ class Engine:
         current = self.event_seq
         new = min(current - seq, len(self.events))
         return current, list(self.events)[len(self.events) - new :] if new > 0 else []
-

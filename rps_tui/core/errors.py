@@ -30,7 +30,9 @@ def describe_error(exc: BaseException, settings: ConnectionSettings) -> str:
         text = text.replace(settings.password, "***")
     if isinstance(root, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in text:
         reason = getattr(root, "verify_message", None) or "certificate verify failed"
-        return f"TLS certificate verification failed for {where}: {reason} (--cacert, or --insecure)"
+        return (
+            f"TLS certificate verification failed for {where}: {reason} (--cacert, or --insecure)"
+        )
     if isinstance(root, ssl.SSLError):
         return f"TLS handshake with {where} failed: {text}"
     if isinstance(exc, redis.AuthenticationError) or "WRONGPASS" in text or "NOAUTH" in text:

@@ -133,7 +133,9 @@ def parse_url(url: str) -> ConnectionSettings:
     try:
         port = parts.port
     except ValueError:
-        raise UsageError(f"malformed URL {_mask(text)!r}: the port is not a number 1-65535") from None
+        raise UsageError(
+            f"malformed URL {_mask(text)!r}: the port is not a number 1-65535"
+        ) from None
     username = unquote(parts.username) if parts.username else None
     password = unquote(parts.password) if parts.password is not None else None
     if username is not None and password is None:

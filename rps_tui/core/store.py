@@ -13,8 +13,8 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Iterable
-from itertools import islice
 from dataclasses import dataclass, field
+from itertools import islice
 
 from rps_tui.core.subscriptions import Subscription
 
@@ -32,7 +32,10 @@ class Gap:
     seconds: float
 
     def describe(self) -> str:
-        return f"── gap: {self.reason}, {self.seconds:.1f} s not listening; messages published then are lost ──"
+        return (
+            f"── gap: {self.reason}; not listening for {self.seconds:.1f} s, "
+            "messages published then are lost ──"
+        )
 
 
 # One buffer entry: (receive time, channel or None for a gap marker, payload bytes or Gap).

@@ -53,11 +53,21 @@ class RpsApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "rps-tui"
     BINDINGS = [
-        Binding("s", "subscribe", "Subscribe", id="subscribe", tooltip="Subscribe to a channel or glob"),
-        Binding("x", "unsubscribe", "Unsub", id="unsubscribe", tooltip="Unsubscribe the selected subscription"),
+        Binding(
+            "s", "subscribe", "Subscribe", id="subscribe", tooltip="Subscribe to a channel or glob"
+        ),
+        Binding(
+            "x",
+            "unsubscribe",
+            "Unsub",
+            id="unsubscribe",
+            tooltip="Unsubscribe the selected subscription",
+        ),
         Binding("right_square_bracket", "next_sub", "Next", id="next", key_display="]"),
         Binding("left_square_bracket", "prev_sub", "Prev", id="previous", key_display="["),
-        Binding("p", "pause", "Pause", id="pause", tooltip="Pause or resume the pane (counting goes on)"),
+        Binding(
+            "p", "pause", "Pause", id="pause", tooltip="Pause or resume the pane (counting goes on)"
+        ),
         Binding("c", "clear", "Clear", id="clear", tooltip="Clear the pane"),
         Binding("slash", "filter", "Filter", id="filter", key_display="/"),
         Binding("i", "publish", "Publish", id="publish", tooltip="Focus the publish box"),
@@ -81,6 +91,7 @@ class RpsApp(App[int]):
         self.server_label = config.server_label
         self._event_seq = 0
         self._known_subs: list[Subscription] = []
+        self._drawn = -1  # appended count of the selected subscription when last drawn
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -88,7 +99,11 @@ class RpsApp(App[int]):
         with Horizontal(id="body"):
             yield SubscriptionList(id="subs")
             with Vertical(id="main"):
-                yield Input(placeholder="filter: substring (lower case ignores case); Enter keeps, Esc clears", id="filter")
+                yield Input(
+                    placeholder="filter: substring (lower case ignores case); "
+                    "Enter keeps it, Esc clears it",
+                    id="filter",
+                )
                 yield MessagePane(id="pane")
                 yield StatsTable(id="stats")
         yield PublishBox(id="publish")
@@ -125,12 +140,12 @@ class RpsApp(App[int]):
                 "No subscription given: pick an active channel, or type a channel or glob."
             )
 
-    def on_unmount(self) -> None:
+    async def on_unmount(self) -> None:
         self.engine.stop()
+        await self.commands_client.close()
 
     async def action_quit(self) -> None:
         self.engine.stop()
-        await self.commands_client.close()
         self.exit(0)
 
     # -- timers --------------------------------------------------------------------------
@@ -139,8 +154,13 @@ class RpsApp(App[int]):
         if subs != self._known_subs:
             self._sync_subscriptions(subs)
         model = self.models.get(self.selected) if self.selected else None
-        if model is not None and model.pull(self.store):
-            self.pane.sync()
+        if model is None:
+            return
+        appended = self.store.appended(model.sub)
+        if appended != self._drawn:  # nothing new: no work at all
+            self._drawn = appended
+            if model.pull(self.store):
+                self.pane.sync()
             self._pane_title()
 
     def refresh_counts(self) -> None:
@@ -171,7 +191,9 @@ class RpsApp(App[int]):
             if not self.server_label:
                 self.server_label = (await self.commands_client.info()).label
             names = [r.channel for r in self.store.channel_rows() if r.channel is not None]
-            names.sort(key=lambda n: -self.store.channels[n].count if n in self.store.channels else 0)
+            names.sort(
+                key=lambda n: -self.store.channels[n].count if n in self.store.channels else 0
+            )
             self.store.set_subscribers(await self.commands_client.numsub(names[:200]))
         except CommandError:
             self.rtt_ms = None
@@ -187,6 +209,7 @@ class RpsApp(App[int]):
         self._select_changed()
 
     def _select_changed(self) -> None:
+        self._drawn = -1
         sub = self.selected
         model = self.models.get(sub) if sub else None
         if model is not None:
@@ -341,7 +364,7 @@ class RpsApp(App[int]):
 
     def _binding_rows(self) -> Iterable[tuple[str, str]]:
         seen = set()
-        for _, binding, enabled, tooltip in self.screen.active_bindings.values():
+        for _, binding, _enabled, tooltip in self.screen.active_bindings.values():
             if binding.id in seen or binding.action.startswith("jump"):
                 continue
             seen.add(binding.id)

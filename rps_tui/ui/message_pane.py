@@ -28,7 +28,9 @@ def _matcher(needle: str):
     """Substring filter on raw bytes (payload and channel); lower-case needles ignore case."""
     raw = needle.encode("utf-8")
     if needle == needle.lower():
-        return lambda e: isinstance(e[2], Gap) or raw in e[2].lower() or raw in (e[1] or b"").lower()
+        return lambda e: (
+            isinstance(e[2], Gap) or raw in e[2].lower() or raw in (e[1] or b"").lower()
+        )
     return lambda e: isinstance(e[2], Gap) or raw in e[2] or raw in (e[1] or b"")
 
 
@@ -105,9 +107,9 @@ class MessagePane(ScrollView, can_focus=True):
     def sync(self) -> None:
         """Resize the virtual canvas to the view and keep the tail in sight when following."""
         count = len(self.model.lines) if self.model else 0
-        self.virtual_size = Size(self.scrollable_content_region.width, count)
+        self.virtual_size = Size(0, count)  # lines are cut to the width: no sideways scrolling
         if self.model and self.model.follow:
-            self.scroll_to(y=max(0, count - self.scrollable_content_region.height), animate=False)
+            self.scroll_to(y=count, animate=False, force=True)  # clamped to the last page
         self.refresh()
 
     def render_line(self, y: int) -> Strip:
@@ -137,7 +139,9 @@ class MessagePane(ScrollView, can_focus=True):
         if not model or not model.lines:
             return
         start = model.cursor if model.cursor is not None else len(model.lines) - 1
-        model.cursor = min(len(model.lines) - 1, max(0, start + (delta if model.cursor is not None else 0)))
+        model.cursor = min(
+            len(model.lines) - 1, max(0, start + (delta if model.cursor is not None else 0))
+        )
         model.follow = model.cursor == len(model.lines) - 1 and delta > 0
         self._reveal(model.cursor)
 
@@ -160,9 +164,9 @@ class MessagePane(ScrollView, can_focus=True):
     def _reveal(self, index: int) -> None:
         top, height = self.scroll_offset.y, self.scrollable_content_region.height
         if index < top:
-            self.scroll_to(y=index, animate=False)
+            self.scroll_to(y=index, animate=False, force=True)
         elif index >= top + height:
-            self.scroll_to(y=index - height + 1, animate=False)
+            self.scroll_to(y=index - height + 1, animate=False, force=True)
         self.refresh()
 
     def on_click(self, event: events.Click) -> None:

@@ -51,7 +51,9 @@ class PublishBox(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="channel", id="publish-channel")
-        yield MessageInput(placeholder="message — Enter publishes, ↑/↓ history", id="publish-message")
+        yield MessageInput(
+            placeholder="message — Enter publishes, ↑/↓ history", id="publish-message"
+        )
         yield Label("", id="publish-result")
 
     @property

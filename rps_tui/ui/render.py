@@ -36,6 +36,8 @@ def entry_line(entry: Entry, *, show_channel: bool) -> Text:
         line.append(safe_name(channel), "cyan")
         line.append("  ")
     formatted = format_line(data)
+    if formatted.truncated:  # up front, so a narrow pane still shows that there is more
+        line.append(f"[{formatted.size:,} bytes, Enter shows all] ", "dim italic")
     if formatted.kind is PayloadKind.JSON:
         payload = Text(formatted.text)
         _json.highlight(payload)
@@ -45,8 +47,6 @@ def entry_line(entry: Entry, *, show_channel: bool) -> Text:
         line.append(" " + formatted.text, "magenta")
     else:
         line.append(formatted.text)
-    if formatted.truncated:
-        line.append(f" … ({formatted.size:,} bytes, Enter for all)", "dim italic")
     return line
 
 
@@ -59,7 +59,9 @@ def sparkline(values: tuple[int, ...] | list[int], width: int = 20) -> str:
     if peak <= 0:
         return SPARK_BLOCKS[1] * len(recent)
     top = len(SPARK_BLOCKS) - 1
-    return "".join(SPARK_BLOCKS[max(1, round(v / peak * top))] if v else SPARK_BLOCKS[1] for v in recent)
+    return "".join(
+        SPARK_BLOCKS[max(1, round(v / peak * top))] if v else SPARK_BLOCKS[1] for v in recent
+    )
 
 
 def rate_text(rate: float) -> str:

@@ -37,14 +37,20 @@ class SubscribeScreen(ModalScreen[Subscription | None]):
             with Horizontal(id="subscribe-row"):
                 yield Input(placeholder="channel name or glob (e.g. orders.*)", id="subscribe-name")
                 yield Select(
-                    [("auto", "auto"), ("channel", Kind.CHANNEL.value), ("pattern", Kind.PATTERN.value)],
+                    [
+                        ("auto", "auto"),
+                        ("channel", Kind.CHANNEL.value),
+                        ("pattern", Kind.PATTERN.value),
+                    ],
                     value="auto",
                     allow_blank=False,
                     id="subscribe-kind",
                 )
             yield Label("", id="subscribe-error")
             label = f"Active channels on the server ({len(self.active)}): Enter subscribes"
-            yield Label(Text(label if self.active else "No active channels on the server.", style="dim"))
+            yield Label(
+                Text(label if self.active else "No active channels on the server.", style="dim")
+            )
             yield OptionList(
                 *(Option(Text(safe_name(ch)), id=ch.hex()) for ch in self.active[:1000]),
                 id="subscribe-active",

@@ -1,0 +1,195 @@
+"""The dashboard driven by keys through Textual's pilot, against real servers."""
+
+from __future__ import annotations
+
+import threading
+
+import redis
+
+from rps_tui.core.settings import parse_url
+from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.ui.app import AppConfig, RpsApp
+from rps_tui.ui.publish_box import PublishBox
+from tests.helpers import async_wait_for
+
+SIZE = (160, 45)
+
+
+def make_app(url: str, *subs: Subscription, **kw) -> RpsApp:
+    return RpsApp(AppConfig(settings=parse_url(url), subscriptions=list(subs), **kw))
+
+
+def pane_text(app: RpsApp) -> list[str]:
+    pane = app.pane
+    height = pane.scrollable_content_region.height
+    return [pane.render_line(y).text for y in range(height)]
+
+
+async def active(app: RpsApp, *subs: Subscription) -> None:
+    await async_wait_for(
+        lambda: (
+            all(s in app.store.subs and app.store.subs[s].status == "active" for s in subs)
+            and app.sub_list.subs == app.engine.subscriptions
+        )
+    )
+
+
+async def test_subscribe_and_unsubscribe_by_keys(server, redis_client: redis.Redis) -> None:
+    app = make_app(server.url, Subscription(Kind.CHANNEL, "app.first"))
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, Subscription(Kind.CHANNEL, "app.first"))
+        await pilot.press("s")
+        await async_wait_for(lambda: app.screen.__class__.__name__ == "SubscribeScreen")
+        await pilot.press(*"app.keys.*", "enter")
+        pattern = Subscription(Kind.PATTERN, "app.keys.*")
+        await active(app, pattern)
+        await async_wait_for(lambda: app.selected == pattern)
+        numpat_with = redis_client.pubsub_numpat()
+        await pilot.press("x")
+        await async_wait_for(lambda: redis_client.pubsub_numpat() == numpat_with - 1)
+        await pilot.press("s")
+        await async_wait_for(lambda: app.screen.__class__.__name__ == "SubscribeScreen")
+        await pilot.press(*"app.keys.lit", "enter")
+        await active(app, Subscription(Kind.CHANNEL, "app.keys.lit"))
+        await async_wait_for(lambda: app.selected == Subscription(Kind.CHANNEL, "app.keys.lit"))
+        assert redis_client.pubsub_numsub("app.keys.lit") == [(b"app.keys.lit", 1)]
+        await pilot.press("1", "x")
+        await async_wait_for(lambda: redis_client.pubsub_numsub("app.first")[0][1] == 0)
+        assert app.engine.subscriptions == [Subscription(Kind.CHANNEL, "app.keys.lit")]
+
+
+async def test_messages_land_in_their_own_pane_with_exact_counts(server, redis_client) -> None:
+    orders = Subscription(Kind.PATTERN, "app.orders.*")
+    chat = Subscription(Kind.CHANNEL, "app.chat")
+    app = make_app(server.url, orders, chat)
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, orders, chat)
+        pipe = redis_client.pipeline(transaction=False)
+        for i in range(3000):
+            pipe.publish(f"app.orders.{i % 3}", f'{{"n": {i}}}')
+        pipe.publish("app.chat", "hi there")
+        pipe.execute()
+        await async_wait_for(lambda: app.store.subs[orders].total == 3000)
+        await pilot.pause(0.2)
+        assert app.selected == orders
+        assert app.pane.border_title.endswith("3,000 msgs")
+        lines = pane_text(app)
+        assert any('app.orders.2  {"n":2999}' in line for line in lines), lines[-3:]
+        assert not any("hi there" in line for line in lines)
+        await pilot.press("right_square_bracket")
+        await pilot.pause(0.2)
+        assert app.selected == chat
+        assert any(line.strip().endswith("hi there") for line in pane_text(app))
+        assert "app.chat" not in "".join(pane_text(app))  # plain channel: name not repeated
+        await pilot.press("left_square_bracket")
+        assert app.selected == orders
+
+
+async def test_publish_box_reaches_an_independent_subscriber(server) -> None:
+    listener = redis.Redis.from_url(server.url).pubsub()
+    listener.subscribe("app.pub")
+    got: list[bytes] = []
+
+    def listen() -> None:
+        for msg in listener.listen():
+            if msg["type"] == "message":
+                got.append(msg["data"])
+                return
+
+    thread = threading.Thread(target=listen, daemon=True)
+    thread.start()
+    app = make_app(server.url, Subscription(Kind.CHANNEL, "app.pub"))
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, Subscription(Kind.CHANNEL, "app.pub"))
+        await pilot.pause(0.1)
+        box = app.query_one(PublishBox)
+        assert box.channel_input.value == "app.pub"  # taken from the selected channel
+        await pilot.press("i", *"[red]hello", "enter")
+        await async_wait_for(lambda: got == [b"[red]hello"])
+        await async_wait_for(
+            lambda: "2 receivers" in str(box.query_one("#publish-result").render())
+        )
+        assert box.message_input.value == ""
+        await pilot.press("up")
+        assert box.message_input.value == "[red]hello"  # history recall
+        box.channel_input.value = ""
+        await pilot.press("enter")
+        assert "no channel" in str(box.query_one("#publish-result").render())
+        assert box.message_input.value == "[red]hello"  # nothing typed is lost
+    thread.join(5)
+    listener.close()
+
+
+async def test_pause_clear_and_filter(server, redis_client) -> None:
+    sub = Subscription(Kind.CHANNEL, "app.pcf")
+    app = make_app(server.url, sub)
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, sub)
+        for word in ("apple", "banana", "Cherry"):
+            redis_client.publish("app.pcf", word)
+        await async_wait_for(lambda: len(app.pane.model.lines) == 3)
+        await pilot.press("p")
+        for i in range(5):
+            redis_client.publish("app.pcf", f"late{i}")
+        await async_wait_for(lambda: app.store.subs[sub].total == 8)
+        await pilot.pause(0.3)
+        assert len(app.pane.model.lines) == 3  # frozen display
+        assert "5 new" in app.pane.border_subtitle
+        await pilot.press("p")
+        await pilot.pause(0.1)
+        assert len(app.pane.model.lines) == 8
+        await pilot.press("slash", *"an")
+        await pilot.pause(0.1)
+        assert [e[2] for e in app.pane.model.lines] == [b"banana"]
+        await pilot.press("enter")
+        redis_client.publish("app.pcf", "mango")  # filter applies to new messages too
+        redis_client.publish("app.pcf", "kiwi")
+        await async_wait_for(lambda: app.store.subs[sub].total == 10)
+        await pilot.pause(0.2)
+        assert [e[2] for e in app.pane.model.lines] == [b"banana", b"mango"]
+        await pilot.press("slash", "ctrl+a", "ctrl+k", *"cherry")  # lower case ignores case
+        await pilot.pause(0.1)
+        assert [e[2] for e in app.pane.model.lines] == [b"Cherry"]
+        await pilot.press("escape")  # clears the filter
+        await pilot.pause(0.1)
+        assert len(app.pane.model.lines) == 10
+        await pilot.press("c")
+        await pilot.pause(0.1)
+        assert app.pane.model.lines == [] and app.store.subs[sub].total == 10  # counts stay
+        redis_client.publish("app.pcf", "fresh")
+        await async_wait_for(lambda: [e[2] for e in app.pane.model.lines] == [b"fresh"])
+
+
+HOSTILE = [
+    b"\x1b]52;c;aGFja2Vk\x07",  # OSC 52: set the clipboard
+    b"\x1b]0;owned\x07",  # OSC 0: window title
+    b"\x1b[2J\x1b[H\x1b[10;10Hmoved",  # clear screen, cursor moves
+    b"bell\x07nul\x00del\x7f c1\xc2\x9b",
+    b"\xff\xfe invalid utf-8 \xc3\x28",
+    "bidi \u202eevil\u202c".encode(),
+    b"[bold red]not markup[/] [link=http://x]x[/link]",
+]
+
+
+async def test_hostile_payloads_never_reach_the_terminal_raw(server, redis_client) -> None:
+    sub = Subscription(Kind.PATTERN, "app.evil.*")
+    app = make_app(server.url, sub)
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, sub)
+        for payload in HOSTILE:
+            redis_client.publish("app.evil.\x1b[31mred\nline", payload)
+        big = b"x" * 1_000_000
+        redis_client.publish("app.evil.big", big)
+        await async_wait_for(lambda: app.store.subs[sub].total == len(HOSTILE) + 1)
+        await pilot.pause(0.2)
+        text = "\n".join(pane_text(app))
+        for bad in ("\x1b", "\x07", "\x00", "\x7f", "\x9b", "\u202e", "\u202c"):
+            assert bad not in text
+        assert "[bold red]not markup[/]" in text
+        assert "\\e]52;c;aGFja2Vk\\x07" in text and "\\u202e" in text
+        assert "app.evil.\\e[31mred\\nline" in text
+        assert "1,000,000 bytes" in text
+        await pilot.press("enter")  # detail view of the last (1 MB) message
+        await async_wait_for(lambda: app.screen.__class__.__name__ == "DetailScreen")
+        await pilot.press("escape")
+        await async_wait_for(lambda: app.screen.__class__.__name__ == "Screen")

@@ -193,3 +193,87 @@ async def test_hostile_payloads_never_reach_the_terminal_raw(server, redis_clien
         await async_wait_for(lambda: app.screen.__class__.__name__ == "DetailScreen")
         await pilot.press("escape")
         await async_wait_for(lambda: app.screen.__class__.__name__ == "Screen")
+
+
+async def test_no_subscription_offers_the_active_channels(server) -> None:
+    client = redis.Redis.from_url(server.url)
+    other = client.pubsub()
+    other.subscribe("app.active.one")
+    app = make_app(server.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await async_wait_for(lambda: app.screen.__class__.__name__ == "SubscribeScreen")
+        options = app.screen.query_one("#subscribe-active")
+        names = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert "app.active.one" in names
+        await pilot.press("down")  # from the name field into the list
+        assert app.focused is options
+        options.highlighted = names.index("app.active.one")
+        await pilot.press("enter")
+        sub = Subscription(Kind.CHANNEL, "app.active.one")
+        await active(app, sub)
+        assert client.pubsub_numsub("app.active.one") == [(b"app.active.one", 2)]
+    other.close()
+    client.close()
+
+
+async def test_subscribe_dialog_rejects_an_empty_name_and_keeps_the_kind(server) -> None:
+    app = make_app(server.url, Subscription(Kind.CHANNEL, "app.dialog"))
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, Subscription(Kind.CHANNEL, "app.dialog"))
+        await pilot.press("s")
+        await async_wait_for(lambda: app.screen.__class__.__name__ == "SubscribeScreen")
+        await pilot.press("enter")
+        assert "cannot be empty" in str(app.screen.query_one("#subscribe-error").render())
+        app.screen.query_one("#subscribe-kind").value = "channel"  # force a literal channel
+        await pilot.press(*"lit*", "enter")
+        await active(app, Subscription(Kind.CHANNEL, "lit*"))
+
+
+async def test_mouse_selects_subscriptions_and_lines(server, redis_client) -> None:
+    first, second = Subscription(Kind.CHANNEL, "app.m1"), Subscription(Kind.CHANNEL, "app.m2")
+    app = make_app(server.url, first, second)
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, first, second)
+        for i in range(3):
+            redis_client.publish("app.m2", f"line{i}")
+        await pilot.click("#subs", offset=(10, 3))  # the second row
+        await async_wait_for(lambda: app.selected == second)
+        await async_wait_for(lambda: len(app.pane.model.lines) == 3)
+        await pilot.pause(0.1)
+        await pilot.click("#pane", offset=(20, 2))  # the second message (inside the border)
+        assert app.pane.model.cursor == 1
+        await pilot.press("enter")
+        await async_wait_for(lambda: app.screen.__class__.__name__ == "DetailScreen")
+        assert "line1" in str(app.screen.query_one("#detail-body Static").render())
+
+
+async def test_publish_error_keeps_the_text(server_factory) -> None:
+    srv = server_factory("valkey")
+    admin = redis.Redis.from_url(srv.url)
+    admin.acl_setuser(
+        "reader", enabled=True, passwords=["+pw"], commands=["+@all", "-publish"], channels=["*"]
+    )
+    url = srv.url.replace("redis://", "redis://reader:pw@")
+    app = make_app(url, Subscription(Kind.CHANNEL, "app.denied"))
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, Subscription(Kind.CHANNEL, "app.denied"))
+        await pilot.press("i", *"keep me", "enter")
+        box = app.query_one(PublishBox)
+        await async_wait_for(lambda: "not sent" in str(box.query_one("#publish-result").render()))
+        assert "no permissions" in str(box.query_one("#publish-result").render())
+        assert box.message_input.value == "keep me"
+        assert "pw" not in str(box.query_one("#publish-result").render())
+    admin.close()
+
+
+async def test_command_palette_lists_the_actions(server) -> None:
+    app = make_app(server.url, Subscription(Kind.CHANNEL, "app.palette"))
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, Subscription(Kind.CHANNEL, "app.palette"))
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for title in ("Subscribe", "Unsub", "Pause", "Clear", "Filter", "Publish", "Help"):
+            assert title in titles
+        await pilot.press("ctrl+p", *"Pause")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await async_wait_for(lambda: app.pane.model is not None and app.pane.model.paused)

@@ -47,6 +47,7 @@ class AppConfig:
     note: str = ""  # e.g. "demo: embedded Valkey, demo traffic"
     clock: Callable[[], float] = time.time
     monitor: bool = True  # PING / NUMSUB polling; off for deterministic snapshots
+    address_label: str | None = None  # shown instead of the address (snapshots, screenshots)
 
 
 class RpsApp(App[int]):
@@ -63,17 +64,45 @@ class RpsApp(App[int]):
             id="unsubscribe",
             tooltip="Unsubscribe the selected subscription",
         ),
-        Binding("right_square_bracket", "next_sub", "Next", id="next", key_display="]"),
-        Binding("left_square_bracket", "prev_sub", "Prev", id="previous", key_display="["),
+        Binding(
+            "right_square_bracket",
+            "next_sub",
+            "Next",
+            id="next",
+            key_display="]",
+            tooltip="Next subscription",
+        ),
+        Binding(
+            "left_square_bracket",
+            "prev_sub",
+            "Prev",
+            id="previous",
+            key_display="[",
+            tooltip="Previous subscription",
+        ),
         Binding(
             "p", "pause", "Pause", id="pause", tooltip="Pause or resume the pane (counting goes on)"
         ),
         Binding("c", "clear", "Clear", id="clear", tooltip="Clear the pane"),
-        Binding("slash", "filter", "Filter", id="filter", key_display="/"),
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            id="filter",
+            key_display="/",
+            tooltip="Filter the pane by substring (lower case ignores case)",
+        ),
         Binding("i", "publish", "Publish", id="publish", tooltip="Focus the publish box"),
         Binding("question_mark,f1", "help", "Help", id="help", key_display="?"),
         Binding("q", "quit", "Quit", id="quit"),
-        Binding("escape", "leave", "Back", show=False, id="leave"),
+        Binding(
+            "escape",
+            "leave",
+            "Back",
+            show=False,
+            id="leave",
+            tooltip="Leave the publish box or the filter",
+        ),
         *(
             Binding(str(n), f"jump({n - 1})", f"Subscription {n}", show=False, id=f"jump{n}")
             for n in range(1, 10)
@@ -92,39 +121,39 @@ class RpsApp(App[int]):
         self._event_seq = 0
         self._known_subs: list[Subscription] = []
         self._drawn = -1  # appended count of the selected subscription when last drawn
+        self._drawn_follow = True
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield StatusBar(id="status")
+        # Kept as attributes: timers reach them directly, whichever screen is on top.
+        self.status_bar = StatusBar(id="status")
+        self.sub_list = SubscriptionList(id="subs")
+        self.filter_input = Input(
+            placeholder="filter: substring (lower case ignores case); "
+            "Enter keeps it, Esc clears it",
+            id="filter",
+        )
+        self.pane = MessagePane(id="pane")
+        self.stats_table = StatsTable(id="stats")
+        self.publish_box = PublishBox(id="publish")
+        yield self.status_bar
         with Horizontal(id="body"):
-            yield SubscriptionList(id="subs")
+            yield self.sub_list
             with Vertical(id="main"):
-                yield Input(
-                    placeholder="filter: substring (lower case ignores case); "
-                    "Enter keeps it, Esc clears it",
-                    id="filter",
-                )
-                yield MessagePane(id="pane")
-                yield StatsTable(id="stats")
-        yield PublishBox(id="publish")
+                yield self.filter_input
+                yield self.pane
+                yield self.stats_table
+        yield self.publish_box
         yield Footer()
-
-    @property
-    def pane(self) -> MessagePane:
-        return self.query_one(MessagePane)
-
-    @property
-    def sub_list(self) -> SubscriptionList:
-        return self.query_one(SubscriptionList)
 
     @property
     def selected(self) -> Subscription | None:
         return self.sub_list.selected
 
     def on_mount(self) -> None:
-        self.query_one("#subs").border_title = "subscriptions"
-        self.query_one("#stats").border_title = "channels"
-        self.query_one("#filter").display = False
+        self.sub_list.border_title = "subscriptions"
+        self.stats_table.border_title = "channels"
+        self.filter_input.display = False
         for sub in self.config.subscriptions:
             self.engine.subscribe(sub)
         self.run_worker(self.engine.run, thread=True, name="subscriber", exit_on_error=False)
@@ -162,10 +191,12 @@ class RpsApp(App[int]):
             if model.pull(self.store):
                 self.pane.sync()
             self._pane_title()
+        elif model.follow != self._drawn_follow:  # scrolled away or back: say so at once
+            self._pane_title()
 
     def refresh_counts(self) -> None:
         self.sub_list.refresh_counts(self.store)
-        self.query_one(StatsTable).update_rows(self.store.channel_rows(), self.config.clock())
+        self.stats_table.update_rows(self.store.channel_rows(), self.config.clock())
         self._pane_title()
         self._status()
         self._event_seq, events = self.engine.events_since(self._event_seq)
@@ -173,8 +204,8 @@ class RpsApp(App[int]):
             self.notify(Text(event.text).plain, severity=event.level, markup=False)  # type: ignore[arg-type]
 
     def _status(self) -> None:
-        self.query_one(StatusBar).show(
-            address=self.config.settings.address,
+        self.status_bar.show(
+            address=self.config.address_label or self.config.settings.address,
             server=self.server_label,
             state=self.engine.state,
             detail=self.engine.state_detail,
@@ -215,11 +246,11 @@ class RpsApp(App[int]):
         if model is not None:
             model.pull(self.store)
         self.pane.show(model)
-        filter_input = self.query_one("#filter", Input)
+        filter_input = self.filter_input
         filter_input.display = bool(model and model.filter)
         filter_input.value = model.filter if model else ""
         if sub is not None and sub.kind is not Kind.PATTERN:
-            box = self.query_one(PublishBox)
+            box = self.publish_box
             if not box.channel_input.has_focus:
                 box.channel_input.value = sub.name
         self._pane_title()
@@ -233,6 +264,7 @@ class RpsApp(App[int]):
         state = self.store.subs.get(model.sub)
         total = state.total if state else 0
         pane.border_title = f"{model.sub.kind.value} {Text(model.sub.name).plain} — {total:,} msgs"
+        self._drawn_follow = model.follow
         notes = []
         if model.paused:
             notes.append(f"⏸ PAUSED — {total - model.paused_at:,} new (p resumes)")
@@ -256,7 +288,7 @@ class RpsApp(App[int]):
 
     @on(PublishBox.Publish)
     async def _publish(self, event: PublishBox.Publish) -> None:
-        box = self.query_one(PublishBox)
+        box = self.publish_box
         try:
             receivers = await self.commands_client.publish(event.channel, event.message)
         except CommandError as exc:
@@ -276,7 +308,7 @@ class RpsApp(App[int]):
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
-        self.query_one("#filter").display = bool(self.pane.model and self.pane.model.filter)
+        self.filter_input.display = bool(self.pane.model and self.pane.model.filter)
         self.pane.focus()
 
     # -- actions -------------------------------------------------------------------------
@@ -344,12 +376,12 @@ class RpsApp(App[int]):
             self._pane_title()
 
     def action_filter(self) -> None:
-        filter_input = self.query_one("#filter", Input)
+        filter_input = self.filter_input
         filter_input.display = True
         filter_input.focus()
 
     def action_publish(self) -> None:
-        box = self.query_one(PublishBox)
+        box = self.publish_box
         (box.message_input if box.channel_input.value else box.channel_input).focus()
 
     def action_leave(self) -> None:
@@ -365,7 +397,7 @@ class RpsApp(App[int]):
     def _binding_rows(self) -> Iterable[tuple[str, str]]:
         seen = set()
         for _, binding, _enabled, tooltip in self.screen.active_bindings.values():
-            if binding.id in seen or binding.action.startswith("jump"):
+            if not binding.id or binding.id in seen or binding.action.startswith("jump"):
                 continue
             seen.add(binding.id)
             key = binding.key_display or self.get_key_display(binding)

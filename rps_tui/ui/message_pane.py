@@ -171,9 +171,10 @@ class MessagePane(ScrollView, can_focus=True):
 
     def on_click(self, event: events.Click) -> None:
         model = self.model
-        if model is None:
+        offset = event.get_content_offset(self)  # inside the border, or None on it
+        if model is None or offset is None:
             return
-        index = self.scroll_offset.y + event.y
+        index = self.scroll_offset.y + offset.y
         if 0 <= index < len(model.lines):
             if model.cursor == index and event.chain >= 2:
                 self.post_message(self.Open(model.lines[index]))

@@ -22,7 +22,10 @@ from rps_tui.ui.render import clock_text
 class SubscribeScreen(ModalScreen[Subscription | None]):
     """Type a channel or glob, or pick one of the server's active channels."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="subscribe.cancel")]
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Cancel", id="subscribe.cancel"),
+        Binding("down", "pick", "Pick an active channel", show=False, id="subscribe.pick"),
+    ]
 
     def __init__(self, active: list[bytes] | None = None, message: str = "") -> None:
         super().__init__()
@@ -58,6 +61,13 @@ class SubscribeScreen(ModalScreen[Subscription | None]):
 
     def on_mount(self) -> None:
         self.query_one("#subscribe-name", Input).focus()
+
+    def action_pick(self) -> None:
+        options = self.query_one("#subscribe-active", OptionList)
+        if options.option_count and not options.has_focus:
+            options.focus()
+            if options.highlighted is None:
+                options.highlighted = 0
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

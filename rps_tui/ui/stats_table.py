@@ -23,13 +23,13 @@ class StatsTable(DataTable):
 
     def on_mount(self) -> None:
         for label, key, width in (
-            ("channel", "channel", 28),
+            ("channel", "channel", 30),
             ("msgs", "msgs", 11),
-            ("msg/s", "rate", 7),
+            ("msg/s", "rate", 6),
             ("bytes", "bytes", 10),
             ("last seen", "seen", 9),
             ("subs", "subs", 4),
-            ("last 30 s", "spark", 30),
+            ("last 20 s", "spark", 20),
         ):
             self.add_column(label, key=key, width=width)
 
@@ -74,5 +74,5 @@ class StatsTable(DataTable):
             human_bytes(row.bytes),
             ago_text(now - row.last_seen),
             "—" if row.subscribers is None else str(row.subscribers),
-            Text(sparkline(row.spark, 30), style="green"),
+            Text(sparkline(row.spark, 20), style="green"),
         )

@@ -23,10 +23,10 @@ class SubscriptionList(DataTable):
         self._shown: dict[Subscription, tuple] = {}
 
     def on_mount(self) -> None:
-        self.add_column("#", key="n", width=2)
-        self.add_column("subscription", key="name", width=20)
-        self.add_column("msgs", key="msgs", width=8)
-        self.add_column("msg/s", key="rate", width=6)
+        self.add_column("#", key="n", width=1)
+        self.add_column("subscription", key="name", width=19)
+        self.add_column("msgs", key="msgs", width=9)
+        self.add_column("msg/s", key="rate", width=5)
 
     @property
     def selected(self) -> Subscription | None:

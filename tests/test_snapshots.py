@@ -1,0 +1,123 @@
+"""Snapshot tests: the screens as SVG, with a frozen clock and fixed data from a real server.
+
+Update on purpose with `pytest tests/test_snapshots.py --snapshot-update` and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import redis
+from textual.widgets import Input
+
+from rps_tui.core.settings import parse_url
+from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.ui.app import AppConfig, RpsApp
+from tests.helpers import async_wait_for
+
+FROZEN = 1_764_237_600.25  # 2025-11-27 10:00:00.250 UTC
+SIZE = (140, 40)
+SUBS = [
+    Subscription(Kind.PATTERN, "shop.orders.*"),
+    Subscription(Kind.CHANNEL, "chat.lobby"),
+    Subscription(Kind.PATTERN, "sensors.*"),
+]
+
+
+def messages() -> list[tuple[str, bytes]]:
+    out: list[tuple[str, bytes]] = []
+    for i in range(12):
+        region = ("eu", "us", "apac")[i % 3]
+        order = {"id": f"ord-{i:04d}", "sku": "KB-101", "qty": i % 4 + 1, "price": 19.5 + i}
+        out.append((f"shop.orders.{region}", json.dumps(order).encode()))
+    out.append(("chat.lobby", b"hello [bold]not markup[/bold] \x1b[31mred?"))
+    out.append(("sensors.t1", b"\x00\x01\xfe\xff binary"))
+    return out
+
+
+@pytest.fixture
+def snapshot_app(server_factory):
+    srv = server_factory("valkey")
+    app = RpsApp(
+        AppConfig(
+            settings=parse_url(srv.url),
+            subscriptions=list(SUBS),
+            server_label="Valkey 9 (test)",
+            clock=lambda: FROZEN,
+            monitor=False,
+            address_label="127.0.0.1:6379/0",
+        )
+    )
+    return srv, app
+
+
+def prepare(srv):
+    async def run_before(pilot) -> None:
+        app: RpsApp = pilot.app
+        for widget in app.query(Input):
+            widget.cursor_blink = False
+        await async_wait_for(
+            lambda: all(s in app.store.subs and app.store.subs[s].status == "active" for s in SUBS)
+        )
+        client = redis.Redis.from_url(srv.url)
+        for channel, payload in messages():
+            client.publish(channel, payload)
+        client.close()
+        await async_wait_for(lambda: app.store.total == len(messages()))
+        await pilot.pause(1.2)  # one counts tick
+        app.refresh_counts()
+        await pilot.pause()
+
+    return run_before
+
+
+def test_main_screen(snap_compare, snapshot_app) -> None:
+    srv, app = snapshot_app
+    assert snap_compare(app, terminal_size=SIZE, run_before=prepare(srv))
+
+
+def test_help_screen(snap_compare, snapshot_app) -> None:
+    srv, app = snapshot_app
+    base = prepare(srv)
+
+    async def run_before(pilot) -> None:
+        await base(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_subscribe_dialog(snap_compare, snapshot_app) -> None:
+    srv, app = snapshot_app
+    base = prepare(srv)
+
+    async def run_before(pilot) -> None:
+        await base(pilot)
+        client = redis.Redis.from_url(srv.url)
+        listener = client.pubsub()
+        listener.subscribe("billing.events", "audit.log")  # active channels to pick from
+        await pilot.press("s")
+        await async_wait_for(lambda: pilot.app.screen.__class__.__name__ == "SubscribeScreen")
+        for widget in pilot.app.screen.query(Input):
+            widget.cursor_blink = False
+        await pilot.press(*"billing.*")
+        await pilot.pause()
+        listener.close()
+        client.close()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_detail_view(snap_compare, snapshot_app) -> None:
+    srv, app = snapshot_app
+    base = prepare(srv)
+
+    async def run_before(pilot) -> None:
+        await base(pilot)
+        await pilot.press("up", "enter")
+        await async_wait_for(lambda: pilot.app.screen.__class__.__name__ == "DetailScreen")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

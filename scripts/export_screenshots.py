@@ -1,0 +1,114 @@
+"""Export the README screenshots of rps-tui as SVG files into ``screenshots/``.
+
+Regenerate them with ``python scripts/export_screenshots.py`` from the repository root. It starts
+the embedded Valkey, runs the seeded demo traffic, drives the app headless at 160x45 and saves
+main, statistics, detail, help, subscribe and hostile .svg (under a minute).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import redis
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from rps_tui.core.commands import probe
+from rps_tui.core.demo import DEMO_PATTERNS, DemoTraffic
+from rps_tui.core.server import start_server
+from rps_tui.core.settings import parse_url
+from rps_tui.core.subscriptions import Subscription
+from rps_tui.ui.app import AppConfig, RpsApp
+
+OUT = Path(__file__).resolve().parent.parent / "screenshots"
+SIZE = (160, 45)
+HOSTILE = b"[bold]not markup[/bold] \x1b[31m escape \x07 bell"
+SUBS = [Subscription.parse(p) for p in DEMO_PATTERNS]
+
+
+async def wait_for(check: Callable[[], object], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the app did not get there in time")
+        await asyncio.sleep(0.05)
+
+
+async def shoot(pilot: Pilot[int], name: str, written: list[Path]) -> None:
+    await pilot.pause(0.2)
+    for screen in pilot.app.screen_stack:
+        for widget in screen.query(Input):
+            widget.cursor_blink = False
+    await pilot.pause()
+    written.append(Path(pilot.app.save_screenshot(filename=name, path=str(OUT))))
+
+
+async def drive(app: RpsApp, url: str) -> list[Path]:
+    written: list[Path] = []
+    client = redis.Redis.from_url(url)
+    listener = client.pubsub()
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(lambda: all(app.store.appended(s) for s in SUBS))  # every family in
+            await pilot.pause(3.0)  # rates and sparklines start to fill
+            await shoot(pilot, "main.svg", written)
+
+            await pilot.press("right_square_bracket")  # demo.metrics.*
+            await pilot.pause(5.0)
+            await shoot(pilot, "statistics.svg", written)
+
+            await pilot.press("1", "up", "enter")  # demo.orders.*: a JSON order
+            await wait_for(lambda: type(app.screen).__name__ == "DetailScreen")
+            await shoot(pilot, "detail.svg", written)
+            await pilot.press("escape", "question_mark")
+            await wait_for(lambda: type(app.screen).__name__ == "HelpScreen")
+            await shoot(pilot, "help.svg", written)
+            # PUBSUB CHANNELS lists channels with a channel subscriber; the demo has none
+            listener.subscribe("demo.chat.general", "demo.chat.ops", "billing.events")
+            await pilot.press("escape", "end", "s")
+            await wait_for(lambda: type(app.screen).__name__ == "SubscribeScreen")
+            await shoot(pilot, "subscribe.svg", written)
+            await pilot.press("escape", "3")  # demo.chat.*
+            listener.unsubscribe()
+
+            chat = SUBS[2]
+            before = app.store.appended(chat)
+            client.publish("demo.chat.lobby", HOSTILE)
+            await wait_for(lambda: app.store.appended(chat) > before)
+            await pilot.pause(1.2)  # one counts tick
+            await shoot(pilot, "hostile.svg", written)
+            await pilot.press("q")
+    finally:
+        listener.close()
+        client.close()
+    return written
+
+
+def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    server = start_server("valkey")
+    traffic = DemoTraffic(server.url, seed=1)
+    try:
+        traffic.start()
+        settings = parse_url(server.url)
+        app = RpsApp(
+            AppConfig(
+                settings=settings,
+                subscriptions=list(SUBS),
+                server_label=probe(settings).label,
+                note="demo: embedded Valkey with demo traffic",
+                address_label="127.0.0.1:6379/0",
+            )
+        )
+        for path in asyncio.run(drive(app, server.url)):
+            print(path)
+    finally:
+        traffic.stop()
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -140,16 +140,16 @@ async def test_pause_clear_and_filter(server, redis_client) -> None:
         assert len(app.pane.model.lines) == 8
         await pilot.press("slash", *"an")
         await pilot.pause(0.1)
-        assert [e[2] for e in app.pane.model.lines] == [b"banana"]
+        assert [e[-2] for e in app.pane.model.lines] == [b"banana"]
         await pilot.press("enter")
         redis_client.publish("app.pcf", "mango")  # filter applies to new messages too
         redis_client.publish("app.pcf", "kiwi")
         await async_wait_for(lambda: app.store.subs[sub].total == 10)
         await pilot.pause(0.2)
-        assert [e[2] for e in app.pane.model.lines] == [b"banana", b"mango"]
+        assert [e[-2] for e in app.pane.model.lines] == [b"banana", b"mango"]
         await pilot.press("slash", "ctrl+a", "ctrl+k", *"cherry")  # lower case ignores case
         await pilot.pause(0.1)
-        assert [e[2] for e in app.pane.model.lines] == [b"Cherry"]
+        assert [e[-2] for e in app.pane.model.lines] == [b"Cherry"]
         await pilot.press("escape")  # clears the filter
         await pilot.pause(0.1)
         assert len(app.pane.model.lines) == 10
@@ -157,7 +157,7 @@ async def test_pause_clear_and_filter(server, redis_client) -> None:
         await pilot.pause(0.1)
         assert app.pane.model.lines == [] and app.store.subs[sub].total == 10  # counts stay
         redis_client.publish("app.pcf", "fresh")
-        await async_wait_for(lambda: [e[2] for e in app.pane.model.lines] == [b"fresh"])
+        await async_wait_for(lambda: [e[-2] for e in app.pane.model.lines] == [b"fresh"])
 
 
 HOSTILE = [

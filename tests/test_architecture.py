@@ -18,7 +18,8 @@ def test_import_linter_contracts_hold() -> None:
 def test_core_modules_load_without_textual() -> None:
     code = (
         "import sys, pkgutil, importlib, rps_tui.core as c\n"
-        "for m in pkgutil.iter_modules(c.__path__): importlib.import_module('rps_tui.core.' + m.name)\n"
+        "for m in pkgutil.iter_modules(c.__path__):\n"
+        "    importlib.import_module('rps_tui.core.' + m.name)\n"
         "print(sorted(n for n in sys.modules if n.split('.')[0] == 'textual'))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

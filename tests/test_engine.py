@@ -27,7 +27,7 @@ def test_channel_and_pattern_counts_are_exact(server, redis_client: redis.Redis)
         store = engine.store
         wait_for(lambda: store.subs[pat].total == 20_000 and store.subs[chan].total == 1)
         assert len(store.subs[pat].buffer) == 100  # bounded by history
-        assert store.subs[pat].buffer[-1][1:] == (b"eng.p.0", b"m19999")
+        assert store.subs[pat].buffer[-1][:4] == [b"pmessage", b"eng.p.*", b"eng.p.0", b"m19999"]
         per_channel = {c: s.count for c, s in store.channels.items() if c.startswith(b"eng.p.")}
         assert sum(per_channel.values()) == 20_000 and len(per_channel) == 7
         assert store.channels[b"eng.plain"].bytes == 5
@@ -47,7 +47,7 @@ def test_binary_names_and_payloads_round_trip(server, redis_client: redis.Redis)
         payload = bytes(range(256)) * 4
         redis_client.publish(b"eng.bin.\xff\n[x]", payload)
         wait_for(lambda: engine.store.subs[sub].total == 1)
-        _, channel, data = engine.store.subs[sub].buffer[0]
+        channel, data = engine.store.subs[sub].buffer[0][-3:-1]
         assert (channel, data) == (b"eng.bin.\xff\n[x]", payload)
 
 
@@ -95,6 +95,6 @@ def test_restart_reconnects_resubscribes_and_marks_a_gap(server_factory) -> None
         assert client.pubsub_numsub("eng.restart") == [(b"eng.restart", 1)]
         client.publish("eng.restart", "after")
         wait_for(lambda: engine.store.subs[sub].total == 2)
-        kinds = [type(e[2]) for e in engine.store.subs[sub].buffer]
+        kinds = [type(e[-2]) for e in engine.store.subs[sub].buffer]
         assert kinds == [bytes, Gap, bytes]
         client.close()

@@ -38,8 +38,10 @@ class Gap:
         )
 
 
-# One buffer entry: (receive time, channel or None for a gap marker, payload bytes or Gap).
-Entry = tuple[float, bytes | None, "bytes | Gap"]
+# One buffer entry is the reply list from the wire with the receive time appended:
+# [kind, (pattern,) channel, payload, time]; a gap marker is [None, Gap, time]. So for any
+# entry: channel = e[-3] (None for a gap), payload = e[-2] (bytes or Gap), time = e[-1].
+Entry = list
 
 
 class RateMeter:
@@ -125,15 +127,12 @@ class Store:
             state = self.subs[sub] = SubscriptionState(sub, self.history)
         return state
 
-    def count_channel(self, channel: bytes, size: int, now: float) -> None:
-        stats = self.channels.get(channel)
-        if stats is None:
-            if len(self.channels) >= self.max_channels:
-                self._evict()
-            stats = self.channels[channel] = ChannelStats(now)
-        stats.count += 1
-        stats.bytes += size
-        stats.last_seen = now
+    def new_channel(self, channel: bytes, now: float) -> ChannelStats:
+        """A row for a channel seen for the first time, making room if the table is full."""
+        if len(self.channels) >= self.max_channels:
+            self._evict()
+        stats = self.channels[channel] = ChannelStats(now)
+        return stats
 
     def _evict(self) -> None:
         """Fold the least recently seen tenth of the table into the rollup row (amortised)."""
@@ -154,7 +153,7 @@ class Store:
     def mark_gap(self, gap: Gap, now: float, subs: Iterable[Subscription] | None = None) -> None:
         for sub, state in self.subs.items():
             if subs is None or sub in subs:
-                state.buffer.append((now, None, gap))
+                state.buffer.append([None, gap, now])
                 state.gaps += 1
 
     # -- called by the UI ------------------------------------------------------------------

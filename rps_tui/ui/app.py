@@ -25,6 +25,7 @@ from rps_tui.core.engine import Engine
 from rps_tui.core.settings import ConnectionSettings
 from rps_tui.core.store import DEFAULT_HISTORY, Store
 from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.ui.budget import FrameBudget
 from rps_tui.ui.message_pane import MessagePane, PaneModel
 from rps_tui.ui.publish_box import PublishBox
 from rps_tui.ui.screens import DetailScreen, HelpScreen, SubscribeScreen
@@ -122,6 +123,8 @@ class RpsApp(App[int]):
         self._known_subs: list[Subscription] = []
         self._drawn = -1  # appended count of the selected subscription when last drawn
         self._drawn_follow = True
+        self.budget = FrameBudget()
+        self._counts_skipped = 0
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -185,8 +188,10 @@ class RpsApp(App[int]):
         model = self.models.get(self.selected) if self.selected else None
         if model is None:
             return
+        self.budget.tick()
         appended = self.store.appended(model.sub)
-        if appended != self._drawn:  # nothing new: no work at all
+        # nothing new: no work at all; something new: draw if the CPU budget allows
+        if appended != self._drawn and self.budget.may_draw(self.engine.busy):
             self._drawn = appended
             if model.pull(self.store):
                 self.pane.sync()
@@ -195,6 +200,10 @@ class RpsApp(App[int]):
             self._pane_title()
 
     def refresh_counts(self) -> None:
+        if self.engine.busy and self._counts_skipped < 2:  # catching up: every 3rd second
+            self._counts_skipped += 1
+            return
+        self._counts_skipped = 0
         self.sub_list.refresh_counts(self.store)
         self.stats_table.update_rows(self.store.channel_rows(), self.config.clock())
         self._pane_title()

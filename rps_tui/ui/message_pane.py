@@ -29,9 +29,9 @@ def _matcher(needle: str):
     raw = needle.encode("utf-8")
     if needle == needle.lower():
         return lambda e: (
-            isinstance(e[2], Gap) or raw in e[2].lower() or raw in (e[1] or b"").lower()
+            isinstance(e[-2], Gap) or raw in e[-2].lower() or raw in (e[-3] or b"").lower()
         )
-    return lambda e: isinstance(e[2], Gap) or raw in e[2] or raw in (e[1] or b"")
+    return lambda e: isinstance(e[-2], Gap) or raw in e[-2] or raw in (e[-3] or b"")
 
 
 @dataclass
@@ -120,7 +120,7 @@ class MessagePane(ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         entry = model.lines[index]
         selected = index == model.cursor
-        key = (id(entry), entry[0], width, selected, model.sub.is_pattern)
+        key = (id(entry), entry[-1], width, selected, model.sub.is_pattern)
         strip = self._cache.get(key)
         if strip is None:
             text = entry_line(entry, show_channel=model.sub.is_pattern)

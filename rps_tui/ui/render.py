@@ -25,7 +25,7 @@ def clock_text(ts: float) -> str:
 
 
 def entry_line(entry: Entry, *, show_channel: bool) -> Text:
-    ts, channel, data = entry
+    channel, data, ts = entry[-3], entry[-2], entry[-1]
     line = Text(no_wrap=True, overflow="ellipsis", end="")
     line.append(clock_text(ts), "dim")
     line.append("  ")

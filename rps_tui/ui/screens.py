@@ -100,7 +100,7 @@ class DetailScreen(ModalScreen[None]):
         self.subscription = subscription
 
     def compose(self) -> ComposeResult:
-        ts, channel, data = self.entry
+        channel, data, ts = self.entry[-3], self.entry[-2], self.entry[-1]
         with Vertical(id="detail"):
             head = Text()
             head.append(clock_text(ts), "dim")

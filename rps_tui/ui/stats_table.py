@@ -12,14 +12,26 @@ from rps_tui.core.store import ChannelRow
 from rps_tui.ui.render import ago_text, rate_text, sparkline
 
 MAX_ROWS = 200
+COLUMNS = ("msgs", "rate", "bytes", "seen", "subs", "spark")
 
 
 class StatsTable(DataTable):
-    """Top `MAX_ROWS` channels by message count; the rest are summarised in the title."""
+    """Channels in name order, so a row stays where the eye left it; values update in place.
+
+    With more than `MAX_ROWS` channels, the busiest `MAX_ROWS` (by messages) are shown, chosen
+    again every `RESELECT_SECONDS`; the title says how many are not shown. Rebuilding a
+    DataTable costs a layout and a full repaint, so it happens only when the set of rows
+    changes, never because counts changed.
+    """
+
+    RESELECT_SECONDS = 5.0
 
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._order: list[bytes | None] = []
+        self._shown_cells: dict[str, tuple] = {}
+        self._chosen: set[bytes | None] = set()
+        self._chosen_at = float("-inf")
 
     def on_mount(self) -> None:
         for label, key, width in (
@@ -35,26 +47,37 @@ class StatsTable(DataTable):
 
     def update_rows(self, rows: list[ChannelRow], now: float | None = None) -> None:
         now = time.time() if now is None else now
-        rows.sort(key=lambda r: (r.channel is None, -r.count, r.channel or b""))
-        shown = rows[:MAX_ROWS]
+        if len(rows) > MAX_ROWS:
+            known = {r.channel for r in rows}
+            if now - self._chosen_at >= self.RESELECT_SECONDS or not self._chosen <= known:
+                busiest = sorted(rows, key=lambda r: -r.count)[:MAX_ROWS]
+                self._chosen = {r.channel for r in busiest}
+                self._chosen_at = now
+            shown = [r for r in rows if r.channel in self._chosen]
+        else:
+            shown = rows
+        shown.sort(key=lambda r: (r.channel is None, r.channel or b""))
         order = [r.channel for r in shown]
         if order != self._order:
             keep = self.cursor_row
             self.clear()
+            self._shown_cells.clear()
             for row in shown:
-                self.add_row(*self._cells(row, now), key=self._key(row.channel))
+                cells = self._cells(row, now)
+                self._shown_cells[self._key(row.channel)] = cells[1:]
+                self.add_row(*cells, key=self._key(row.channel))
             self._order = order
             if shown:
                 self.move_cursor(row=min(keep, len(shown) - 1), animate=False)
         else:
             for row in shown:
                 key = self._key(row.channel)
-                for column, value in zip(
-                    ("msgs", "rate", "bytes", "seen", "subs", "spark"),
-                    self._cells(row, now)[1:],
-                    strict=True,
-                ):
-                    self.update_cell(key, column, value)
+                cells = self._cells(row, now)[1:]
+                previous = self._shown_cells.get(key, ())
+                for column, value, old in zip(COLUMNS, cells, previous, strict=True):
+                    if str(value) != str(old):
+                        self.update_cell(key, column, value)
+                self._shown_cells[key] = cells
         hidden = len(rows) - len(shown)
         self.border_subtitle = f"{hidden:,} more channels not shown" if hidden > 0 else ""
 

@@ -16,6 +16,7 @@ import argparse
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -102,6 +103,9 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--server", choices=("redis", "valkey"), default="redis")
     parser.add_argument("--only", nargs="*", default=None)
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="rounds (this VM is noisy: medians are reported)"
+    )
     args = parser.parse_args()
     if not shutil.which("redis-benchmark") or not shutil.which("redis-cli"):
         raise SystemExit("needs redis-benchmark and redis-cli (apt-get install redis-tools)")
@@ -125,24 +129,27 @@ def main() -> None:
         ],
         "rps-tui app": [sys.executable, str(HERE / "consumers.py"), "app", server.url, "bench.*"],
     }
+    chosen = {n: c for n, c in consumers.items() if not args.only or n in args.only}
+    chosen["redis-cli"] = consumers["redis-cli"]
+    rounds: list[dict[str, dict]] = []
     try:
-        results = [
-            measure(name, cmd, server.port, args.messages)
-            for name, cmd in consumers.items()
-            if args.only is None or name in args.only or name == "redis-cli"
-        ]
+        for _ in range(args.repeat):  # interleaved, so drift in the machine hits all alike
+            rounds.append({n: measure(n, c, server.port, args.messages) for n, c in chosen.items()})
     finally:
         server.stop()
-    base = results[0]["rate"]
+    print(f"\n{args.messages:,} x 100-byte messages, 100 channels, {kind}-server, one psubscribe;")
+    print(f"median of {args.repeat} interleaved rounds (ratio = median of per-round ratios)")
     print(
-        f"\n{args.messages:,} x 100-byte messages over 100 channels, {kind}-server, one psubscribe"
+        f"{'consumer':20} {'msg/s':>12} {'vs redis-cli':>13} {'min-max ratio':>15} {'counted':>10}"
     )
-    print(f"{'consumer':20} {'msg/s':>12} {'vs redis-cli':>13} {'backlog':>9} {'counted':>10}")
-    for r in results:
-        counted = "" if r["counted"] is None else f"{r['counted']:,}"
+    for name in ["redis-cli", *[n for n in chosen if n != "redis-cli"]]:
+        rates = [r[name]["rate"] for r in rounds]
+        ratios = sorted(r[name]["rate"] / r["redis-cli"]["rate"] for r in rounds)
+        counted = {r[name]["counted"] for r in rounds} - {None}
+        shown = ",".join(f"{c:,}" for c in sorted(counted))
         print(
-            f"{r['name']:20} {r['rate']:12,.0f} {r['rate'] / base:12.2f}x "
-            f"{r['backlog_mb']:7.0f}MB {counted:>10}"
+            f"{name:20} {statistics.median(rates):12,.0f} {statistics.median(ratios):12.2f}x "
+            f"{ratios[0]:7.2f}-{ratios[-1]:.2f}x {shown:>10}"
         )
 
 

@@ -4,7 +4,7 @@ The engine thread and the UI share one GIL. Under a firehose every frame is new 
 hits), and Textual spends ~20 ms composing a full pane: at 20 Hz that is half of a core taken
 from the reader. `FrameBudget` measures the UI thread's own CPU time (`time.thread_time`) and,
 while it is over budget, stretches the interval between pane frames (to at most
-`max_interval`); while the reader reports a backlog it draws only every `max_interval`.
+`max_interval`); while the reader reports a backlog it draws once a second.
 When traffic is light the budget is never reached and frames come at the timer's full rate.
 """
 
@@ -14,9 +14,12 @@ import time
 
 
 class FrameBudget:
-    def __init__(self, share: float = 0.05, max_interval: float = 0.5) -> None:
+    def __init__(
+        self, share: float = 0.05, max_interval: float = 0.5, behind_interval: float = 1.0
+    ) -> None:
         self.share = share
         self.max_interval = max_interval
+        self.behind_interval = behind_interval
         self.load = 0.0  # smoothed fraction of wall time the UI thread spends on the CPU
         self._cpu = time.thread_time()
         self._wall = time.monotonic()
@@ -38,7 +41,7 @@ class FrameBudget:
         """
         now = time.monotonic()
         if behind:
-            wait = self.max_interval
+            wait = self.behind_interval
         else:
             wait = 0.0 if self.load <= self.share else 0.05 * self.load / self.share
         if now - self._last_frame >= min(wait, self.max_interval):

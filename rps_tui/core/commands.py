@@ -8,6 +8,7 @@ check the CLI makes before the screen opens.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
@@ -62,6 +63,7 @@ class Commands:
         self.client = aredis.Redis(
             **settings.redis_kwargs(socket_timeout=5.0, client_name="rps-tui-cmd")
         )
+        self._sync_client: redis.Redis | None = None
 
     async def _call(self, *args: str | bytes) -> object:
         try:
@@ -73,9 +75,22 @@ class Commands:
         return int(await self._call("PUBLISH", channel, message))  # type: ignore[arg-type]
 
     async def ping_ms(self) -> float:
-        start = time.perf_counter()
-        await self._call("PING")
-        return (time.perf_counter() - start) * 1000
+        """Round trip of a PING, timed in a thread on its own connection: timed on the UI's
+        event loop it would include the loop's scheduling delay (~10 ms under Textual)."""
+        return await asyncio.to_thread(self._ping_sync)
+
+    def _ping_sync(self) -> float:
+        if self._sync_client is None:
+            self._sync_client = redis.Redis(
+                **self.settings.redis_kwargs(socket_timeout=5.0, client_name="rps-tui-ping")
+            )
+        try:
+            self._sync_client.ping()  # connects on first use: not part of the round trip
+            start = time.perf_counter()
+            self._sync_client.ping()
+            return (time.perf_counter() - start) * 1000
+        except (redis.RedisError, OSError) as exc:
+            raise CommandError(describe_error(exc, self.settings)) from None
 
     async def numsub(self, channels: list[bytes]) -> dict[bytes, int]:
         if not channels:
@@ -98,6 +113,8 @@ class Commands:
 
     async def close(self) -> None:
         await self.client.aclose()
+        if self._sync_client is not None:
+            self._sync_client.close()
 
 
 class CommandError(Exception):

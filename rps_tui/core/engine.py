@@ -99,6 +99,8 @@ class Engine:
         self.event_seq = 0
         self.reconnects = 0
         self.busy = False  # the last read filled the buffer: we are behind the server
+        self.on_data: Callable[[], None] | None = None  # set by the UI; called from this thread
+        self._armed = True
         self._wanted: dict[Subscription, None] = {}  # insertion-ordered set
         self._commands: deque[tuple[str, Subscription]] = deque()
         self._awaiting: deque[Subscription] = deque()  # subscribe commands not yet confirmed
@@ -119,6 +121,16 @@ class Engine:
 
     def stop(self) -> None:
         self._stop.set()
+
+    def rearm(self) -> None:
+        """The UI is about to pull: call `on_data` again when something new arrives."""
+        self._armed = True
+
+    def _wake(self) -> None:
+        if self.on_data is not None:
+            # RuntimeError: the UI's event loop is closed, we are shutting down
+            with contextlib.suppress(RuntimeError):
+                self.on_data()
 
     @property
     def stopped(self) -> bool:
@@ -261,6 +273,9 @@ class Engine:
             if batch:
                 with lock:
                     self._ingest(batch, now)
+                if self._armed:  # at most one wake-up per frame the UI draws
+                    self._armed = False
+                    self._wake()
             if now >= next_sample:
                 next_sample = self._sample(now)
 

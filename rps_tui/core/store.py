@@ -3,13 +3,14 @@
 The engine thread writes here under one lock per socket read (not per message); the UI
 takes short snapshots on its timers. Counters are exact: every message received is counted,
 whether or not it is ever drawn. Memory is bounded twice: each subscription keeps its last
-`history` messages, and the channel table keeps at most `max_channels` rows; rows evicted
-(least recently seen first) are folded into one "other channels" row, so the table's counts
-still add up to the total.
+`history` messages, and the channel table keeps at most `max_channels` rows (20,000 by
+default, a few MB). Beyond that the least recently seen quarter is folded into one
+"other channels" row, so the table's counts still add up to the total.
 """
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections import deque
 from collections.abc import Iterable
@@ -19,7 +20,7 @@ from itertools import islice
 from rps_tui.core.subscriptions import Subscription
 
 DEFAULT_HISTORY = 10_000
-DEFAULT_MAX_CHANNELS = 5_000
+DEFAULT_MAX_CHANNELS = 20_000
 SPARK_SECONDS = 60
 RATE_WINDOW = 5
 
@@ -135,9 +136,12 @@ class Store:
         return stats
 
     def _evict(self) -> None:
-        """Fold the least recently seen tenth of the table into the rollup row (amortised)."""
-        victims = sorted(self.channels.items(), key=lambda kv: kv[1].last_seen)
-        for name, stats in victims[: max(1, self.max_channels // 10)]:
+        """Fold the least recently seen quarter of the table into the rollup row (amortised:
+        one partial sort per `max_channels // 4` new channels)."""
+        victims = heapq.nsmallest(
+            max(1, self.max_channels // 4), self.channels.items(), key=lambda kv: kv[1].last_seen
+        )
+        for name, stats in victims:
             self.evicted_channels += 1
             self.evicted_count += stats.count
             self.evicted_bytes += stats.bytes

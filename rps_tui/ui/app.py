@@ -1,13 +1,18 @@
-"""The Textual application: one screen, single keys, timers that pull from the core.
+"""The Textual application: one screen, single keys; the UI pulls from the core.
 
-The subscriber engine runs in a thread worker owned by this app and never calls into it.
-Three timers do all the drawing: the pane (20 Hz, only when its subscription has news),
-counters and statistics (1 Hz), and the server monitor (every 3 s: PING and PUBSUB NUMSUB
-on the command connection). While nothing arrives, the fast timer finds nothing to do.
+The subscriber engine runs in a thread worker owned by this app and never touches a widget.
+When a read brings something new it wakes the pane (one `call_soon_threadsafe`, then not
+again until the pane has pulled), and the pane draws within a CPU budget (`budget.py`):
+at most 20 frames a second, once a second while the reader has a backlog. Timers do the
+rest: counters and statistics (1 Hz), the server monitor (every 3 s: PING and PUBSUB
+NUMSUB on the command connection), and a 4 Hz housekeeping tick. With no traffic, nothing
+draws.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,10 +23,12 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Input
 
 from rps_tui.core.commands import CommandError, Commands
 from rps_tui.core.engine import Engine
+from rps_tui.core.payload import safe_text
 from rps_tui.core.settings import ConnectionSettings
 from rps_tui.core.store import DEFAULT_HISTORY, Store
 from rps_tui.core.subscriptions import Kind, Subscription
@@ -33,7 +40,7 @@ from rps_tui.ui.stats_table import StatsTable
 from rps_tui.ui.status_bar import StatusBar
 from rps_tui.ui.subscription_list import SubscriptionList
 
-PANE_HZ = 20
+HOUSEKEEPING_HZ = 4  # subscription list and scroll state; data wakes the pane itself
 MONITOR_SECONDS = 3.0
 
 
@@ -125,6 +132,8 @@ class RpsApp(App[int]):
         self._drawn_follow = True
         self.budget = FrameBudget()
         self._counts_skipped = 0
+        self._draw_timer: Timer | None = None
+        self._shown_sub: Subscription | None = None
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -160,7 +169,10 @@ class RpsApp(App[int]):
         for sub in self.config.subscriptions:
             self.engine.subscribe(sub)
         self.run_worker(self.engine.run, thread=True, name="subscriber", exit_on_error=False)
-        self.set_interval(1 / PANE_HZ, self.refresh_pane, name="pane")
+        loop, context = asyncio.get_running_loop(), contextvars.copy_context()
+        # the app's context, so timers started by _wake know their app
+        self.engine.on_data = lambda: loop.call_soon_threadsafe(self._wake, context=context)
+        self.set_interval(1 / HOUSEKEEPING_HZ, self.refresh_pane, name="housekeeping")
         self.set_interval(1.0, self.refresh_counts, name="counts")
         if self.config.monitor:
             self.set_interval(MONITOR_SECONDS, self.monitor, name="monitor")
@@ -182,6 +194,11 @@ class RpsApp(App[int]):
 
     # -- timers --------------------------------------------------------------------------
     def refresh_pane(self) -> None:
+        """Draw what the selected subscription got since the last frame, within the budget.
+
+        Called when the engine signals new data (`_wake`) and by a 4 Hz housekeeping timer;
+        with no traffic it finds nothing to do.
+        """
         subs = self.engine.subscriptions
         if subs != self._known_subs:
             self._sync_subscriptions(subs)
@@ -189,15 +206,33 @@ class RpsApp(App[int]):
         if model is None:
             return
         self.budget.tick()
+        self.engine.rearm()  # before pulling, so nothing that arrives from now on is missed
         appended = self.store.appended(model.sub)
-        # nothing new: no work at all; something new: draw if the CPU budget allows
-        if appended != self._drawn and self.budget.may_draw(self.engine.busy):
+        if appended != self._drawn:
+            delay = self.budget.delay(self.engine.busy)
+            if delay > 0:
+                self._schedule_draw(delay)
+                return
+            self.budget.drew()
             self._drawn = appended
             if model.pull(self.store):
                 self.pane.sync()
             self._pane_title()
         elif model.follow != self._drawn_follow:  # scrolled away or back: say so at once
             self._pane_title()
+
+    def _wake(self) -> None:
+        """New data (the engine calls this through the loop, at most once per frame)."""
+        if self._draw_timer is None:
+            self._schedule_draw(self.budget.delay(self.engine.busy))
+
+    def _schedule_draw(self, delay: float) -> None:
+        if self._draw_timer is None:
+            self._draw_timer = self.set_timer(max(delay, 0.001), self._timed_draw)
+
+    def _timed_draw(self) -> None:
+        self._draw_timer = None
+        self.refresh_pane()
 
     def refresh_counts(self) -> None:
         if self.engine.busy and self._counts_skipped < 2:  # catching up: every 3rd second
@@ -249,8 +284,11 @@ class RpsApp(App[int]):
         self._select_changed()
 
     def _select_changed(self) -> None:
-        self._drawn = -1
         sub = self.selected
+        if sub == self._shown_sub and self.pane.model is self.models.get(sub):
+            return  # already showing it (keys call this directly, RowHighlighted again)
+        self._shown_sub = sub
+        self._drawn = -1
         model = self.models.get(sub) if sub else None
         if model is not None:
             model.pull(self.store)
@@ -272,7 +310,9 @@ class RpsApp(App[int]):
             return
         state = self.store.subs.get(model.sub)
         total = state.total if state else 0
-        pane.border_title = f"{model.sub.kind.value} {Text(model.sub.name).plain} — {total:,} msgs"
+        title = f"{model.sub.kind.value} {safe_text(model.sub.name)} — {total:,} msgs"
+        if pane.border_title != title:
+            pane.border_title = title
         self._drawn_follow = model.follow
         notes = []
         if model.paused:
@@ -283,7 +323,9 @@ class RpsApp(App[int]):
             notes.append(f"refused: {state.error}")
         if not model.follow and not model.paused:
             notes.append("scrolled (End follows)")
-        pane.border_subtitle = "  ·  ".join(notes)
+        subtitle = "  ·  ".join(notes)
+        if pane.border_subtitle != subtitle:  # the setter repaints even when nothing changed
+            pane.border_subtitle = subtitle
 
     # -- events --------------------------------------------------------------------------
     @on(SubscriptionList.RowHighlighted, "#subs")
@@ -358,10 +400,12 @@ class RpsApp(App[int]):
         subs = self.sub_list.subs
         if subs:
             self.sub_list.move_cursor(row=(self.sub_list.cursor_row + step) % len(subs))
+            self._select_changed()  # now, not after the list's RowHighlighted round trip
 
     def action_jump(self, index: int) -> None:
         if index < len(self.sub_list.subs):
             self.sub_list.move_cursor(row=index)
+            self._select_changed()
 
     def action_pause(self) -> None:
         model = self.pane.model

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import time
 
+MIN_INTERVAL = 0.05  # at most 20 frames a second
+
 
 class FrameBudget:
     def __init__(
@@ -33,18 +35,19 @@ class FrameBudget:
             self.load = 0.7 * self.load + 0.3 * min(1.0, (cpu - self._cpu) / elapsed)
         self._cpu, self._wall = cpu, wall
 
-    def may_draw(self, behind: bool = False) -> bool:
-        """True when a frame fits in the budget (or the last one is getting too old).
+    def delay(self, behind: bool = False) -> float:
+        """Seconds until the next frame fits in the budget (0: draw now).
 
-        `behind`: the reader has a backlog; then every frame waits `max_interval`, since each
+        `behind`: the reader has a backlog; then frames come once a second, since each
         millisecond spent drawing is one the reader cannot spend catching up.
         """
-        now = time.monotonic()
         if behind:
             wait = self.behind_interval
+        elif self.load <= self.share:
+            wait = MIN_INTERVAL
         else:
-            wait = 0.0 if self.load <= self.share else 0.05 * self.load / self.share
-        if now - self._last_frame >= min(wait, self.max_interval):
-            self._last_frame = now
-            return True
-        return False
+            wait = min(self.max_interval, MIN_INTERVAL * self.load / self.share)
+        return max(0.0, self._last_frame + wait - time.monotonic())
+
+    def drew(self) -> None:
+        self._last_frame = time.monotonic()

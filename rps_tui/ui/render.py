@@ -70,13 +70,3 @@ def rate_text(rate: float) -> str:
     if rate >= 100:
         return f"{rate:,.0f}"
     return f"{rate:.1f}"
-
-
-def ago_text(seconds: float) -> str:
-    if seconds < 1:
-        return "now"
-    if seconds < 60:
-        return f"{seconds:.0f}s ago"
-    if seconds < 3600:
-        return f"{seconds / 60:.0f}m ago"
-    return f"{seconds / 3600:.0f}h ago"

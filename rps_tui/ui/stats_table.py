@@ -9,7 +9,7 @@ from textual.widgets import DataTable
 
 from rps_tui.core.payload import human_bytes, safe_name
 from rps_tui.core.store import ChannelRow
-from rps_tui.ui.render import ago_text, rate_text, sparkline
+from rps_tui.ui.render import clock_text, rate_text, sparkline
 
 MAX_ROWS = 200
 COLUMNS = ("msgs", "rate", "bytes", "seen", "subs", "spark")
@@ -95,7 +95,7 @@ class StatsTable(DataTable):
             f"{row.count:,}",
             rate_text(row.rate),
             human_bytes(row.bytes),
-            ago_text(now - row.last_seen),
+            clock_text(row.last_seen)[:8],
             "—" if row.subscribers is None else str(row.subscribers),
             Text(sparkline(row.spark, 20), style="green"),
         )

@@ -17,6 +17,8 @@ STATE_STYLE = {
 
 
 class StatusBar(Static):
+    _shown: Text | None = None
+
     def show(
         self,
         *,
@@ -40,4 +42,6 @@ class StatusBar(Static):
         text.append(f"  {total:,} msgs")
         if note:
             text.append(f"  {note}", "italic magenta")
-        self.update(text)
+        if text != self._shown:  # an update costs a layout pass: skip it when nothing changed
+            self._shown = text
+            self.update(text)

@@ -181,7 +181,8 @@ async def test_hostile_payloads_never_reach_the_terminal_raw(server, redis_clien
         big = b"x" * 1_000_000
         redis_client.publish("app.evil.big", big)
         await async_wait_for(lambda: app.store.subs[sub].total == len(HOSTILE) + 1)
-        await pilot.pause(0.2)
+        await async_wait_for(lambda: len(app.pane.model.lines) == len(HOSTILE) + 1)
+        await pilot.pause(0.1)
         text = "\n".join(pane_text(app))
         for bad in ("\x1b", "\x07", "\x00", "\x7f", "\x9b", "\u202e", "\u202c"):
             assert bad not in text

@@ -64,7 +64,7 @@ async def test_screen_updates_are_batched_not_per_message(server, redis_client) 
 
     MessagePane.sync = counting_sync  # type: ignore[method-assign]
     try:
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=SIZE):
             await active(app, pattern)
             before = syncs
             flood(redis_client, 50_000, 10, "fh.ui.")

@@ -5,7 +5,7 @@ When a read brings something new it wakes the pane (one `call_soon_threadsafe`, 
 again until the pane has pulled), and the pane draws within a CPU budget (`budget.py`):
 at most 20 frames a second, once a second while the reader has a backlog. Timers do the
 rest: counters and statistics (1 Hz), the server monitor (every 3 s: PING and PUBSUB
-NUMSUB on the command connection), and a 4 Hz housekeeping tick. With no traffic, nothing
+NUMSUB on the command connection), and a 2 Hz housekeeping tick. With no traffic, nothing
 draws.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from rps_tui.ui.stats_table import StatsTable
 from rps_tui.ui.status_bar import StatusBar
 from rps_tui.ui.subscription_list import SubscriptionList
 
-HOUSEKEEPING_HZ = 4  # subscription list and scroll state; data wakes the pane itself
+HOUSEKEEPING_HZ = 2  # subscription list and scroll state; data wakes the pane itself
 MONITOR_SECONDS = 3.0
 
 
@@ -168,6 +169,9 @@ class RpsApp(App[int]):
         self.filter_input.display = False
         for sub in self.config.subscriptions:
             self.engine.subscribe(sub)
+        # The reader thread holds the GIL while it parses; a key press needs it several times
+        # on its way to the screen. 1 ms (not Python's 5 ms) keeps keys snappy under a flood.
+        sys.setswitchinterval(0.001)
         self.run_worker(self.engine.run, thread=True, name="subscriber", exit_on_error=False)
         loop, context = asyncio.get_running_loop(), contextvars.copy_context()
         # the app's context, so timers started by _wake know their app
@@ -196,7 +200,7 @@ class RpsApp(App[int]):
     def refresh_pane(self) -> None:
         """Draw what the selected subscription got since the last frame, within the budget.
 
-        Called when the engine signals new data (`_wake`) and by a 4 Hz housekeeping timer;
+        Called when the engine signals new data (`_wake`) and by a 2 Hz housekeeping timer;
         with no traffic it finds nothing to do.
         """
         subs = self.engine.subscriptions

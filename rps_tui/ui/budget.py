@@ -17,7 +17,7 @@ MIN_INTERVAL = 0.05  # at most 20 frames a second
 
 class FrameBudget:
     def __init__(
-        self, share: float = 0.05, max_interval: float = 0.5, behind_interval: float = 1.0
+        self, share: float = 0.15, max_interval: float = 0.25, behind_interval: float = 1.0
     ) -> None:
         self.share = share
         self.max_interval = max_interval

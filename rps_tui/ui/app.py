@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -172,6 +173,11 @@ class RpsApp(App[int]):
         # The reader thread holds the GIL while it parses; a key press needs it several times
         # on its way to the screen. 1 ms (not Python's 5 ms) keeps keys snappy under a flood.
         sys.setswitchinterval(0.001)
+        # Every message is a list (a GC-tracked container) and most live on in the history:
+        # with the default threshold (700) the collector runs thousands of times a second
+        # under a flood and its older generations stall the UI. Collect young objects rarely.
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 20)
         self.run_worker(self.engine.run, thread=True, name="subscriber", exit_on_error=False)
         loop, context = asyncio.get_running_loop(), contextvars.copy_context()
         # the app's context, so timers started by _wake know their app

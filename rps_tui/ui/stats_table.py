@@ -79,7 +79,9 @@ class StatsTable(DataTable):
                         self.update_cell(key, column, value)
                 self._shown_cells[key] = cells
         hidden = len(rows) - len(shown)
-        self.border_subtitle = f"{hidden:,} more channels not shown" if hidden > 0 else ""
+        subtitle = f"{hidden:,} more channels not shown" if hidden > 0 else ""
+        if self.border_subtitle != subtitle:  # the setter repaints even when nothing changed
+            self.border_subtitle = subtitle
 
     @staticmethod
     def _key(channel: bytes | None) -> str:

@@ -111,10 +111,45 @@ class Commands:
         except (redis.RedisError, OSError) as exc:
             raise CommandError(describe_error(exc, self.settings)) from None
 
+    async def subscriber_omem(self, client_id: object) -> int | None:
+        """Bytes the server holds for our subscriber connection (`omem` in CLIENT LIST)."""
+        if not isinstance(client_id, int):
+            return None
+        reply = await self._call("CLIENT", "LIST", "ID", str(client_id))
+        for field in bytes(reply).split():  # type: ignore[arg-type]
+            if field.startswith(b"omem="):
+                return int(field[5:])
+        return None
+
+    async def pubsub_limit(self) -> tuple[int, int, int] | None:
+        """(hard, soft, soft seconds) of client-output-buffer-limit pubsub; None if hidden
+        (an ACL without CONFIG) or unlimited."""
+        try:
+            reply = await self._call("CONFIG", "GET", "client-output-buffer-limit")
+        except CommandError:
+            return None
+        value = reply.get(b"client-output-buffer-limit") if isinstance(reply, dict) else None
+        words = bytes(value or b"").decode().split()
+        for i, word in enumerate(words[:-3]):
+            if word == "pubsub":
+                hard, soft, secs = (_bytes_value(w) for w in words[i + 1 : i + 4])
+                return (hard, soft, secs) if hard or soft else None
+        return None
+
     async def close(self) -> None:
         await self.client.aclose()
         if self._sync_client is not None:
             self._sync_client.close()
+
+
+def _bytes_value(word: str) -> int:
+    """CONFIG GET gives bytes, but be lenient with '32mb'-style values."""
+    units = {"kb": 1000, "k": 1000, "mb": 10**6, "m": 10**6, "gb": 10**9, "g": 10**9}
+    lower = word.lower()
+    for suffix, factor in units.items():
+        if lower.endswith(suffix) and lower[: -len(suffix)].isdigit():
+            return int(lower[: -len(suffix)]) * factor
+    return int(lower) if lower.isdigit() else 0
 
 
 class CommandError(Exception):

@@ -99,6 +99,8 @@ class Engine:
         self.event_seq = 0
         self.reconnects = 0
         self.busy = False  # the last read filled the buffer: we are behind the server
+        self.client_id: object = None  # CLIENT ID of the subscriber connection
+        self.limit_disconnects: int | None = None  # INFO stats, read at each connect
         self.on_data: Callable[[], None] | None = None  # set by the UI; called from this thread
         self._armed = True
         self._wanted: dict[Subscription, None] = {}  # insertion-ordered set
@@ -142,13 +144,24 @@ class Engine:
         attempt = 0
         lost_at: float | None = None
         lost_reason = ""
+        stalled = False
         while not self._stop.is_set():
             self._apply_commands(send=False)
             try:
-                self._set_state(State.CONNECTING if lost_at is None else State.RECONNECTING)
+                if lost_at is None:
+                    self._set_state(State.CONNECTING)
+                elif not stalled:  # a stalled server stays "stalled" until it answers again
+                    self._set_state(State.RECONNECTING, self.state_detail)
+                dropped_before = self.limit_disconnects
                 sock = self._connect()
+                if lost_at is not None and self._dropped_for_limit(dropped_before):
+                    lost_reason = (
+                        "the server dropped the subscriber: it fell behind and passed "
+                        "client-output-buffer-limit pubsub"
+                    )
                 self._resubscribe()
                 attempt = 0
+                stalled = False
                 self._set_state(State.CONNECTED)
                 if lost_at is not None:
                     gap = Gap(lost_reason, self.clock() - lost_at)
@@ -168,8 +181,9 @@ class Engine:
                 self.reconnects += 1
                 delay = min(BACKOFF_CAP, BACKOFF_FIRST * 2**attempt) * random.uniform(0.5, 1.0)
                 attempt += 1
+                stalled = stalled or isinstance(exc, Stalled)
                 self._set_state(
-                    State.STALLED if isinstance(exc, Stalled) else State.RECONNECTING,
+                    State.STALLED if stalled else State.RECONNECTING,
                     f"{reason}; retrying in {delay:.1f} s",
                 )
                 self._stop.wait(delay)
@@ -186,9 +200,34 @@ class Engine:
         conn = client.connection_pool.make_connection()
         conn.connect()
         self._conn = conn
+        self.client_id = self._ask(conn, "CLIENT", "ID")
+        stats = self._ask(conn, "INFO", "stats")
+        if isinstance(stats, bytes):
+            for line in stats.decode("ascii", "replace").splitlines():
+                if line.startswith("client_output_buffer_limit_disconnections:"):
+                    self.limit_disconnects = int(line.split(":", 1)[1])
         sock = conn._sock  # redis-py did the handshake; from here the engine reads raw RESP
         sock.settimeout(POLL_SECONDS)
         return sock
+
+    @staticmethod
+    def _ask(conn: redis.connection.AbstractConnection, *args: str) -> object:
+        """One command before subscribing; None if the server (or an ACL) refuses it."""
+        conn.send_command(*args)
+        try:
+            return conn.read_response()
+        except redis.ResponseError:
+            return None
+
+    def _dropped_for_limit(self, before: int | None) -> bool:
+        """Did the server's count of output-buffer disconnections (INFO stats, Redis 7+ and
+        Valkey) grow while we were away? It is server-wide, so with several subscribers it
+        is strong evidence, not proof; the gap marker says what the server said."""
+        return (
+            before is not None
+            and self.limit_disconnects is not None
+            and (self.limit_disconnects > before)
+        )
 
     def _disconnect(self) -> None:
         conn, self._conn = self._conn, None

@@ -30,7 +30,7 @@ from textual.widgets import Footer, Input
 
 from rps_tui.core.commands import CommandError, Commands
 from rps_tui.core.engine import Engine
-from rps_tui.core.payload import safe_text
+from rps_tui.core.payload import human_bytes, safe_text
 from rps_tui.core.settings import ConnectionSettings
 from rps_tui.core.store import DEFAULT_HISTORY, Store
 from rps_tui.core.subscriptions import Kind, Subscription
@@ -39,7 +39,7 @@ from rps_tui.ui.message_pane import MessagePane, PaneModel
 from rps_tui.ui.publish_box import PublishBox
 from rps_tui.ui.screens import DetailScreen, HelpScreen, SubscribeScreen
 from rps_tui.ui.stats_table import StatsTable
-from rps_tui.ui.status_bar import StatusBar
+from rps_tui.ui.status_bar import StatusBar, buffer_level
 from rps_tui.ui.subscription_list import SubscriptionList
 
 HOUSEKEEPING_HZ = 2  # subscription list and scroll state; data wakes the pane itself
@@ -136,6 +136,9 @@ class RpsApp(App[int]):
         self._counts_skipped = 0
         self._draw_timer: Timer | None = None
         self._shown_sub: Subscription | None = None
+        self.omem: int | None = None  # server-side output buffer of our subscriber
+        self._limit: tuple[int, ...] | None = None  # pubsub (hard, soft, secs); () if unknown
+        self._omem_warned = False
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -266,6 +269,8 @@ class RpsApp(App[int]):
             rtt_ms=self.rtt_ms,
             total=self.store.total,
             note=self.config.note,
+            omem=self.omem,
+            limit=self._limit or None,
         )
 
     @work(exclusive=True, group="monitor", exit_on_error=False)
@@ -280,9 +285,26 @@ class RpsApp(App[int]):
                 key=lambda n: -self.store.channels[n].count if n in self.store.channels else 0
             )
             self.store.set_subscribers(await self.commands_client.numsub(names[:200]))
+            if self._limit is None:
+                self._limit = await self.commands_client.pubsub_limit() or ()
+            self.omem = await self.commands_client.subscriber_omem(self.engine.client_id)
         except CommandError:
-            self.rtt_ms = None
+            self.rtt_ms = self.omem = None
+        self._warn_omem()
         self._status()
+
+    def _warn_omem(self) -> None:
+        """Warn once each time the subscriber's server-side buffer passes half its limit."""
+        level = buffer_level(self.omem, self._limit)
+        if level >= 0.5 and not self._omem_warned:
+            self.notify(
+                "The server is holding a growing backlog for this subscriber "
+                f"({human_bytes(self.omem or 0)}); past client-output-buffer-limit pubsub it "
+                "drops the connection and messages are lost.",
+                severity="warning",
+                markup=False,
+            )
+        self._omem_warned = level >= 0.5
 
     def _sync_subscriptions(self, subs: list[Subscription]) -> None:
         self._known_subs = list(subs)

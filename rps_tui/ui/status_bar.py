@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from rps_tui.core.engine import State
+from rps_tui.core.payload import human_bytes
 
 STATE_STYLE = {
     State.CONNECTING: ("◌", "yellow"),
@@ -14,6 +15,14 @@ STATE_STYLE = {
     State.RECONNECTING: ("◌", "bold red"),
     State.STOPPED: ("○", "dim"),
 }
+
+
+def buffer_level(omem: int | None, limit: tuple[int, ...] | None) -> float:
+    """The subscriber's server-side buffer as a fraction of the nearer limit (soft or hard)."""
+    if not omem or not limit:
+        return 0.0
+    caps = [v for v in limit[:2] if v]
+    return omem / min(caps) if caps else 0.0
 
 
 class StatusBar(Static):
@@ -29,6 +38,8 @@ class StatusBar(Static):
         rtt_ms: float | None,
         total: int,
         note: str = "",
+        omem: int | None = None,
+        limit: tuple[int, ...] | None = None,
     ) -> None:
         icon, style = STATE_STYLE[state]
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -40,6 +51,11 @@ class StatusBar(Static):
             text.append(f" ({detail})", style)
         text.append("  rtt " + ("—" if rtt_ms is None else f"{rtt_ms:.1f} ms"), "dim")
         text.append(f"  {total:,} msgs")
+        if omem is not None:
+            level = buffer_level(omem, limit)
+            style = "bold red" if level >= 0.8 else "yellow" if level >= 0.5 else "dim"
+            cap = f" of {human_bytes(min(v for v in limit[:2] if v))}" if limit else ""
+            text.append(f"  obuf {human_bytes(omem)}{cap}", style)
         if note:
             text.append(f"  {note}", "italic magenta")
         if text != self._shown:  # an update costs a layout pass: skip it when nothing changed

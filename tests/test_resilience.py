@@ -1,0 +1,78 @@
+"""Stalls, drops and restarts, against real servers the tests freeze, flood and restart."""
+
+from __future__ import annotations
+
+import time
+
+import redis
+
+from rps_tui.core.engine import State
+from rps_tui.core.store import Gap
+from rps_tui.core.subscriptions import Kind, Subscription
+from tests.helpers import async_wait_for, running_engine, wait_for
+
+
+def gaps(engine, sub: Subscription) -> list[Gap]:
+    return [e[-2] for e in engine.store.subs[sub].buffer if isinstance(e[-2], Gap)]
+
+
+def test_frozen_server_is_reported_stalled_then_recovered(server_factory) -> None:
+    srv = server_factory("valkey")
+    sub = Subscription(Kind.CHANNEL, "res.frozen")
+    with running_engine(srv.url, sub) as engine:
+        srv.pause()
+        frozen_at = time.monotonic()
+        try:
+            wait_for(lambda: engine.state is State.STALLED, timeout=8)
+            assert time.monotonic() - frozen_at < 5.0
+            time.sleep(2)
+            assert engine.state is State.STALLED  # stays stalled while the server is frozen
+        finally:
+            srv.resume()
+        wait_for(lambda: engine.state is State.CONNECTED, timeout=20)
+        wait_for(lambda: engine.store.subs[sub].status == "active")
+        client = redis.Redis.from_url(srv.url)
+        client.publish("res.frozen", "after")
+        wait_for(lambda: engine.store.subs[sub].total == 1)
+        client.close()
+        (gap,) = gaps(engine, sub)
+        assert "no reply to PING" in gap.reason and gap.seconds >= 2
+
+
+SENT = 200_000
+
+
+def test_dropped_for_output_buffer_is_named_in_the_gap(server_factory) -> None:
+    srv = server_factory("valkey", extra_args=["--client-output-buffer-limit", "pubsub 256kb 0 0"])
+    sub = Subscription(Kind.PATTERN, "res.drop.*")
+    with running_engine(srv.url, sub) as engine:
+        client = redis.Redis.from_url(srv.url)
+        with engine.store.lock:  # the reader blocks: the server's buffer for it fills up
+            pipe = client.pipeline(transaction=False)
+            for i in range(SENT):  # ~30 MB: more than the kernel's socket buffers hold
+                pipe.publish(f"res.drop.{i % 10}", b"x" * 100)
+                if i % 10_000 == 9_999:
+                    pipe.execute()
+            pipe.execute()
+        wait_for(lambda: engine.reconnects >= 1, timeout=10)
+        wait_for(lambda: engine.state is State.CONNECTED and gaps(engine, sub), timeout=15)
+        (gap,) = gaps(engine, sub)
+        assert "client-output-buffer-limit" in gap.reason
+        assert engine.store.subs[sub].total < SENT  # what the server dropped is really lost
+        client.publish("res.drop.1", "after")
+        wait_for(lambda: engine.store.subs[sub].buffer[-1][-2] == b"after")
+        assert any("reconnected" in e.text for e in engine.events)
+        client.close()
+
+
+async def test_status_shows_the_subscribers_output_buffer(server) -> None:
+    from tests.test_app import SIZE, active, make_app
+
+    sub = Subscription(Kind.CHANNEL, "res.obuf")
+    app = make_app(server.url, sub)
+    async with app.run_test(size=SIZE):
+        await active(app, sub)
+        app.monitor()
+        await async_wait_for(lambda: app.omem is not None)
+        assert isinstance(app.engine.client_id, int)
+        await async_wait_for(lambda: "obuf 0 B of 8.0 MiB" in str(app.status_bar.render()))

@@ -36,7 +36,7 @@ def test_frozen_server_is_reported_stalled_then_recovered(server_factory) -> Non
         wait_for(lambda: engine.store.subs[sub].total == 1)
         client.close()
         (gap,) = gaps(engine, sub)
-        assert "no reply to PING" in gap.reason and gap.seconds >= 2
+        assert "no reply to PING" in gap.reason and gap.seconds >= 5  # from the last read
 
 
 SENT = 200_000

@@ -100,6 +100,7 @@ class Engine:
         self.reconnects = 0
         self.busy = False  # the last read filled the buffer: we are behind the server
         self.client_id: object = None  # CLIENT ID of the subscriber connection
+        self.last_data: float | None = None  # clock() of the last bytes read
         self.limit_disconnects: int | None = None  # INFO stats, read at each connect
         self.on_data: Callable[[], None] | None = None  # set by the UI; called from this thread
         self._armed = True
@@ -175,7 +176,9 @@ class Engine:
                     break
                 reason = describe_error(exc, self.settings)
                 if lost_at is None:
-                    lost_at = self.clock()
+                    # deaf since the last bytes read (pings keep that under ~1 s on a quiet
+                    # connection), not since we noticed
+                    lost_at = min(self.clock(), self.last_data or self.clock())
                     lost_reason = reason
                     self._event("error", f"subscriber connection lost: {reason}")
                 self.reconnects += 1
@@ -284,7 +287,7 @@ class Engine:
         reader = hiredis.Reader()
         feed, gets = reader.feed, reader.gets
         clock, stop, lock = self.clock, self._stop, self.store.lock
-        last_data = next_sample = clock()
+        last_data = next_sample = self.last_data = clock()
         ping_sent: float | None = None
         while not stop.is_set():
             if self._commands:
@@ -307,7 +310,7 @@ class Engine:
             self.busy = n == READ_SIZE  # a full read: the server has more queued for us
             feed(buf, 0, n)
             batch = list(iter(gets, False))  # subscriber replies are never a bare 0
-            now = last_data = clock()
+            now = last_data = self.last_data = clock()
             ping_sent = None
             if batch:
                 with lock:

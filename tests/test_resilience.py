@@ -76,3 +76,34 @@ async def test_status_shows_the_subscribers_output_buffer(server) -> None:
         await async_wait_for(lambda: app.omem is not None)
         assert isinstance(app.engine.client_id, int)
         await async_wait_for(lambda: "obuf 0 B of 8.0 MiB" in str(app.status_bar.render()))
+
+
+async def test_restart_seen_on_screen_with_gap_and_counts_kept(server_factory) -> None:
+    from tests.test_app import SIZE, active, make_app, pane_text
+
+    srv = server_factory("valkey")
+    sub = Subscription(Kind.PATTERN, "res.app.*")
+    app = make_app(srv.url, sub)
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, sub)
+        client = redis.Redis.from_url(srv.url)
+        for i in range(3):
+            client.publish(f"res.app.{i}", "before")
+        client.close()
+        await async_wait_for(lambda: app.store.subs[sub].total == 3)
+        srv.kill()
+        await async_wait_for(lambda: "reconnecting" in str(app.status_bar.render()))
+        srv.restart()
+        await async_wait_for(lambda: "connected" in str(app.status_bar.render()), timeout=15)
+        await async_wait_for(lambda: app.store.subs[sub].status == "active")
+        client = redis.Redis.from_url(srv.url)
+        assert client.pubsub_numpat() == 1
+        client.publish("res.app.9", "after")
+        client.close()
+        await async_wait_for(lambda: app.store.subs[sub].total == 4)
+        await async_wait_for(lambda: any("after" in line for line in pane_text(app)))
+        lines = [line for line in pane_text(app) if line.strip()]
+        assert "── gap:" in lines[-2] and "not listening for" in lines[-2]
+        assert app.pane.border_title.endswith("4 msgs")
+        await pilot.press("up", "enter")  # the gap marker's detail view explains it
+        await async_wait_for(lambda: app.screen.__class__.__name__ == "DetailScreen")

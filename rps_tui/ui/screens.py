@@ -61,6 +61,7 @@ class SubscribeScreen(ModalScreen[Subscription | None]):
 
     def on_mount(self) -> None:
         self.query_one("#subscribe-name", Input).focus()
+        self.query_one("#subscribe-active", OptionList).display = bool(self.active)
 
     def action_pick(self) -> None:
         options = self.query_one("#subscribe-active", OptionList)

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 import redis
 import redis.asyncio as aredis
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from rps_tui.core.errors import describe_error
 from rps_tui.core.settings import ConnectionSettings
@@ -46,11 +49,17 @@ def parse_info(info: dict) -> ServerInfo:
 
 def probe(settings: ConnectionSettings, timeout: float = 5.0) -> ServerInfo:
     """Connect, authenticate and read INFO server, or raise ConnectError with one line."""
-    client = redis.Redis(**settings.redis_kwargs(socket_timeout=timeout))
+    # no retries: redis-py's default (3, with backoff) makes a refused password take 5 s
+    client = redis.Redis(
+        **settings.redis_kwargs(socket_timeout=timeout, retry=Retry(NoBackoff(), 0))
+    )
     try:
         return parse_info(client.info("server"))
     except (redis.RedisError, OSError) as exc:
-        raise ConnectError(describe_error(exc, settings)) from None
+        message = describe_error(exc, settings)
+        if not settings.tls and ("reset by peer" in message or "closed by server" in message):
+            message += " (is it a TLS port? use rediss:// or --tls)"  # hung up on plain text
+        raise ConnectError(message) from None
     finally:
         client.close()
 
@@ -60,8 +69,10 @@ class Commands:
 
     def __init__(self, settings: ConnectionSettings) -> None:
         self.settings = settings
-        self.client = aredis.Redis(
-            **settings.redis_kwargs(socket_timeout=5.0, client_name="rps-tui-cmd")
+        self.client = aredis.Redis(  # no retries: a retried PUBLISH could deliver twice
+            **settings.redis_kwargs(
+                socket_timeout=5.0, client_name="rps-tui-cmd", retry=AsyncRetry(NoBackoff(), 0)
+            )
         )
         self._sync_client: redis.Redis | None = None
 

@@ -28,6 +28,8 @@ from operator import itemgetter
 
 import hiredis
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from rps_tui.core.errors import describe_error
 from rps_tui.core.settings import ConnectionSettings
@@ -196,8 +198,11 @@ class Engine:
 
     def _connect(self) -> socket.socket:
         client = redis.Redis(
-            **self.settings.redis_kwargs(
-                protocol=2, socket_timeout=5.0, client_name=self.client_name
+            **self.settings.redis_kwargs(  # no retries inside: run() has its own backoff
+                protocol=2,
+                socket_timeout=5.0,
+                client_name=self.client_name,
+                retry=Retry(NoBackoff(), 0),
             )
         )
         conn = client.connection_pool.make_connection()

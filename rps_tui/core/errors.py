@@ -34,7 +34,10 @@ def describe_error(exc: BaseException, settings: ConnectionSettings) -> str:
             f"TLS certificate verification failed for {where}: {reason} (--cacert, or --insecure)"
         )
     if isinstance(root, ssl.SSLError):
-        return f"TLS handshake with {where} failed: {text}"
+        hint = (
+            "" if settings.cert else " (does the server require a client certificate? --cert/--key)"
+        )
+        return f"TLS handshake with {where} failed: {text}{hint}"
     if isinstance(exc, redis.AuthenticationError) or "WRONGPASS" in text or "NOAUTH" in text:
         return f"authentication failed at {where}: {text}"
     if isinstance(root, ConnectionRefusedError) or "Connection refused" in text:

@@ -123,12 +123,19 @@ def parse_url(url: str) -> ConnectionSettings:
     """Parse redis://, rediss:// or unix:// into settings, with messages a person can act on."""
     text = url.strip()
     if "://" not in text:
-        raise UsageError(f"malformed URL {text!r}: expected redis://host:port/db")
+        raise UsageError(f"malformed URL {_mask(text)!r}: expected redis://host:port/db")
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
         raise UsageError(
             f"unsupported URL scheme {scheme!r} in {_mask(text)!r}: use redis://, rediss:// or unix://"
+        )
+    if scheme != "unix" and "@" in text.partition("://")[2] and "@" not in parts.netloc:
+        # an unencoded '/', '?' or '#' in the password ended the host part early; parsing on
+        # would show pieces of the password in later messages (as the port or the database)
+        raise UsageError(
+            f"malformed URL {_mask(text)!r}: percent-encode '/', '?', '#' and '@' in the user "
+            "name or password (%2F, %3F, %23, %40)"
         )
     try:
         port = parts.port
@@ -162,13 +169,20 @@ def parse_url(url: str) -> ConnectionSettings:
 
 
 def _mask(url: str) -> str:
-    """The URL with any password replaced, for error messages."""
-    parts = urlsplit(url)
-    if parts.password is None and not parts.username:
+    """The URL with any password replaced, for error messages.
+
+    Works on the raw text, not on urlsplit's netloc: a password with an unencoded '/', '?'
+    or '#' ends the netloc early, and a URL without a scheme has none. Everything up to the
+    last '@' is credentials; only the user name before its first ':' is kept.
+    """
+    head, sep, rest = url.partition("://")
+    if not sep:
+        head, rest = "", url
+    if "@" not in rest:
         return url
-    netloc = parts.netloc.rsplit("@", 1)[-1]
-    user = f"{parts.username}:***@" if parts.password is not None else "***@"
-    return parts._replace(netloc=user + netloc).geturl()
+    credentials, _, host = rest.rpartition("@")
+    user, colon, _ = credentials.partition(":")
+    return f"{head}{sep}{user + ':' if colon else ''}***@{host}"
 
 
 def from_environment(url: str | None) -> ConnectionSettings:

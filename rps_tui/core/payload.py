@@ -20,12 +20,16 @@ LINE_LIMIT = 512
 DETAIL_LIMIT = 1 << 20
 """Bytes the detail view renders; beyond this it says how much is cut (a 10 MB payload)."""
 
-# C0, DEL, C1, zero-width and bidi controls, line/paragraph separators, BOM, interlinear marks.
+# C0, DEL, C1, zero-width and bidi controls, line/paragraph separators, BOM, interlinear marks,
+# and lone surrogates (from JSON's "\ud800" escapes, or bytes a name carried by surrogateescape):
+# they are not text, so a terminal writer cannot encode them.
 _UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]"
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb"
+    "\ud800-\udfff]"
 )
 _UNSAFE_KEEP_LINES = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]"
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb"
+    "\ud800-\udfff]"
 )
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e", "\x00": "\\0"}
 
@@ -50,6 +54,8 @@ def _escape_char(match: re.Match[str]) -> str:
     if named:
         return named
     code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, kept by surrogateescape
+        return f"\\x{code - 0xDC00:02x}"
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
@@ -101,11 +107,10 @@ def format_line(data: bytes, limit: int = LINE_LIMIT) -> Formatted:
         return Formatted(PayloadKind.BINARY, escape_bytes(head), size, truncated)
     if not truncated and _looks_like_json(text):
         try:
-            obj = json.loads(text)
-        except ValueError:
+            compact = json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
+        except (ValueError, RecursionError):  # not JSON, or nested too deep: show it as text
             pass
         else:
-            compact = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
             return Formatted(PayloadKind.JSON, safe_text(compact), size)
     return Formatted(PayloadKind.TEXT, safe_text(text), size, truncated)
 
@@ -121,11 +126,10 @@ def format_detail(data: bytes, limit: int = DETAIL_LIMIT) -> Formatted:
         return Formatted(PayloadKind.BINARY, hexdump(head), size, truncated)
     if not truncated and _looks_like_json(text):
         try:
-            obj = json.loads(text)
-        except ValueError:
+            pretty = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+        except (ValueError, RecursionError):  # not JSON, or a nesting bomb: show it as text
             pass
         else:
-            pretty = json.dumps(obj, indent=2, ensure_ascii=False)
             return Formatted(PayloadKind.JSON, safe_text(pretty, keep_newlines=True), size)
     return Formatted(PayloadKind.TEXT, safe_text(text, keep_newlines=True), size, truncated)
 

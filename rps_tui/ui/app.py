@@ -136,6 +136,7 @@ class RpsApp(App[int]):
         self._counts_skipped = 0
         self._draw_timer: Timer | None = None
         self._shown_sub: Subscription | None = None
+        self._titles: tuple[str, str] | None = None
         self.omem: int | None = None  # server-side output buffer of our subscriber
         self._limit: tuple[int, ...] | None = None  # pubsub (hard, soft, secs); () if unknown
         self._omem_warned = False
@@ -258,7 +259,7 @@ class RpsApp(App[int]):
         self._status()
         self._event_seq, events = self.engine.events_since(self._event_seq)
         for event in events:
-            self.notify(Text(event.text).plain, severity=event.level, markup=False)  # type: ignore[arg-type]
+            self.notify(safe_text(event.text), severity=event.level, markup=False)  # type: ignore[arg-type]
 
     def _status(self) -> None:
         self.status_bar.show(
@@ -331,20 +332,19 @@ class RpsApp(App[int]):
         if sub is not None and sub.kind is not Kind.PATTERN:
             box = self.publish_box
             if not box.channel_input.has_focus:
-                box.channel_input.value = sub.name
+                # only names that are safe to draw as typed: an Input shows its value raw
+                box.channel_input.value = sub.name if safe_text(sub.name) == sub.name else ""
         self._pane_title()
 
     def _pane_title(self) -> None:
         pane = self.pane
         model = pane.model
         if model is None:
-            pane.border_title, pane.border_subtitle = "no subscription (press s)", ""
+            self._set_titles("no subscription (press s)", "")
             return
         state = self.store.subs.get(model.sub)
         total = state.total if state else 0
         title = f"{model.sub.kind.value} {safe_text(model.sub.name)} — {total:,} msgs"
-        if pane.border_title != title:
-            pane.border_title = title
         self._drawn_follow = model.follow
         notes = []
         if model.paused:
@@ -352,12 +352,18 @@ class RpsApp(App[int]):
         if model.filter:
             notes.append(f"filter: {len(model.lines):,} shown")
         if state is not None and state.error:
-            notes.append(f"refused: {state.error}")
+            notes.append(f"refused: {safe_text(state.error)}")
         if not model.follow and not model.paused:
             notes.append("scrolled (End follows)")
-        subtitle = "  ·  ".join(notes)
-        if pane.border_subtitle != subtitle:  # the setter repaints even when nothing changed
-            pane.border_subtitle = subtitle
+        self._set_titles(title, "  ·  ".join(notes))
+
+    def _set_titles(self, title: str, subtitle: str) -> None:
+        """As Text, never markup (a channel may be called "[bold]x"); and only on change,
+        since the setters repaint even when the value is the same."""
+        if (title, subtitle) != self._titles:
+            self._titles = (title, subtitle)
+            self.pane.border_title = Text(title)
+            self.pane.border_subtitle = Text(subtitle)
 
     # -- events --------------------------------------------------------------------------
     @on(SubscriptionList.RowHighlighted, "#subs")
@@ -420,7 +426,7 @@ class RpsApp(App[int]):
         sub = self.selected
         if sub is not None:
             self.engine.unsubscribe(sub)
-            self.notify(f"unsubscribed from {Text(sub.name).plain}", markup=False, timeout=2)
+            self.notify(f"unsubscribed from {safe_text(sub.name)}", markup=False, timeout=2)
 
     def action_next_sub(self) -> None:
         self._move(1)

@@ -11,7 +11,7 @@ import time
 from rich.highlighter import JSONHighlighter
 from rich.text import Text
 
-from rps_tui.core.payload import PayloadKind, format_line, safe_name
+from rps_tui.core.payload import PayloadKind, format_line, safe_name, safe_text
 from rps_tui.core.store import Entry, Gap
 
 SPARK_BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -30,7 +30,10 @@ def entry_line(entry: Entry, *, show_channel: bool) -> Text:
     line.append(clock_text(ts), "dim")
     line.append("  ")
     if isinstance(data, Gap) or channel is None:
-        line.append(data.describe() if isinstance(data, Gap) else str(data), "bold yellow")
+        # a gap's reason quotes error text, which may come from the server: escaped too
+        line.append(
+            safe_text(data.describe() if isinstance(data, Gap) else str(data)), "bold yellow"
+        )
         return line
     if show_channel:
         line.append(safe_name(channel), "cyan")

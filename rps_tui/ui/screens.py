@@ -107,7 +107,9 @@ class DetailScreen(ModalScreen[None]):
             head.append(clock_text(ts), "dim")
             if isinstance(data, Gap) or channel is None:
                 head.append("  gap marker", "bold yellow")
-                body: Text | Syntax | Group = Text(data.describe() if isinstance(data, Gap) else "")
+                body: Text | Syntax | Group = Text(
+                    safe_text(data.describe()) if isinstance(data, Gap) else ""
+                )
             else:
                 formatted = format_detail(data)
                 head.append("  ")

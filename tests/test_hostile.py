@@ -1,0 +1,561 @@
+"""Hostile input: nothing from the wire reaches the terminal raw, and nothing big or odd breaks
+the dashboard.
+
+The first half states the safety rules of `rps_tui.core.payload` and `rps_tui.ui.render` as
+Hypothesis properties over arbitrary and deliberately nasty bytes. The second half drives the
+real app against real servers: a 10 MB payload, 100,000 distinct channels, channel names with
+control characters and markup, and channel names that are not UTF-8.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import time
+from collections import defaultdict
+
+import redis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rps_tui.core.payload import (
+    DETAIL_LIMIT,
+    LINE_LIMIT,
+    PayloadKind,
+    format_detail,
+    format_line,
+    safe_name,
+    safe_text,
+)
+from rps_tui.core.store import Gap
+from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.ui.app import RpsApp
+from rps_tui.ui.render import entry_line
+from rps_tui.ui.stats_table import MAX_ROWS, StatsTable
+from tests.helpers import async_wait_for
+from tests.test_app import SIZE, active, make_app, pane_text
+
+# -- what must never be drawn raw -------------------------------------------------------------
+
+# C0, DEL, C1, zero-width marks, bidi embeddings/overrides/isolates, line and paragraph
+# separators, BOM; and lone surrogates, which are not text at all (a UTF-8 terminal writer
+# cannot encode them, and a surrogate-escaped byte would otherwise be shown as garbage).
+_FORBIDDEN_RANGES = (
+    "\x00-\x1f",  # C0 (newline and tab are allowed in the detail view only)
+    "\x7f",  # DEL
+    "\x80-\x9f",  # C1
+    "\u200b-\u200f",  # zero-width space, joiners, LRM/RLM
+    "\u202a-\u202e",  # bidi embeddings and overrides
+    "\u2066-\u2069",  # bidi isolates
+    "\u2028\u2029",  # line and paragraph separators
+    "\ufeff",  # BOM / zero-width no-break space
+    "\ud800-\udfff",  # lone surrogates
+)
+FORBIDDEN = re.compile("[" + "".join(_FORBIDDEN_RANGES) + "]")
+
+
+def raw_controls(text: str, allow: str = "") -> list[str]:
+    """The forbidden characters in `text` (as escapes, for a readable failure), minus `allow`."""
+    return sorted({ascii(ch) for ch in FORBIDDEN.findall(text) if ch not in allow})
+
+
+# -- Hypothesis strategies: bytes biased towards what attacks a terminal -----------------------
+
+_INVISIBLE = (
+    *range(0x200B, 0x2010),
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+    0x2028,
+    0x2029,
+    0xFEFF,
+    0x00AD,
+    0x061C,
+)
+CHUNKS: list[bytes] = [
+    *(bytes([b]) for b in range(0x20)),
+    b"\x7f",
+    # ESC sequences: colours, clear screen, alternate screen, OSC 52 clipboard, OSC 0 title,
+    # OSC 8 hyperlink, DCS, 8-bit CSI
+    b"\x1b[31m",
+    b"\x1b[2J\x1b[H",
+    b"\x1b[?1049h",
+    b"\x1b]52;c;aGFja2Vk\x07",
+    b"\x1b]0;owned\x1b\\",
+    b"\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\",
+    b"\x1bP+q544e\x1b\\",
+    b"\x9b2J",
+    # C1 controls encoded as UTF-8, bidi and zero-width code points as UTF-8
+    *(bytes([0xC2, b]) for b in range(0x80, 0xA0)),
+    *(chr(c).encode() for c in _INVISIBLE),
+    # invalid or cut UTF-8: stray bytes, overlong, encoded surrogate, beyond U+10FFFF
+    b"\xff",
+    b"\xfe",
+    b"\xc3",
+    b"\xe2\x80",
+    b"\xc0\xaf",
+    b"\xed\xa0\x80",
+    b"\xf4\x90\x80\x80",
+    # ordinary text, multi-byte characters, markup and JSON punctuation
+    b"a",
+    b"hello ",
+    b"\xc3\xa9",
+    b"\xe2\x82\xac",
+    b"\xf0\x9f\x98\x80",
+    b"[bold red]",
+    b"[/]",
+    b"[link=http://x]",
+    b"\\",
+    b'"',
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b":",
+    b",",
+]
+_chunk = st.sampled_from(CHUNKS)
+hostile_bytes = st.lists(_chunk, max_size=120).map(b"".join)
+# A short nasty motif repeated up to ~4 KB: crosses LINE_LIMIT and cuts inside characters.
+long_hostile = st.builds(
+    lambda motif, times: (motif * times)[:4096],
+    st.lists(_chunk, min_size=1, max_size=12).map(b"".join),
+    st.integers(1, 600),
+)
+
+_nasty_char = st.sampled_from(
+    [chr(c) for c in (*range(0x20), *range(0x7F, 0xA0), *_INVISIBLE)] + ["[bold]", "\\"]
+)
+hostile_text = st.lists(_nasty_char | st.characters(codec="utf-8"), max_size=30).map("".join)
+_json_value = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | hostile_text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(hostile_text, inner, max_size=4),
+    max_leaves=25,
+)
+json_payloads = st.builds(
+    lambda value, ascii_only, indent: json.dumps(value, ensure_ascii=ascii_only, indent=indent),
+    st.lists(_json_value, max_size=4) | st.dictionaries(hostile_text, _json_value, max_size=4),
+    st.booleans(),
+    st.sampled_from([None, 2]),
+).map(str.encode)
+# JSON that is valid but decodes to nasty strings: escaped controls, C1, bidi, BOM, and
+# lone surrogates (legal in JSON text, not in Unicode strings).
+_JSON_ESCAPES = [
+    "\\u001b",
+    "\\u0000",
+    "\\u0007",
+    "\\u007f",
+    "\\u0085",
+    "\\u009b",
+    "\\u202e",
+    "\\u2066",
+    "\\u2028",
+    "\\u200b",
+    "\\ufeff",
+    "\\ud800",
+    "\\udcff",
+    "\\ude00\\ud83d",
+    "\\ud83d\\ude00",
+    "\\n",
+    "\\r",
+    "\\t",
+    "\\\\",
+    '\\"',
+    "[bold]",
+    "x",
+]
+escaped_json = st.lists(
+    st.lists(st.sampled_from(_JSON_ESCAPES), max_size=8).map(lambda p: '"' + "".join(p) + '"'),
+    min_size=1,
+    max_size=6,
+).map(lambda items: ("[" + ",".join(items) + "]").encode())
+# Nesting bombs of up to ~4 KB: [[[[...]]]] and {"a":{"a":...}}.
+nesting_bombs = st.one_of(
+    st.integers(1, 2048).map(lambda n: b"[" * n + b"]" * n),
+    st.integers(1, 800).map(lambda n: b'{"a":' * n + b"1" + b"}" * n),
+)
+
+payloads = st.one_of(
+    st.binary(max_size=4096),
+    hostile_bytes,
+    long_hostile,
+    json_payloads,
+    escaped_json,
+    nesting_bombs,
+)
+# Channel and subscription names: bytes from the wire, text typed or given on the command
+# line, and bytes that are not UTF-8 carried in a str by surrogateescape (what the subscribe
+# dialog makes when the user picks such a channel).
+byte_names = st.one_of(st.binary(max_size=300), hostile_bytes)
+str_names = st.one_of(
+    hostile_text,
+    st.text(st.characters(exclude_categories=()), max_size=60),  # lone surrogates included
+    byte_names.map(lambda b: b.decode("utf-8", "surrogateescape")),
+)
+
+FAST = settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+# -- properties of the formatter ----------------------------------------------------------------
+
+
+@FAST
+@given(payloads)
+def test_format_line_is_one_safe_line(data: bytes) -> None:
+    formatted = format_line(data)  # never raises, whatever the bytes
+    assert raw_controls(formatted.text) == [], formatted
+    assert "\n" not in formatted.text
+    assert formatted.size == len(data)
+    assert formatted.truncated == (len(data) > LINE_LIMIT)
+
+
+@FAST
+@given(payloads, st.sampled_from([DETAIL_LIMIT, 100]))
+def test_format_detail_keeps_only_line_breaks_and_tabs(data: bytes, limit: int) -> None:
+    formatted = format_detail(data, limit=limit)  # a nesting bomb too: never raises
+    assert raw_controls(formatted.text, allow="\n\t") == [], formatted
+    assert formatted.size == len(data)
+    assert formatted.truncated == (len(data) > limit)
+
+
+@FAST
+@given(byte_names | str_names)
+def test_safe_name_is_one_safe_line(name: bytes | str) -> None:
+    shown = safe_name(name)
+    assert raw_controls(shown) == [], shown
+    assert "\n" not in shown
+
+
+@FAST
+@given(
+    pattern=byte_names,
+    channel=byte_names,
+    data=payloads,
+    ts=st.floats(0, 4e9),
+    with_pattern=st.booleans(),
+    show_channel=st.booleans(),
+)
+def test_entry_line_is_one_safe_line(
+    pattern: bytes, channel: bytes, data: bytes, ts: float, with_pattern: bool, show_channel: bool
+) -> None:
+    entry = (
+        [b"pmessage", pattern, channel, data, ts]
+        if with_pattern
+        else [b"message", channel, data, ts]
+    )
+    line = entry_line(entry, show_channel=show_channel).plain
+    assert raw_controls(line) == [], line
+    assert "\n" not in line
+    assert ("bytes, Enter shows all]" in line) == (len(data) > LINE_LIMIT)
+
+
+@FAST
+@given(reason=hostile_text, seconds=st.floats(0, 1e6))
+def test_gap_marker_line_is_one_safe_line(reason: str, seconds: float) -> None:
+    """A gap's reason carries error text that may come from the server."""
+    line = entry_line([None, Gap(reason, seconds), 0.0], show_channel=True).plain
+    assert raw_controls(line) == [], line
+    assert "\n" not in line
+
+
+def test_known_nasties_are_shown_as_visible_escapes() -> None:
+    """Examples a reader can check by eye (the properties above say nothing is raw)."""
+    assert format_line(b'["\\ud800","\\u202e"]').text == '["\\ud800","\\u202e"]'
+    assert safe_text("bad\udcff\udcfe") == "bad\\xff\\xfe"  # surrogate-escaped bytes
+    assert safe_name(b"bad\xff\xfe") == "bad\\xff\\xfe"  # the same name, as bytes
+    bomb = format_detail(b"[" * 5000 + b"]" * 5000)
+    assert bomb.kind is PayloadKind.TEXT and bomb.text.startswith("[[[[")
+
+
+# -- through the real app ---------------------------------------------------------------------
+
+
+def widget_lines(widget) -> list[str]:
+    """What a line-API widget (the pane, the data tables) draws, line by line."""
+    return [widget.render_line(y).text for y in range(widget.size.height)]
+
+
+def screen_lines(app: RpsApp) -> tuple[str, list[str]]:
+    """The SVG screenshot and its text, one string per terminal line (borders included)."""
+    svg = app.export_screenshot()
+    lines: dict[int, list[str]] = defaultdict(list)
+    for match in re.finditer(r'clip-path="url\(#[\w-]+-line-(\d+)\)">([^<]*)</text>', svg):
+        lines[int(match.group(1))].append(html.unescape(match.group(2)).replace("\xa0", " "))
+    # Rich ends each exported line with one "\n" piece; any other newline was drawn raw
+    return svg, [
+        "".join(parts[:-1] if parts[-1] == "\n" else parts) for _, parts in sorted(lines.items())
+    ]
+
+
+def screen_problems(app: RpsApp) -> list[str]:
+    """Raw characters anywhere on the screen: in the SVG, in its lines, or a newline drawn raw
+    (the SVG export then splits a screen row in two)."""
+    svg, lines = screen_lines(app)
+    problems = raw_controls(svg, allow="\n") + raw_controls("".join(lines))
+    if len(lines) != app.size.height:
+        problems.append(f"{len(lines)} lines on a {app.size.height}-line screen: a raw newline")
+    return problems
+
+
+def pane_title(lines: list[str]) -> str:
+    """The screen line that carries the message pane's title."""
+    return next((line for line in lines if "─ channel " in line), "(no pane title on screen)")
+
+
+def is_screen(app: RpsApp, name: str) -> bool:
+    return app.screen.__class__.__name__ == name
+
+
+async def test_a_10_mb_payload_is_counted_cut_and_browsable(server, redis_client) -> None:
+    big, quiet = Subscription(Kind.CHANNEL, "hz.big"), Subscription(Kind.CHANNEL, "hz.quiet")
+    app = make_app(server.url, big, quiet)
+    # 10,000,000 bytes of 3-byte characters: both the line (512 B) and the detail view
+    # (1 MiB) are cut in the middle of a character, and must still read as text
+    payload = ("€" * 3_333_333).encode() + b"x"
+    assert len(payload) == 10_000_000
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, big, quiet)
+        redis_client.publish("hz.big", payload)
+        await async_wait_for(lambda: len(app.pane.model.lines) == 1, timeout=20)
+        state = app.store.subs[big]
+        assert (state.total, state.bytes) == (1, 10_000_000)
+        await pilot.pause(0.1)
+        line = next(text for text in pane_text(app) if text.strip())
+        assert "[10,000,000 bytes, Enter shows all] €€€" in line
+        assert "bin" not in line
+
+        started = time.monotonic()
+        await pilot.press("right_square_bracket")
+        await async_wait_for(lambda: app.selected == quiet, timeout=2)
+        key_seconds = time.monotonic() - started
+        assert key_seconds < 2, key_seconds
+        assert app.pane.model is not None and app.pane.model.lines == []
+        await pilot.press("left_square_bracket")
+        await async_wait_for(lambda: app.selected == big, timeout=2)
+        await async_wait_for(lambda: app.stats_table.row_count >= 1)  # 1 Hz counts tick
+
+        await pilot.press("enter")
+        await async_wait_for(lambda: is_screen(app, "DetailScreen"), timeout=10)
+        head = str(app.screen.query_one("#detail-head").render())
+        assert "hz.big" in head and "text, 9.5 MiB" in head
+        assert "cut: showing the first 1 MiB" in head
+        body = str(app.screen.query_one("#detail-body Static").render())
+        assert body == "€" * (DETAIL_LIMIT // 3)  # whole characters only, up to 1 MiB
+        await pilot.press("escape")
+        await async_wait_for(lambda: is_screen(app, "Screen"), timeout=5)
+        await pilot.press("right_square_bracket")  # and the keys still work afterwards
+        await async_wait_for(lambda: app.selected == quiet, timeout=2)
+
+
+async def test_a_json_nesting_bomb_opens_in_the_detail_view(server, redis_client) -> None:
+    sub = Subscription(Kind.CHANNEL, "hz.bomb")
+    app = make_app(server.url, sub)
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, sub)
+        redis_client.publish("hz.bomb", b"[" * 50_000 + b"]" * 50_000)
+        await async_wait_for(lambda: len(app.pane.model.lines) == 1)
+        await pilot.pause(0.1)
+        await pilot.press("enter")
+        await async_wait_for(lambda: is_screen(app, "DetailScreen"), timeout=10)
+        assert "text, 97.7 KiB" in str(app.screen.query_one("#detail-head").render())
+        await pilot.press("escape")
+        await async_wait_for(lambda: is_screen(app, "Screen"), timeout=5)
+
+
+def vm_rss() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS in /proc/self/status")
+
+
+async def test_100k_distinct_channels_are_counted_exactly_in_bounded_memory(
+    server, redis_client
+) -> None:
+    count, payload = 100_000, b"m"
+    pattern = Subscription(Kind.PATTERN, "hz.many.*")
+    app = make_app(server.url, pattern, history=1000)
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, pattern)
+        rss_before = vm_rss()
+        pipe = redis_client.pipeline(transaction=False)
+        for i in range(count):
+            pipe.publish(f"hz.many.{i}", payload)
+            if i % 5000 == 4999:
+                pipe.execute()
+        pipe.execute()
+        store = app.store
+        await async_wait_for(lambda: store.subs[pattern].total == count, timeout=45)
+
+        rows = store.channel_rows()
+        named = [r for r in rows if r.channel is not None]
+        rollup = [r for r in rows if r.channel is None]
+        assert sum(r.count for r in rows) == count  # exact, the rollup row included
+        assert sum(r.bytes for r in rows) == count * len(payload)
+        assert len(named) <= store.max_channels
+        assert all(r.count == 1 for r in named)  # each channel once: none lost, none doubled
+        assert len(rollup) == 1 and rollup[0].count == store.evicted_count
+        assert store.evicted_channels + len(named) == count
+
+        # the widget: the busiest MAX_ROWS rows (the rollup among them), the rest announced
+        table = app.stats_table
+        other = StatsTable._key(None)
+        await async_wait_for(
+            lambda: table.row_count and table.get_row(other)[1] == f"{store.evicted_count:,}",
+            timeout=10,
+        )
+        assert table.row_count <= MAX_ROWS
+        assert table.border_subtitle == f"{len(rows) - table.row_count:,} more channels not shown"
+        await async_wait_for(lambda: app.pane.border_title.endswith(f"{count:,} msgs"))
+        assert len(app.pane.model.lines) == 1000  # the history bound
+        await pilot.pause(0.1)
+        growth = vm_rss() - rss_before
+        assert growth < 200 * 1024 * 1024, f"RSS grew by {growth / 2**20:.0f} MiB"
+
+
+HOSTILE_NAMES = {  # name: how it must read on screen
+    "a b": "a b",
+    "line\nbreak": "line\\nbreak",
+    "[bold]x[/bold]": "[bold]x[/bold]",
+    "\x1b[31mred": "\\e[31mred",
+    "tab\there": "tab\\there",
+}
+
+
+async def _subscribe_by_keys(pilot, name: str, kind: str = "auto") -> None:
+    app = pilot.app
+    if not is_screen(app, "SubscribeScreen"):
+        await pilot.press("s")
+        await async_wait_for(lambda: is_screen(app, "SubscribeScreen"))
+    app.screen.query_one("#subscribe-kind").value = kind
+    await pilot.press(*name, "enter")
+    await async_wait_for(lambda: is_screen(app, "Screen"))
+
+
+async def test_hostile_channel_names_show_as_visible_escapes(server, redis_client) -> None:
+    app = make_app(server.url)  # no subscription: the subscribe dialog opens by itself
+    subs = [Subscription(Kind.CHANNEL, name) for name in HOSTILE_NAMES]
+    async with app.run_test(size=SIZE) as pilot:
+        await async_wait_for(lambda: is_screen(app, "SubscribeScreen"))
+        await _subscribe_by_keys(pilot, "a b")
+        await _subscribe_by_keys(pilot, "[bold]x[/bold]", kind="channel")  # else a glob
+        for sub in subs[1:]:
+            if sub not in app.engine.subscriptions:  # no keys type a newline, tab or ESC
+                app.engine.subscribe(sub)
+        await active(app, *subs)
+        assert set(app.engine.subscriptions) == set(subs)
+        for name in HOSTILE_NAMES:
+            redis_client.publish(name, f"hi {name}")
+        await async_wait_for(lambda: all(app.store.subs[s].total == 1 for s in subs))
+        await async_wait_for(lambda: app.stats_table.row_count == len(subs), timeout=5)
+        await async_wait_for(lambda: all(app.sub_list.get_row(str(n))[2] == "1" for n in range(5)))
+
+        listed = widget_lines(app.sub_list)
+        table = widget_lines(app.stats_table)
+        for shown in HOSTILE_NAMES.values():
+            assert any(f" # {shown} " in line for line in listed), (shown, listed)
+            assert any(line.startswith(f" {shown} ") for line in table), (shown, table)
+
+        for sub, shown in zip(subs, HOSTILE_NAMES.values(), strict=True):
+            await pilot.press(str(app.sub_list.subs.index(sub) + 1))
+            await async_wait_for(lambda s=sub: app.selected == s, timeout=2)
+            await async_wait_for(lambda: any(t.strip() for t in pane_text(app)), timeout=2)
+            pane = pane_text(app)
+            assert any(line.rstrip().endswith(f"hi {shown}") for line in pane), pane
+            for widget in (app.sub_list, app.pane, app.stats_table):
+                assert raw_controls("".join(widget_lines(widget))) == [], widget
+            _, lines = screen_lines(app)
+            assert f"─ channel {shown} — 1 msgs ─" in pane_title(lines)
+
+        await pilot.press("1")  # "a b": nothing on screen is raw now
+        await async_wait_for(lambda: app.selected == subs[0], timeout=2)
+        assert screen_problems(app) == []
+        svg, _ = screen_lines(app)
+        for literal in ("line\\nbreak", "tab\\there", "\\e[31mred", "[bold]x[/bold]", "a&#160;b"):
+            assert literal in svg, literal  # the escapes are there, literally
+
+
+async def test_markup_in_a_channel_name_stays_literal_in_the_pane_title(
+    server, redis_client
+) -> None:
+    sub = Subscription(Kind.CHANNEL, "[bold]x[/bold]")
+    app = make_app(server.url, sub)
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, sub)
+        await async_wait_for(lambda: app.selected == sub)
+        await pilot.pause(0.1)
+        _, lines = screen_lines(app)
+        assert "─ channel [bold]x[/bold] — " in pane_title(lines)
+
+
+async def test_no_raw_control_character_on_screen_whichever_channel_is_selected(
+    server, redis_client
+) -> None:
+    not_utf8 = b"bad\xff\xfe".decode("utf-8", "surrogateescape")
+    subs = [Subscription(Kind.CHANNEL, name) for name in [*HOSTILE_NAMES, not_utf8]]
+    app = make_app(server.url, *subs)
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, *subs)
+        found: dict[str, list[str]] = {}
+        for n, sub in enumerate(subs, start=1):
+            await pilot.press(str(n))
+            await async_wait_for(lambda s=sub: app.selected == s, timeout=2)
+            await pilot.pause(0.05)
+            bad = screen_problems(app)
+            if bad:
+                found[sub.name] = bad
+        assert found == {}
+
+
+async def test_invalid_utf8_channel_names_show_escaped(server, redis_client) -> None:
+    pattern = Subscription(Kind.PATTERN, "bad*")
+    holder = redis.Redis.from_url(server.url).pubsub()
+    holder.subscribe(b"bad\xff\xfe")  # so that the subscribe dialog offers it
+    app = make_app(server.url, pattern)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await active(app, pattern)
+            redis_client.publish(b"bad\xff\xfe", b"\xff\x1b[2J payload")
+            redis_client.publish(b"bad\xed\xa0\x80", b"ok")  # an encoded surrogate: not UTF-8
+            await async_wait_for(lambda: len(app.pane.model.lines) == 2)
+            await async_wait_for(lambda: app.stats_table.row_count >= 2, timeout=5)
+            await pilot.pause(0.1)
+            pane = pane_text(app)
+            assert any("bad\\xff\\xfe  bin  \\xff\\x1b[2J payload" in line for line in pane), pane
+            assert any(line.rstrip().endswith("bad\\xed\\xa0\\x80  ok") for line in pane), pane
+            table = widget_lines(app.stats_table)
+            assert any(line.startswith(" bad\\xff\\xfe ") for line in table), table
+            assert any(line.startswith(" bad\\xed\\xa0\\x80 ") for line in table), table
+
+            # pick the same channel from the server's active channels: the exact bytes
+            await pilot.press("s")
+            await async_wait_for(lambda: is_screen(app, "SubscribeScreen"))
+            options = app.screen.query_one("#subscribe-active")
+            prompts = [
+                str(options.get_option_at_index(i).prompt) for i in range(options.option_count)
+            ]
+            assert "bad\\xff\\xfe" in prompts, prompts
+            await pilot.press("down")
+            options.highlighted = prompts.index("bad\\xff\\xfe")
+            await pilot.press("enter")
+            channel = Subscription(Kind.CHANNEL, b"bad\xff\xfe".decode("utf-8", "surrogateescape"))
+            await active(app, pattern, channel)
+            assert redis_client.pubsub_numsub(b"bad\xff\xfe") == [(b"bad\xff\xfe", 2)]
+            redis_client.publish(b"bad\xff\xfe", b"again")
+            await async_wait_for(lambda: app.store.subs[channel].total == 1)
+            await async_wait_for(lambda: app.selected == channel, timeout=3)
+            await async_wait_for(lambda: any(t.strip() for t in pane_text(app)), timeout=2)
+
+            listed = widget_lines(app.sub_list)
+            assert any(" # bad\\xff\\xfe " in line for line in listed), listed
+            _, lines = screen_lines(app)
+            assert "─ channel bad\\xff\\xfe — 1 msgs ─" in pane_title(lines)
+            for widget in (app.sub_list, app.pane, app.stats_table):
+                assert raw_controls("".join(widget_lines(widget))) == [], widget
+    finally:
+        holder.close()

@@ -6,7 +6,9 @@ import time
 
 import redis
 
+from rps_tui.core.commands import probe
 from rps_tui.core.engine import State
+from rps_tui.core.settings import parse_url
 from rps_tui.core.store import Gap
 from rps_tui.core.subscriptions import Kind, Subscription
 from tests.helpers import async_wait_for, running_engine, wait_for
@@ -107,3 +109,39 @@ async def test_restart_seen_on_screen_with_gap_and_counts_kept(server_factory) -
         assert app.pane.border_title.endswith("4 msgs")
         await pilot.press("up", "enter")  # the gap marker's detail view explains it
         await async_wait_for(lambda: app.screen.__class__.__name__ == "DetailScreen")
+
+
+async def test_refused_commands_blank_one_field_and_the_rest_works(server_factory) -> None:
+    """A user who may subscribe and publish but not run PUBSUB, CLIENT, CONFIG or INFO."""
+    from tests.test_app import SIZE, active, make_app
+
+    srv = server_factory("valkey")
+    admin = redis.Redis.from_url(srv.url)
+    admin.acl_setuser(
+        "narrow",
+        enabled=True,
+        passwords=["+pw"],
+        channels=["*"],
+        commands=["+@all", "-pubsub", "-client", "-config", "-info"],
+    )
+    sub = Subscription(Kind.CHANNEL, "res.narrow")
+    url = srv.url.replace("redis://", "redis://narrow:pw@")
+    assert probe(parse_url(url)).label == "server (INFO refused)"  # the CLI's check passes
+    app = make_app(url, sub)
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, sub)
+        app.monitor()
+        await async_wait_for(lambda: app.rtt_ms is not None)
+        assert app.omem is None and "obuf" not in str(app.status_bar.render())
+        await pilot.press("s")  # PUBSUB CHANNELS refused: the dialog says so and still works
+        await async_wait_for(lambda: app.screen.__class__.__name__ == "SubscribeScreen")
+        assert "Could not list active channels" in str(
+            app.screen.query_one("#subscribe-note").render()
+        )
+        await pilot.press(*"res.second", "enter")
+        await active(app, Subscription(Kind.CHANNEL, "res.second"))
+        admin.publish("res.second", "still flowing")
+        await async_wait_for(
+            lambda: app.store.subs[Subscription(Kind.CHANNEL, "res.second")].total == 1
+        )
+    admin.close()

@@ -54,7 +54,11 @@ def probe(settings: ConnectionSettings, timeout: float = 5.0) -> ServerInfo:
         **settings.redis_kwargs(socket_timeout=timeout, retry=Retry(NoBackoff(), 0))
     )
     try:
-        return parse_info(client.info("server"))
+        try:
+            return parse_info(client.info("server"))
+        except redis.ResponseError:  # an ACL without INFO: fine, if it answers at all
+            client.ping()
+            return ServerInfo("server", "(INFO refused)", "standalone")
     except (redis.RedisError, OSError) as exc:
         message = describe_error(exc, settings)
         if not settings.tls and ("reset by peer" in message or "closed by server" in message):
@@ -70,9 +74,7 @@ class Commands:
     def __init__(self, settings: ConnectionSettings) -> None:
         self.settings = settings
         self.client = aredis.Redis(  # no retries: a retried PUBLISH could deliver twice
-            **settings.redis_kwargs(
-                socket_timeout=5.0, client_name="rps-tui-cmd", retry=AsyncRetry(NoBackoff(), 0)
-            )
+            **settings.redis_kwargs(socket_timeout=5.0, retry=AsyncRetry(NoBackoff(), 0))
         )
         self._sync_client: redis.Redis | None = None
 
@@ -92,9 +94,7 @@ class Commands:
 
     def _ping_sync(self) -> float:
         if self._sync_client is None:
-            self._sync_client = redis.Redis(
-                **self.settings.redis_kwargs(socket_timeout=5.0, client_name="rps-tui-ping")
-            )
+            self._sync_client = redis.Redis(**self.settings.redis_kwargs(socket_timeout=5.0))
         try:
             self._sync_client.ping()  # connects on first use: not part of the round trip
             start = time.perf_counter()

@@ -201,13 +201,14 @@ class Engine:
             **self.settings.redis_kwargs(  # no retries inside: run() has its own backoff
                 protocol=2,
                 socket_timeout=5.0,
-                client_name=self.client_name,
                 retry=Retry(NoBackoff(), 0),
             )
         )
         conn = client.connection_pool.make_connection()
         conn.connect()
         self._conn = conn
+        # CLIENT may be denied by an ACL: the name and id are for CLIENT LIST, not essential
+        self._ask(conn, "CLIENT", "SETNAME", self.client_name)
         self.client_id = self._ask(conn, "CLIENT", "ID")
         stats = self._ask(conn, "INFO", "stats")
         if isinstance(stats, bytes):

@@ -12,6 +12,7 @@ draws.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import gc
 import sys
@@ -276,21 +277,27 @@ class RpsApp(App[int]):
 
     @work(exclusive=True, group="monitor", exit_on_error=False)
     async def monitor(self) -> None:
-        """PING for the round trip, NUMSUB for the channels in the table."""
+        """PING for the round trip, NUMSUB for the channels in the table, the subscriber's
+        output buffer. Each is optional: an ACL that refuses one (say CLIENT or PUBSUB)
+        blanks that field only."""
+        client = self.commands_client
         try:
-            self.rtt_ms = await self.commands_client.ping_ms()
-            if not self.server_label:
-                self.server_label = (await self.commands_client.info()).label
-            names = [r.channel for r in self.store.channel_rows() if r.channel is not None]
-            names.sort(
-                key=lambda n: -self.store.channels[n].count if n in self.store.channels else 0
-            )
-            self.store.set_subscribers(await self.commands_client.numsub(names[:200]))
-            if self._limit is None:
-                self._limit = await self.commands_client.pubsub_limit() or ()
-            self.omem = await self.commands_client.subscriber_omem(self.engine.client_id)
+            self.rtt_ms = await client.ping_ms()
         except CommandError:
-            self.rtt_ms = self.omem = None
+            self.rtt_ms = None
+        with contextlib.suppress(CommandError):
+            if not self.server_label:
+                self.server_label = (await client.info()).label
+        names = [r.channel for r in self.store.channel_rows() if r.channel is not None]
+        names.sort(key=lambda n: -self.store.channels[n].count if n in self.store.channels else 0)
+        with contextlib.suppress(CommandError):
+            self.store.set_subscribers(await client.numsub(names[:200]))
+        if self._limit is None:
+            self._limit = await client.pubsub_limit() or ()  # None when refused
+        try:
+            self.omem = await client.subscriber_omem(self.engine.client_id)
+        except CommandError:
+            self.omem = None
         self._warn_omem()
         self._status()
 

@@ -10,10 +10,10 @@ import argparse
 import signal
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rps_tui import __version__
-from rps_tui.core.commands import ConnectError, probe
+from rps_tui.core.commands import ConnectError, ServerInfo, probe
 from rps_tui.core.settings import ConnectionSettings, UsageError, from_environment, parse_url
 from rps_tui.core.store import DEFAULT_HISTORY
 from rps_tui.core.subscriptions import InvalidSubscription, Kind, Subscription
@@ -52,6 +52,13 @@ def _port(text: str) -> int:
     if not 0 < value < 65536:
         raise argparse.ArgumentTypeError(f"port {value} is out of range (1-65535)")
     return value
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host:
+        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT")
+    return host.strip("[]"), _port(port)
 
 
 def _db(text: str) -> int:
@@ -98,6 +105,22 @@ def build_parser() -> argparse.ArgumentParser:
     conn.add_argument(
         "--insecure", action="store_true", help="do not verify the server certificate"
     )
+    scale = parser.add_argument_group("cluster and Sentinel")
+    scale.add_argument(
+        "--cluster",
+        action="store_true",
+        help="the server is a cluster node: listen to every node that matters "
+        "(detected by itself from INFO)",
+    )
+    scale.add_argument(
+        "--sentinel",
+        action="append",
+        default=[],
+        type=_host_port,
+        metavar="HOST:PORT",
+        help="ask this sentinel where the master is (repeatable); needs --master",
+    )
+    scale.add_argument("--master", metavar="NAME", help="the master's name in Sentinel")
     subs = parser.add_argument_group("subscriptions")
     subs.add_argument(
         "--channel",
@@ -108,6 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subs.add_argument(
         "--pattern", action="append", default=[], metavar="GLOB", help="subscribe to a glob pattern"
+    )
+    subs.add_argument(
+        "--shard",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="subscribe to a sharded channel (SSUBSCRIBE, Redis 7+)",
     )
     mode = parser.add_argument_group("embedded server").add_mutually_exclusive_group()
     mode.add_argument(
@@ -142,16 +172,18 @@ class Options:
     embedded: bool = False
 
 
-CONNECTION_FLAGS = ("url", "host", "port", "db", "user", "password", "cacert", "cert", "key")
+CONNECTION_FLAGS = (
+    "url", "host", "port", "db", "user", "password", "cacert", "cert", "key", "master"
+)  # fmt: skip
 
 
 def parse_args(argv: Sequence[str]) -> Options:
     """Options from the command line; raises UsageError with a one-line message."""
     args = build_parser().parse_args(list(argv))
     if args.demo or args.embedded:
-        given = [f for f in CONNECTION_FLAGS if getattr(args, f) is not None] + (
-            ["tls"] if args.tls else []
-        )
+        given = [f for f in CONNECTION_FLAGS if getattr(args, f) is not None] + [
+            flag for flag in ("tls", "cluster", "sentinel") if getattr(args, flag)
+        ]
         if given:
             mode = "--demo" if args.demo else "--embedded"
             raise UsageError(f"{mode} starts its own server; drop --{given[0]}")
@@ -169,14 +201,37 @@ def parse_args(argv: Sequence[str]) -> Options:
             key=args.key,
             insecure=args.insecure,
         )
+        settings = _deployment(settings, args)
     try:
         subs = [Subscription.parse(s) for s in args.subscriptions]
         subs += [Subscription.parse(s, Kind.CHANNEL) for s in args.channel]
         subs += [Subscription.parse(s, Kind.PATTERN) for s in args.pattern]
+        subs += [Subscription.parse(s, Kind.SHARD) for s in args.shard]
     except InvalidSubscription as exc:
         raise UsageError(str(exc)) from None
     unique = list(dict.fromkeys(subs))
     return Options(settings, unique, args.history, args.demo, args.embedded)
+
+
+def _deployment(settings: ConnectionSettings, args: argparse.Namespace) -> ConnectionSettings:
+    """--cluster, or --sentinel with --master, checked against the rest of the options."""
+    if args.sentinel or args.master:
+        if not args.master:
+            raise UsageError("--sentinel needs --master NAME (the name the sentinels monitor)")
+        if not args.sentinel:
+            raise UsageError("--master needs at least one --sentinel HOST:PORT")
+        if args.cluster:
+            raise UsageError("--cluster and --sentinel do not go together")
+        if args.host is not None or args.port is not None:
+            raise UsageError("--sentinel finds the master itself; drop -h/-p")
+        return replace(settings, sentinels=tuple(dict.fromkeys(args.sentinel)), master=args.master)
+    if args.cluster:
+        if settings.unix_path:
+            raise UsageError("--cluster needs a host and port, not a unix socket")
+        if settings.db:
+            raise UsageError(f"a cluster has only database 0, not {settings.db}")
+        return replace(settings, cluster=True)
+    return settings
 
 
 def _fail(message: str, code: int) -> int:
@@ -197,6 +252,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), EXIT_CONNECT)
     except KeyboardInterrupt:
         return 130
+
+
+def _adopt_mode(
+    settings: ConnectionSettings, info: ServerInfo, note: str
+) -> tuple[ConnectionSettings, str]:
+    """Check the options against what the server says it is; a cluster node given without
+    --cluster is taken as the cluster."""
+    if info.mode == "sentinel" and not settings.sentinels:
+        masters = ", ".join(info.masters) or "none"
+        raise ConnectError(
+            f"{settings.address} is a Sentinel, not a data server: use --sentinel "
+            f"{settings.node} --master NAME (it monitors: {masters})"
+        )
+    if info.mode == "cluster" and not settings.cluster:
+        if settings.db:
+            raise ConnectError(
+                f"{settings.address} is a cluster node: a cluster has only database 0"
+            )
+        return replace(settings, cluster=True), note or "cluster mode detected"
+    if settings.cluster and info.mode != "cluster":
+        raise ConnectError(f"{settings.node} is not in cluster mode: drop --cluster")
+    return settings, note
 
 
 def run(options: Options) -> int:
@@ -221,6 +298,7 @@ def run(options: Options) -> int:
                 if not options.subscriptions:
                     options.subscriptions = [Subscription.parse(p) for p in DEMO_PATTERNS]
         info = probe(options.settings)
+        options.settings, note = _adopt_mode(options.settings, info, note)
         from rps_tui.ui.app import AppConfig, RpsApp
 
         app = RpsApp(
@@ -228,7 +306,7 @@ def run(options: Options) -> int:
                 settings=options.settings,
                 subscriptions=options.subscriptions,
                 history=options.history,
-                server_label=info.label,
+                server_label=info.label + (" via Sentinel" if options.settings.sentinels else ""),
                 note=note,
             )
         )

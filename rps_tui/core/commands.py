@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import redis
 import redis.asyncio as aredis
+import redis.asyncio.sentinel as asentinel
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from rps_tui.core.errors import describe_error
+from rps_tui.core.sentinel import master_settings, sentinel_kwargs
 from rps_tui.core.settings import ConnectionSettings
 
 
@@ -31,6 +34,7 @@ class ServerInfo:
     kind: str  # "Redis" | "Valkey"
     version: str
     mode: str  # standalone | cluster | sentinel
+    masters: tuple[str, ...] = ()  # a sentinel: the masters it monitors
 
     @property
     def label(self) -> str:
@@ -48,14 +52,23 @@ def parse_info(info: dict) -> ServerInfo:
 
 
 def probe(settings: ConnectionSettings, timeout: float = 5.0) -> ServerInfo:
-    """Connect, authenticate and read INFO server, or raise ConnectError with one line."""
+    """Connect, authenticate and read INFO server, or raise ConnectError with one line.
+    Behind Sentinel, the master the sentinels name is probed."""
+    if settings.sentinels:
+        try:
+            settings = master_settings(settings, min(timeout, 2.0))
+        except (redis.RedisError, OSError) as exc:
+            raise ConnectError(str(exc) or type(exc).__name__) from None
     # no retries: redis-py's default (3, with backoff) makes a refused password take 5 s
     client = redis.Redis(
         **settings.redis_kwargs(socket_timeout=timeout, retry=Retry(NoBackoff(), 0))
     )
     try:
         try:
-            return parse_info(client.info("server"))
+            info = parse_info(client.info("server"))
+            if info.mode == "sentinel":
+                info = replace(info, masters=_sentinel_masters(client))
+            return info
         except redis.ResponseError:  # an ACL without INFO: fine, if it answers at all
             client.ping()
             return ServerInfo("server", "(INFO refused)", "standalone")
@@ -68,14 +81,53 @@ def probe(settings: ConnectionSettings, timeout: float = 5.0) -> ServerInfo:
         client.close()
 
 
+def _sentinel_masters(client: redis.Redis) -> tuple[str, ...]:
+    try:
+        reply = client.execute_command("SENTINEL", "MASTERS")
+    except redis.RedisError:
+        return ()
+    names = []
+    for entry in reply if isinstance(reply, list) else []:
+        if not isinstance(entry, dict):
+            entry = dict(zip(entry[::2], entry[1::2], strict=False))
+        fields = entry
+        name = fields.get("name", fields.get(b"name"))
+        if name is not None:
+            names.append(name.decode() if isinstance(name, bytes) else str(name))
+    return tuple(names)
+
+
 class Commands:
-    """Async commands on their own connection; every method raises `CommandError` with one line."""
+    """Async commands on their own connections; every method raises `CommandError` with one
+    line.
+
+    On one server that is a single connection. Behind Sentinel it is redis-py's
+    master-following client. On a cluster, PUBLISH and SPUBLISH go through redis-py's
+    `RedisCluster` (which routes SPUBLISH to the slot owner and follows MOVED), and the
+    PUBSUB counts are asked of every node and summed: each node only counts the subscribers
+    connected to it. `nodes` (set by the app from the engine's slot map) lists them.
+    """
 
     def __init__(self, settings: ConnectionSettings) -> None:
         self.settings = settings
-        self.client = aredis.Redis(  # no retries: a retried PUBLISH could deliver twice
-            **settings.redis_kwargs(socket_timeout=5.0, retry=AsyncRetry(NoBackoff(), 0))
-        )
+        no_retry = AsyncRetry(NoBackoff(), 0)  # a retried PUBLISH could deliver twice
+        self.client: aredis.Redis | aredis.RedisCluster
+        if settings.sentinels:
+            kwargs = settings.redis_kwargs(socket_timeout=5.0, retry=no_retry)
+            for key in ("host", "port", "unix_socket_path"):
+                kwargs.pop(key, None)
+            sentinel = asentinel.Sentinel(
+                list(settings.sentinels),
+                sentinel_kwargs=sentinel_kwargs(settings, 1.0),
+            )
+            self.client = sentinel.master_for(settings.master, **kwargs)
+        elif settings.cluster:
+            kwargs = settings.redis_kwargs(socket_timeout=5.0, retry=no_retry)
+            self.client = aredis.RedisCluster(**kwargs)
+        else:
+            self.client = aredis.Redis(**settings.redis_kwargs(socket_timeout=5.0, retry=no_retry))
+        self.nodes: Callable[[], list[tuple[str, int]]] = lambda: [(settings.host, settings.port)]
+        self._node_clients: dict[tuple[str, int], aredis.Redis] = {}
         self._sync_client: redis.Redis | None = None
 
     async def _call(self, *args: str | bytes) -> object:
@@ -84,8 +136,41 @@ class Commands:
         except (redis.RedisError, OSError) as exc:
             raise CommandError(describe_error(exc, self.settings)) from None
 
-    async def publish(self, channel: str, message: str) -> int:
-        return int(await self._call("PUBLISH", channel, message))  # type: ignore[arg-type]
+    def _node(self, host: str, port: int) -> aredis.Redis:
+        client = self._node_clients.get((host, port))
+        if client is None:
+            client = self._node_clients[(host, port)] = aredis.Redis(
+                **self.settings.at(host, port).redis_kwargs(
+                    socket_timeout=2.0, retry=AsyncRetry(NoBackoff(), 0)
+                )
+            )
+        return client
+
+    async def _each_node(self, *args: str | bytes) -> list[object]:
+        """The command on every node (cluster) or on the one server; a node that fails is
+        left out, unless all fail."""
+        if not self.settings.cluster:
+            return [await self._call(*args)]
+        replies, error = [], None
+        for host, port in self.nodes():
+            try:
+                replies.append(await self._node(host, port).execute_command(*args))
+            except (redis.RedisError, OSError) as exc:
+                error = exc
+        if not replies and error is not None:
+            raise CommandError(describe_error(error, self.settings))
+        return replies
+
+    async def _first_node(self, *args: str | bytes) -> object:
+        if not self.settings.cluster:
+            return await self._call(*args)
+        return (await self._each_node(*args))[0]
+
+    async def publish(self, channel: str, message: str, *, sharded: bool = False) -> int:
+        """PUBLISH (SPUBLISH if `sharded`); the receivers the server counted. On a cluster a
+        PUBLISH counts only the receivers on the node that took it."""
+        command = "SPUBLISH" if sharded else "PUBLISH"
+        return int(await self._call(command, channel, message))  # type: ignore[arg-type]
 
     async def ping_ms(self) -> float:
         """Round trip of a PING, timed in a thread on its own connection: timed on the UI's
@@ -93,40 +178,68 @@ class Commands:
         return await asyncio.to_thread(self._ping_sync)
 
     def _ping_sync(self) -> float:
-        if self._sync_client is None:
-            self._sync_client = redis.Redis(**self.settings.redis_kwargs(socket_timeout=5.0))
         try:
+            if self._sync_client is None:
+                target = self.settings
+                if self.settings.sentinels:
+                    target = master_settings(self.settings)
+                self._sync_client = redis.Redis(
+                    **target.redis_kwargs(socket_timeout=5.0, retry=Retry(NoBackoff(), 0))
+                )
             self._sync_client.ping()  # connects on first use: not part of the round trip
             start = time.perf_counter()
             self._sync_client.ping()
             return (time.perf_counter() - start) * 1000
         except (redis.RedisError, OSError) as exc:
+            if self._sync_client is not None:  # ask anew next time (the node may have moved)
+                self._sync_client.close()
+                self._sync_client = None
             raise CommandError(describe_error(exc, self.settings)) from None
 
-    async def numsub(self, channels: list[bytes]) -> dict[bytes, int]:
+    async def numsub(self, channels: list[bytes], *, sharded: bool = False) -> dict[bytes, int]:
+        """Subscribers per channel (PUBSUB NUMSUB, or SHARDNUMSUB), summed over the nodes."""
         if not channels:
             return {}
-        flat = list(await self._call("PUBSUB", "NUMSUB", *channels))  # type: ignore[call-overload]
-        return {flat[i]: int(flat[i + 1]) for i in range(0, len(flat), 2)}
+        totals: dict[bytes, int] = {}
+        verb = "SHARDNUMSUB" if sharded else "NUMSUB"
+        for reply in await self._each_node("PUBSUB", verb, *channels):
+            for name, count in _pairs(reply):
+                totals[name] = totals.get(name, 0) + int(count)
+        return totals
 
-    async def active_channels(self, pattern: str = "*") -> list[bytes]:
-        reply = await self._call("PUBSUB", "CHANNELS", pattern)
-        return sorted(reply)  # type: ignore[arg-type]
+    async def active_channels(self, pattern: str = "*", *, sharded: bool = False) -> list[bytes]:
+        """Channels with at least one subscriber, on any node (PUBSUB CHANNELS, or
+        SHARDCHANNELS)."""
+        verb = "SHARDCHANNELS" if sharded else "CHANNELS"
+        found: set[bytes] = set()
+        for reply in await self._each_node("PUBSUB", verb, pattern):
+            found.update(reply)  # type: ignore[arg-type]
+        return sorted(found)
 
     async def numpat(self) -> int:
-        return int(await self._call("PUBSUB", "NUMPAT"))  # type: ignore[arg-type]
+        return sum(int(n) for n in await self._each_node("PUBSUB", "NUMPAT"))  # type: ignore[call-overload]
 
     async def info(self) -> ServerInfo:
         try:
-            return parse_info(await self.client.info("server"))
-        except (redis.RedisError, OSError) as exc:
-            raise CommandError(describe_error(exc, self.settings)) from None
+            reply = await self._first_node("INFO", "server")
+        except CommandError:
+            raise
+        return parse_info(_info_dict(reply))
 
-    async def subscriber_omem(self, client_id: object) -> int | None:
-        """Bytes the server holds for our subscriber connection (`omem` in CLIENT LIST)."""
+    async def subscriber_omem(self, client_id: object, node: str | None = None) -> int | None:
+        """Bytes the server holds for our subscriber connection (`omem` in CLIENT LIST), asked
+        of the node it is connected to."""
         if not isinstance(client_id, int):
             return None
-        reply = await self._call("CLIENT", "LIST", "ID", str(client_id))
+        args = ("CLIENT", "LIST", "ID", str(client_id))
+        if self.settings.cluster and node:
+            host, _, port = node.rpartition(":")
+            try:
+                reply = await self._node(host.strip("[]"), int(port)).execute_command(*args)
+            except (redis.RedisError, OSError) as exc:
+                raise CommandError(describe_error(exc, self.settings)) from None
+        else:
+            reply = await self._call(*args)
         for field in bytes(reply).split():  # type: ignore[arg-type]
             if field.startswith(b"omem="):
                 return int(field[5:])
@@ -136,9 +249,11 @@ class Commands:
         """(hard, soft, soft seconds) of client-output-buffer-limit pubsub; None if hidden
         (an ACL without CONFIG) or unlimited."""
         try:
-            reply = await self._call("CONFIG", "GET", "client-output-buffer-limit")
+            reply = await self._first_node("CONFIG", "GET", "client-output-buffer-limit")
         except CommandError:
             return None
+        if isinstance(reply, list):
+            reply = dict(_pairs(reply))
         value = reply.get(b"client-output-buffer-limit") if isinstance(reply, dict) else None
         words = bytes(value or b"").decode().split()
         for i, word in enumerate(words[:-3]):
@@ -149,8 +264,28 @@ class Commands:
 
     async def close(self) -> None:
         await self.client.aclose()
+        for client in self._node_clients.values():
+            await client.aclose()
         if self._sync_client is not None:
             self._sync_client.close()
+
+
+def _pairs(reply: object) -> list[tuple[bytes, object]]:
+    """redis-py returns PUBSUB NUMSUB as [(name, n), ...] or flat [name, n, ...]."""
+    items = list(reply)  # type: ignore[call-overload]
+    if items and isinstance(items[0], (tuple, list)):
+        return [(a, b) for a, b in items]
+    return [(items[i], items[i + 1]) for i in range(0, len(items) - 1, 2)]
+
+
+def _info_dict(reply: object) -> dict:
+    """INFO parsed by redis-py's callback (a dict), or raw text from a node connection."""
+    if isinstance(reply, dict):
+        return reply
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    return dict(
+        line.split(":", 1) for line in text.splitlines() if ":" in line and not line.startswith("#")
+    )
 
 
 def _bytes_value(word: str) -> int:

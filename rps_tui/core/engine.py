@@ -72,12 +72,37 @@ class Event:
     text: str
 
 
+class EventLog:
+    """Events for the user, shared by every connection of one deployment (a cluster has
+    several), read by the UI with a sequence number so it shows each event once."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self.events: deque[Event] = deque(maxlen=200)
+        self.seq = 0
+
+    def add(self, level: str, text: str) -> None:
+        self.events.append(Event(self.clock(), level, text))
+        self.seq += 1
+
+    def since(self, seq: int) -> tuple[int, list[Event]]:
+        """Events newer than `seq` (as returned last time), and the new sequence number."""
+        current = self.seq
+        new = min(current - seq, len(self.events))
+        return current, list(self.events)[len(self.events) - new :] if new > 0 else []
+
+
 class ServerClosed(ConnectionError):
     """The server closed the subscriber connection."""
 
 
 class Stalled(ConnectionError):
     """The server stopped answering pings."""
+
+
+class WrongNode(ConnectionError):
+    """The node we reached is not (or is no longer) the one to listen to, e.g. a demoted
+    Sentinel master: reconnect, and ask again where to go."""
 
 
 class Engine:
@@ -90,21 +115,28 @@ class Engine:
         *,
         clock: Callable[[], float] = time.time,
         client_name: str = "rps-tui-sub",
+        log: EventLog | None = None,
+        label: str = "",
     ) -> None:
         self.settings = settings
         self.store = store or Store()
         self.clock = clock
         self.client_name = client_name
+        self.log = log or EventLog(clock)
+        self.label = label  # prefixes events when several connections share one log
+        self.node: str | None = None  # host:port of the connected node, kept per channel
         self.state = State.CONNECTING
         self.state_detail = ""
-        self.events: deque[Event] = deque(maxlen=200)
-        self.event_seq = 0
         self.reconnects = 0
         self.busy = False  # the last read filled the buffer: we are behind the server
         self.client_id: object = None  # CLIENT ID of the subscriber connection
         self.last_data: float | None = None  # clock() of the last bytes read
         self.limit_disconnects: int | None = None  # INFO stats, read at each connect
         self.on_data: Callable[[], None] | None = None  # set by the UI; called from this thread
+        # set by a cluster coordinator; called from this thread
+        self.on_moved: Callable[[Subscription, str], None] | None = None
+        self.on_lost: Callable[[Engine], None] | None = None
+        self.lost_since: float | None = None  # clock() since when we are not listening
         self._armed = True
         self._wanted: dict[Subscription, None] = {}  # insertion-ordered set
         self._commands: deque[tuple[str, Subscription]] = deque()
@@ -124,6 +156,18 @@ class Engine:
     def unsubscribe(self, sub: Subscription) -> None:
         self._commands.append(("unsub", sub))
 
+    def adopt(self, sub: Subscription) -> None:
+        """Take over a subscription from another connection, keeping its buffer and counts."""
+        self._commands.append(("adopt", sub))
+
+    def resubscribe(self, sub: Subscription) -> None:
+        """Send the subscribe command again (the server dropped it; we still want it)."""
+        self._commands.append(("resub", sub))
+
+    def release(self, sub: Subscription) -> None:
+        """Hand a subscription to another connection: stop listening, keep its state."""
+        self._commands.append(("release", sub))
+
     def stop(self) -> None:
         self._stop.set()
 
@@ -140,6 +184,24 @@ class Engine:
     @property
     def stopped(self) -> bool:
         return self._stop.is_set()
+
+    @property
+    def events(self) -> deque[Event]:
+        return self.log.events
+
+    def events_since(self, seq: int) -> tuple[int, list[Event]]:
+        return self.log.since(seq)
+
+    # -- hooks for engines that choose their node (cluster, Sentinel) ----------------------
+    def _target(self) -> ConnectionSettings:
+        """Where the next connection attempt goes."""
+        return self.settings
+
+    def _check_node(self, conn: redis.connection.AbstractConnection) -> None:
+        """Called after connecting, before subscribing: raise WrongNode to go elsewhere."""
+
+    def _periodic(self, now: float) -> None:
+        """Called about once a second from the read loop: raise WrongNode to move."""
 
     # -- the engine thread -----------------------------------------------------------------
     def run(self) -> None:
@@ -169,9 +231,10 @@ class Engine:
                 if lost_at is not None:
                     gap = Gap(lost_reason, self.clock() - lost_at)
                     with self.store.lock:
-                        self.store.mark_gap(gap, self.clock())
+                        self.store.mark_gap(gap, self.clock(), set(self._wanted))
                     self._event("warning", f"reconnected after {gap.seconds:.1f} s ({lost_reason})")
                     lost_at = None
+                self.lost_since = None
                 self._read_loop(sock)
             except (OSError, redis.RedisError, hiredis.ProtocolError) as exc:
                 if self._stop.is_set():
@@ -180,9 +243,11 @@ class Engine:
                 if lost_at is None:
                     # deaf since the last bytes read (pings keep that under ~1 s on a quiet
                     # connection), not since we noticed
-                    lost_at = min(self.clock(), self.last_data or self.clock())
+                    lost_at = self.lost_since = min(self.clock(), self.last_data or self.clock())
                     lost_reason = reason
                     self._event("error", f"subscriber connection lost: {reason}")
+                    if self.on_lost is not None:
+                        self.on_lost(self)
                 self.reconnects += 1
                 delay = min(BACKOFF_CAP, BACKOFF_FIRST * 2**attempt) * random.uniform(0.5, 1.0)
                 attempt += 1
@@ -197,8 +262,9 @@ class Engine:
         self._set_state(State.STOPPED)
 
     def _connect(self) -> socket.socket:
+        target = self._target()
         client = redis.Redis(
-            **self.settings.redis_kwargs(  # no retries inside: run() has its own backoff
+            **target.redis_kwargs(  # no retries inside: run() has its own backoff
                 protocol=2,
                 socket_timeout=5.0,
                 retry=Retry(NoBackoff(), 0),
@@ -207,6 +273,8 @@ class Engine:
         conn = client.connection_pool.make_connection()
         conn.connect()
         self._conn = conn
+        self._check_node(conn)
+        self.node = target.node
         # CLIENT may be denied by an ACL: the name and id are for CLIENT LIST, not essential
         self._ask(conn, "CLIENT", "SETNAME", self.client_name)
         self.client_id = self._ask(conn, "CLIENT", "ID")
@@ -253,8 +321,9 @@ class Engine:
         """After (re)connecting: send every wanted subscription again."""
         self._awaiting.clear()
         with self.store.lock:
-            for state in self.store.subs.values():
-                if state.status != "removed":
+            for sub in self._wanted:
+                state = self.store.subs.get(sub)
+                if state is not None:
                     state.status = "pending"
         for sub in self._wanted:
             self._send_subscribe(sub)
@@ -266,7 +335,10 @@ class Engine:
     def _apply_commands(self, send: bool = True) -> None:
         while self._commands:
             op, sub = self._commands.popleft()
-            if op == "sub":
+            if op == "resub":
+                if send and sub in self._wanted:
+                    self._send_subscribe(sub)
+            elif op in ("sub", "adopt"):
                 if sub in self._wanted:
                     continue
                 self._wanted[sub] = None
@@ -280,11 +352,13 @@ class Engine:
                 if self._wanted.pop(sub, 0) == 0:
                     continue
                 self._by_key[sub.kind].pop(sub.key, None)
-                with self.store.lock:
-                    state = self.store.subs.pop(sub, None)
-                    if state is not None:
-                        state.status = "removed"
+                if op == "unsub":
+                    with self.store.lock:
+                        state = self.store.subs.pop(sub, None)
+                        if state is not None:
+                            state.status = "removed"
                 if send:
+                    # a dead socket fails here; run() reconnects (without this subscription)
                     self._send(UNSUB_COMMANDS[sub.kind], sub.key)
 
     def _read_loop(self, sock: socket.socket) -> None:
@@ -356,7 +430,7 @@ class Engine:
             groups = [(keys.pop(), batch)]
         else:  # several subscriptions in one read: partition (still no per-message bookkeeping)
             groups = [(key, [r for r in batch if r[1] == key]) for key in keys]
-        store, channels = self.store, self.store.channels
+        store, channels, node = self.store, self.store.channels, self.node
         store.total += len(batch)
         channel_of, payload_of = itemgetter(channel_at), itemgetter(channel_at + 1)
         for key, group in groups:
@@ -381,10 +455,12 @@ class Engine:
                 stats.count += count
                 stats.bytes += per_channel[channel]
                 stats.last_seen = now
+                stats.node = node
 
     def _sample(self, now: float) -> float:
         with self.store.lock:
             self.store.sample()
+        self._periodic(now)
         return now + 1.0
 
     def _control(self, reply: object) -> None:
@@ -392,6 +468,12 @@ class Engine:
         if isinstance(reply, hiredis.ReplyError):
             sub = self._awaiting.popleft() if self._awaiting else None
             text = str(reply)
+            if sub is not None and text.startswith(("MOVED ", "ASK ")) and self.on_moved:
+                state = self.store.subs.get(sub)
+                if state is not None:
+                    state.status = "pending"
+                self.on_moved(sub, f"{SUB_COMMANDS[sub.kind]} {sub.name!r} answered {text}")
+                return
             if sub is not None:
                 state = self.store.subs.get(sub)
                 if state is not None:
@@ -401,6 +483,16 @@ class Engine:
                 self._event("error", f"server error: {text}")
             return
         if not isinstance(reply, list) or not reply:
+            return
+        if reply[0] == b"sunsubscribe" and self.on_moved is not None:
+            # pushed by the server when the channel's slot moved away (or the node stopped
+            # serving it); our own SUNSUBSCRIBE has already removed the channel from _wanted
+            sub = Subscription(Kind.SHARD, reply[1].decode("utf-8", "surrogateescape"))
+            if sub in self._wanted:
+                state = self._by_key[Kind.SHARD].get(reply[1])
+                if state is not None:
+                    state.status = "pending"
+                self.on_moved(sub, f"{self.node} stopped serving it (slot moved)")
             return
         kind = CONFIRMS.get(reply[0])
         if kind is not None:
@@ -414,11 +506,4 @@ class Engine:
         self.state, self.state_detail = state, detail
 
     def _event(self, level: str, text: str) -> None:
-        self.events.append(Event(self.clock(), level, text))
-        self.event_seq += 1
-
-    def events_since(self, seq: int) -> tuple[int, list[Event]]:
-        """Events newer than `seq` (as returned last time), and the new sequence number."""
-        current = self.event_seq
-        new = min(current - seq, len(self.events))
-        return current, list(self.events)[len(self.events) - new :] if new > 0 else []
+        self.log.add(level, f"{self.label}: {text}" if self.label else text)

@@ -35,6 +35,15 @@ class ConnectionSettings:
     cert: str | None = None
     key: str | None = None
     insecure: bool = False
+    # the deployment: one server (default), a cluster reached through this node, or the
+    # master that these sentinels name
+    cluster: bool = False
+    sentinels: tuple[tuple[str, int], ...] = ()
+    master: str | None = None
+
+    @property
+    def mode(self) -> str:
+        return "sentinel" if self.sentinels else "cluster" if self.cluster else "standalone"
 
     def __repr__(self) -> str:  # never leak the password into logs or tracebacks
         shown = "***" if self.password else None
@@ -43,12 +52,32 @@ class ConnectionSettings:
     @property
     def address(self) -> str:
         """What the header shows: host:port/db or the socket path; no credentials."""
+        tls = " (tls)" if self.tls else ""
+        if self.sentinels:
+            first_host, first_port = self.sentinels[0]
+            more = f" +{len(self.sentinels) - 1}" if len(self.sentinels) > 1 else ""
+            return f"sentinel {first_host}:{first_port}{more} master {self.master}/{self.db}{tls}"
+        if self.cluster:
+            return f"cluster via {self.node}{tls}"
         if self.unix_path:
             where = f"unix:{self.unix_path}"
         else:
             host = f"[{self.host}]" if ":" in self.host else self.host
             where = f"{host}:{self.port}"
         return f"{where}/{self.db}" + (" (tls)" if self.tls else "")
+
+    @property
+    def node(self) -> str:
+        """host:port (or the socket path) of this one connection: names a cluster node."""
+        if self.unix_path:
+            return self.unix_path
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+    def at(self, host: str, port: int) -> ConnectionSettings:
+        """One node of this deployment: the same credentials and TLS, at host:port."""
+        return replace(
+            self, host=host, port=port, unix_path=None, cluster=False, sentinels=(), master=None
+        )
 
     def redis_kwargs(self, **extra: Any) -> dict[str, Any]:
         """Keyword arguments for `redis.Redis` / `redis.asyncio.Redis`."""

@@ -81,7 +81,7 @@ class SubscriptionState:
 
 
 class ChannelStats:
-    __slots__ = ("bytes", "count", "first_seen", "last_seen", "meter", "subscribers")
+    __slots__ = ("bytes", "count", "first_seen", "last_seen", "meter", "node", "subscribers")
 
     def __init__(self, now: float) -> None:
         self.count = 0
@@ -90,6 +90,7 @@ class ChannelStats:
         self.last_seen = now
         self.meter = RateMeter()
         self.subscribers: int | None = None
+        self.node: str | None = None  # host:port that delivered its latest messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,7 @@ class ChannelRow:
     last_seen: float
     subscribers: int | None
     spark: tuple[int, ...]
+    node: str | None = None
 
 
 class Store:
@@ -201,6 +203,7 @@ class Store:
                     s.last_seen,
                     s.subscribers,
                     tuple(s.meter.history),
+                    s.node,
                 )
                 for name, s in self.channels.items()
             ]

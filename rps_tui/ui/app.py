@@ -30,7 +30,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input
 
 from rps_tui.core.commands import CommandError, Commands
-from rps_tui.core.engine import Engine
+from rps_tui.core.deployment import make_engine
 from rps_tui.core.payload import human_bytes, safe_text
 from rps_tui.core.settings import ConnectionSettings
 from rps_tui.core.store import DEFAULT_HISTORY, Store
@@ -59,6 +59,10 @@ class AppConfig:
     clock: Callable[[], float] = time.time
     monitor: bool = True  # PING / NUMSUB polling; off for deterministic snapshots
     address_label: str | None = None  # shown instead of the address (snapshots, screenshots)
+
+
+def _name(channel: bytes) -> str:
+    return channel.decode("utf-8", "surrogateescape")
 
 
 class RpsApp(App[int]):
@@ -124,8 +128,10 @@ class RpsApp(App[int]):
         super().__init__()
         self.config = config
         self.store = Store(history=config.history)
-        self.engine = Engine(config.settings, self.store, clock=config.clock)
+        self.engine = make_engine(config.settings, self.store, clock=config.clock)
         self.commands_client = Commands(config.settings)
+        if config.settings.cluster:
+            self.commands_client.nodes = self.engine.nodes  # type: ignore[union-attr]
         self.models: dict[Subscription, PaneModel] = {}
         self.rtt_ms: float | None = None
         self.server_label = config.server_label
@@ -153,7 +159,7 @@ class RpsApp(App[int]):
             id="filter",
         )
         self.pane = MessagePane(id="pane")
-        self.stats_table = StatsTable(id="stats")
+        self.stats_table = StatsTable(id="stats", show_node=self.config.settings.cluster)
         self.publish_box = PublishBox(id="publish")
         yield self.status_bar
         with Horizontal(id="body"):
@@ -290,12 +296,17 @@ class RpsApp(App[int]):
                 self.server_label = (await client.info()).label
         names = [r.channel for r in self.store.channel_rows() if r.channel is not None]
         names.sort(key=lambda n: -self.store.channels[n].count if n in self.store.channels else 0)
+        sharded = {s.key for s in self.engine.subscriptions if s.kind is Kind.SHARD}
+        names = names[:200]
         with contextlib.suppress(CommandError):
-            self.store.set_subscribers(await client.numsub(names[:200]))
+            self.store.set_subscribers(await client.numsub([n for n in names if n not in sharded]))
+        with contextlib.suppress(CommandError):
+            shard_names = [n for n in names if n in sharded]
+            self.store.set_subscribers(await client.numsub(shard_names, sharded=True))
         if self._limit is None:
             self._limit = await client.pubsub_limit() or ()  # None when refused
         try:
-            self.omem = await client.subscriber_omem(self.engine.client_id)
+            self.omem = await client.subscriber_omem(self.engine.client_id, self.engine.node)
         except CommandError:
             self.omem = None
         self._warn_omem()
@@ -341,6 +352,7 @@ class RpsApp(App[int]):
             if not box.channel_input.has_focus:
                 # only names that are safe to draw as typed: an Input shows its value raw
                 box.channel_input.value = sub.name if safe_text(sub.name) == sub.name else ""
+                box.sharded = sub.kind is Kind.SHARD
         self._pane_title()
 
     def _pane_title(self) -> None:
@@ -386,11 +398,14 @@ class RpsApp(App[int]):
     async def _publish(self, event: PublishBox.Publish) -> None:
         box = self.publish_box
         try:
-            receivers = await self.commands_client.publish(event.channel, event.message)
+            receivers = await self.commands_client.publish(
+                event.channel, event.message, sharded=event.sharded
+            )
         except CommandError as exc:
             box.show_result(f"not sent: {exc}", error=True)  # the typed text stays in the box
             return
-        box.published(receivers)
+        # a cluster node counts only its own receivers of a PUBLISH (SPUBLISH: the shard's)
+        box.published(receivers, on_node=self.config.settings.cluster and not event.sharded)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -413,10 +428,15 @@ class RpsApp(App[int]):
 
     @work(exclusive=True, group="subscribe-dialog", exit_on_error=False)
     async def _open_subscribe(self, message: str) -> None:
+        client = self.commands_client
+        active: list[Subscription] = []
         try:
-            active = await self.commands_client.active_channels()
+            active = [Subscription(Kind.CHANNEL, _name(c)) for c in await client.active_channels()]
         except CommandError as exc:
-            active, message = [], f"Could not list active channels: {exc}"
+            message = f"Could not list active channels: {exc}"
+        with contextlib.suppress(CommandError):  # before Redis 7 there are none
+            shards = await client.active_channels(sharded=True)
+            active += [Subscription(Kind.SHARD, _name(c)) for c in shards]
         sub = await self.push_screen_wait(SubscribeScreen(active, message))
         if sub is not None:
             self.engine.subscribe(sub)

@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.reactive import reactive
 from textual.widgets import Input, Label
 
 
@@ -43,13 +44,27 @@ class MessageInput(Input):
 class PublishBox(Horizontal):
     """Posts `Publish` on Enter; the app sends it and calls `show_result`."""
 
+    BINDINGS = [
+        Binding(
+            "ctrl+t",
+            "toggle_sharded",
+            "PUBLISH/SPUBLISH",
+            id="publish.sharded",
+            tooltip="Switch between PUBLISH and SPUBLISH (sharded, Redis 7+)",
+        )
+    ]
+
+    sharded: reactive[bool] = reactive(False)
+
     class Publish(Message):
-        def __init__(self, channel: str, message: str) -> None:
+        def __init__(self, channel: str, message: str, sharded: bool = False) -> None:
             super().__init__()
             self.channel = channel
             self.message = message
+            self.sharded = sharded
 
     def compose(self) -> ComposeResult:
+        yield Label("PUBLISH", id="publish-verb")
         yield Input(placeholder="channel", id="publish-channel")
         yield MessageInput(
             placeholder="message — Enter publishes, ↑/↓ history", id="publish-message"
@@ -74,15 +89,23 @@ class PublishBox(Horizontal):
             self.show_result("no channel: type one in the channel field first", error=True)
             self.channel_input.focus()
             return
-        self.post_message(self.Publish(channel, event.value))
+        self.post_message(self.Publish(channel, event.value, self.sharded))
+
+    def watch_sharded(self, sharded: bool) -> None:
+        self.query_one("#publish-verb", Label).update("SPUBLISH" if sharded else "PUBLISH")
+
+    def action_toggle_sharded(self) -> None:
+        self.sharded = not self.sharded
 
     def show_result(self, text: str, *, error: bool = False) -> None:
         label = self.query_one("#publish-result", Label)
         label.update(Text(text))  # never markup: the text may quote a channel
         label.set_class(error, "error")
 
-    def published(self, receivers: int) -> None:
-        """Success: keep the text in history, clear the field, report the receivers."""
+    def published(self, receivers: int, *, on_node: bool = False) -> None:
+        """Success: keep the text in history, clear the field, report the receivers
+        (`on_node`: a cluster node counted only the receivers connected to it)."""
         self.message_input.remember(self.message_input.value)
         self.message_input.value = ""
-        self.show_result(f"✓ {receivers} receiver{'s' if receivers != 1 else ''}")
+        where = " on that node" if on_node else ""
+        self.show_result(f"✓ {receivers} receiver{'s' if receivers != 1 else ''}{where}")

@@ -20,14 +20,14 @@ from rps_tui.ui.render import clock_text
 
 
 class SubscribeScreen(ModalScreen[Subscription | None]):
-    """Type a channel or glob, or pick one of the server's active channels."""
+    """Type a channel or glob, or pick one of the server's active (or sharded) channels."""
 
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Cancel", id="subscribe.cancel"),
         Binding("down", "pick", "Pick an active channel", show=False, id="subscribe.pick"),
     ]
 
-    def __init__(self, active: list[bytes] | None = None, message: str = "") -> None:
+    def __init__(self, active: list[Subscription] | None = None, message: str = "") -> None:
         super().__init__()
         self.active = active or []
         self.message = message
@@ -44,6 +44,7 @@ class SubscribeScreen(ModalScreen[Subscription | None]):
                         ("auto", "auto"),
                         ("channel", Kind.CHANNEL.value),
                         ("pattern", Kind.PATTERN.value),
+                        ("sharded", Kind.SHARD.value),
                     ],
                     value="auto",
                     allow_blank=False,
@@ -55,7 +56,7 @@ class SubscribeScreen(ModalScreen[Subscription | None]):
                 Text(label if self.active else "No active channels on the server.", style="dim")
             )
             yield OptionList(
-                *(Option(Text(safe_name(ch)), id=ch.hex()) for ch in self.active[:1000]),
+                *(Option(_option_text(sub), id=f"{i}") for i, sub in enumerate(self.active[:1000])),
                 id="subscribe-active",
             )
 
@@ -82,8 +83,14 @@ class SubscribeScreen(ModalScreen[Subscription | None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        name = bytes.fromhex(event.option.id or "").decode("utf-8", "surrogateescape")
-        self.dismiss(Subscription(Kind.CHANNEL, name))
+        self.dismiss(self.active[int(event.option.id or 0)])
+
+
+def _option_text(sub: Subscription) -> Text:
+    text = Text(safe_name(sub.key))
+    if sub.kind is Kind.SHARD:
+        text.append("  (sharded)", style="dim")
+    return text
 
 
 class DetailScreen(ModalScreen[None]):

@@ -7,12 +7,12 @@ import time
 from rich.text import Text
 from textual.widgets import DataTable
 
-from rps_tui.core.payload import human_bytes, safe_name
+from rps_tui.core.payload import human_bytes, safe_name, safe_text
 from rps_tui.core.store import ChannelRow
 from rps_tui.ui.render import clock_text, rate_text, sparkline
 
 MAX_ROWS = 200
-COLUMNS = ("msgs", "rate", "bytes", "seen", "subs", "spark")
+COLUMNS = ("msgs", "rate", "bytes", "seen", "subs", "spark", "node")
 
 
 class StatsTable(DataTable):
@@ -26,8 +26,9 @@ class StatsTable(DataTable):
 
     RESELECT_SECONDS = 5.0
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, *, show_node: bool = False, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.show_node = show_node  # a cluster: which node delivered each channel
         self._order: list[bytes | None] = []
         self._shown_cells: dict[str, tuple] = {}
         self._chosen: set[bytes | None] = set()
@@ -42,6 +43,7 @@ class StatsTable(DataTable):
             ("last seen", "seen", 9),
             ("subs", "subs", 4),
             ("last 20 s", "spark", 20),
+            *((("node", "node", 21),) if self.show_node else ()),
         ):
             self.add_column(label, key=key, width=width)
 
@@ -74,7 +76,7 @@ class StatsTable(DataTable):
                 key = self._key(row.channel)
                 cells = self._cells(row, now)[1:]
                 previous = self._shown_cells.get(key, ())
-                for column, value, old in zip(COLUMNS, cells, previous, strict=True):
+                for column, value, old in zip(COLUMNS, cells, previous, strict=False):
                     if str(value) != str(old):
                         self.update_cell(key, column, value)
                 self._shown_cells[key] = cells
@@ -87,11 +89,11 @@ class StatsTable(DataTable):
     def _key(channel: bytes | None) -> str:
         return "\x00other" if channel is None else channel.hex()
 
-    @staticmethod
-    def _cells(row: ChannelRow, now: float) -> tuple:
+    def _cells(self, row: ChannelRow, now: float) -> tuple:
+        node = (safe_text(row.node or ""),) if self.show_node else ()
         if row.channel is None:
             name = Text("(other channels, evicted)", style="italic dim")
-            return (name, f"{row.count:,}", "", human_bytes(row.bytes), "", "", "")
+            return (name, f"{row.count:,}", "", human_bytes(row.bytes), "", "", "", *node)
         return (
             Text(safe_name(row.channel)),
             f"{row.count:,}",
@@ -100,4 +102,5 @@ class StatsTable(DataTable):
             clock_text(row.last_seen)[:8],
             "—" if row.subscribers is None else str(row.subscribers),
             Text(sparkline(row.spark, 20), style="green"),
+            *node,
         )

@@ -8,10 +8,13 @@ from textual.widgets import DataTable
 
 from rps_tui.core.payload import safe_text
 from rps_tui.core.store import Store
-from rps_tui.core.subscriptions import Subscription
+from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.render import rate_text
 
 STATUS_STYLE = {"pending": "yellow", "active": "green", "error": "bold red"}
+
+
+MARKERS = {Kind.CHANNEL: "#", Kind.PATTERN: "*", Kind.SHARD: "§"}
 
 
 class SubscriptionList(DataTable):
@@ -48,7 +51,7 @@ class SubscriptionList(DataTable):
     def _cells(self, index: int, sub: Subscription, store: Store) -> tuple:
         state = store.subs.get(sub)
         status = state.status if state else "pending"
-        marker = "*" if sub.is_pattern else "#"
+        marker = MARKERS[sub.kind]
         name = Text(f"{marker} ", style=STATUS_STYLE.get(status, ""))
         name.append(safe_text(sub.name), "bold" if status == "active" else "")
         if status == "error":

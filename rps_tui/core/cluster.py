@@ -1,0 +1,321 @@
+"""Pub/Sub across a Redis / Valkey cluster: one classic connection, one per shard owner.
+
+Classic PUBLISH is broadcast to every node, so channels and patterns need one subscriber
+connection to any node; when that node dies the classic connection moves to the next node
+of the map (healthy primaries first) and marks a gap like any reconnect.
+
+Sharded Pub/Sub (SSUBSCRIBE) is delivered only by the primary that owns the channel's
+slot, so each owning node gets its own connection (an `Engine` each, sharing one `Store`).
+A coordinator thread keeps the slot map: it re-reads it when a connection reports that the
+server unsubscribed a channel (a slot moved), answered MOVED, or died, and every few
+seconds anyway (a pure subscriber never hears of a slot move otherwise). When a channel's
+owner changed, the channel is handed to the new owner's connection with its buffer and
+counts intact, and its pane gets a gap marker saying for how long nobody listened.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+import redis
+
+from rps_tui.core.cluster_map import ClusterMap, read_map_any
+from rps_tui.core.engine import Engine, EventLog, State
+from rps_tui.core.errors import describe_error
+from rps_tui.core.settings import ConnectionSettings
+from rps_tui.core.store import Gap, Store
+from rps_tui.core.subscriptions import Kind, Subscription
+
+CHECK_SECONDS = 5.0  # re-read the slot map this often when all is well
+DEGRADED_SECONDS = 0.5  # ... and this often while a connection is down or a channel homeless
+STATE_ORDER = (State.STALLED, State.RECONNECTING, State.CONNECTING, State.CONNECTED)
+
+
+class _ClassicLink(Engine):
+    """The classic SUBSCRIBE/PSUBSCRIBE connection: any node will do; try the next one
+    after a failure."""
+
+    def __init__(self, owner: ClusterEngine, **kwargs) -> None:
+        super().__init__(owner.settings, owner.store, clock=owner.clock, log=owner.log, **kwargs)
+        self._owner = owner
+
+    def _target(self) -> ConnectionSettings:
+        return self._owner.classic_target()
+
+
+class ClusterEngine:
+    """The same interface as `Engine` for the UI, over several connections."""
+
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        store: Store | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.store = store or Store()
+        self.clock = clock
+        self.log = EventLog(clock)
+        self.map: ClusterMap | None = None
+        self.links: dict[str, Engine] = {}  # node name -> sharded connection to it
+        self.classic = _ClassicLink(self, label="classic", client_name="rps-tui-sub")
+        self._classic_turn = -1
+        self._seeds = [(settings.host, settings.port)]
+        self._home: dict[Subscription, str] = {}  # sharded subscription -> node name
+        self._wanted: dict[Subscription, None] = {}
+        self._ops: deque[tuple[str, Subscription]] = deque()
+        self._moved: deque[tuple[Subscription, str, float]] = deque()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._on_data: Callable[[], None] | None = None
+        self._map_error: str | None = None
+        self._checked_at: float | None = None
+
+    # -- the Engine interface --------------------------------------------------------------
+    @property
+    def subscriptions(self) -> list[Subscription]:
+        return list(self._wanted)
+
+    def subscribe(self, sub: Subscription) -> None:
+        if sub in self._wanted:
+            return
+        self._wanted[sub] = None
+        if sub.kind is Kind.SHARD:
+            self._ops.append(("sub", sub))
+            self._wake.set()
+        else:
+            self.classic.subscribe(sub)
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        if self._wanted.pop(sub, 0) == 0:
+            return
+        if sub.kind is Kind.SHARD:
+            self._ops.append(("unsub", sub))
+            self._wake.set()
+        else:
+            self.classic.unsubscribe(sub)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for link in self._all_links():
+            link.stop()
+        self._wake.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def rearm(self) -> None:
+        for link in self._all_links():
+            link.rearm()
+
+    @property
+    def on_data(self) -> Callable[[], None] | None:
+        return self._on_data
+
+    @on_data.setter
+    def on_data(self, callback: Callable[[], None] | None) -> None:
+        self._on_data = callback
+        for link in self._all_links():
+            link.on_data = callback
+
+    @property
+    def busy(self) -> bool:
+        return any(link.busy for link in self._all_links())
+
+    @property
+    def state(self) -> State:
+        states = {link.state for link in self._all_links()}
+        return next((s for s in STATE_ORDER if s in states), State.STOPPED)
+
+    @property
+    def state_detail(self) -> str:
+        for link in self._all_links():
+            if link.state is not State.CONNECTED and link.state_detail:
+                return f"{link.node or link.label}: {link.state_detail}"
+        if self._map_error:
+            return f"slot map: {self._map_error}"
+        return ""
+
+    @property
+    def client_id(self) -> object:
+        return self.classic.client_id
+
+    @property
+    def node(self) -> str | None:
+        """The node serving the classic subscriptions (where its output buffer is)."""
+        return self.classic.node
+
+    @property
+    def last_data(self) -> float | None:
+        times = [link.last_data for link in self._all_links() if link.last_data is not None]
+        return max(times) if times else None
+
+    @property
+    def events(self) -> deque:
+        return self.log.events
+
+    def events_since(self, seq: int) -> tuple[int, list]:
+        return self.log.since(seq)
+
+    def nodes(self) -> list[tuple[str, int]]:
+        """Every node of the last map (for commands fanned out to all of them)."""
+        current = self.map
+        if current is None:
+            return list(self._seeds)
+        return [(n.host, n.port) for n in current.nodes if n.healthy] or list(self._seeds)
+
+    def home_of(self, sub: Subscription) -> str | None:
+        """The node a sharded subscription listens to now (None while it has none)."""
+        return self._home.get(sub) if sub.kind is Kind.SHARD else self.classic.node
+
+    # -- called by the connections' threads ---------------------------------------------------
+    def classic_target(self) -> ConnectionSettings:
+        """The next node to try for the classic connection (round robin over the map)."""
+        current = self.map
+        nodes = [(n.host, n.port) for n in current.candidates()] if current else []
+        nodes = list(dict.fromkeys(nodes + self._seeds))
+        self._classic_turn += 1
+        host, port = nodes[self._classic_turn % len(nodes)]
+        return self.settings.at(host, port)
+
+    def _moved_away(self, sub: Subscription, reason: str) -> None:
+        self._moved.append((sub, reason, self.clock()))
+        self._wake.set()
+
+    def _lost(self, _link: Engine) -> None:
+        self._wake.set()
+
+    # -- the coordinator thread --------------------------------------------------------------
+    def run(self) -> None:
+        """Start the classic connection, then keep every sharded subscription at home."""
+        self._start(self.classic)
+        next_check = 0.0
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if now >= next_check or self._moved or self._ops:
+                self._tick()
+                next_check = time.monotonic() + (
+                    DEGRADED_SECONDS if self._degraded() else CHECK_SECONDS
+                )
+            self._wake.wait(max(0.01, next_check - time.monotonic()))
+            self._wake.clear()
+        for link in self._all_links():
+            link.stop()
+        for thread in self._threads:
+            thread.join(timeout=2.0)
+
+    def _start(self, link: Engine) -> None:
+        link.on_data = self._on_data
+        thread = threading.Thread(target=link.run, name=f"rps-{link.label}", daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _all_links(self) -> list[Engine]:
+        return [self.classic, *list(self.links.values())]
+
+    def _degraded(self) -> bool:
+        shard_subs = [s for s in self._wanted if s.kind is Kind.SHARD]
+        return (
+            bool(self._moved)
+            or any(s not in self._home for s in shard_subs)
+            or any(link.state is not State.CONNECTED for link in self.links.values())
+        )
+
+    def _tick(self) -> None:
+        """Apply the user's sharded (un)subscriptions, re-read the map, re-home channels."""
+        while self._ops:
+            op, sub = self._ops.popleft()
+            if op == "sub":
+                with self.store.lock:
+                    state = self.store.add_subscription(sub)
+                    state.status, state.error = "pending", None
+            else:
+                node = self._home.pop(sub, None)
+                if node is not None and node in self.links:
+                    self.links[node].unsubscribe(sub)
+                else:
+                    with self.store.lock:
+                        self.store.subs.pop(sub, None)
+        try:
+            self.map = read_map_any(self.settings, self.nodes() + self._seeds)
+        except (redis.RedisError, OSError) as exc:
+            error = describe_error(exc, self.settings)
+            if error != self._map_error:
+                self.log.add("error", f"cannot read the cluster's slot map: {error}")
+            self._map_error = error
+            return
+        if self._map_error:
+            self.log.add("information", "slot map read again")
+        self._map_error = None
+        self._checked_at = self.clock()
+        self._rehome()
+
+    def _rehome(self) -> None:
+        assert self.map is not None
+        moved: dict[Subscription, tuple[str, float]] = {}
+        while self._moved:
+            sub, reason, since = self._moved.popleft()
+            moved.setdefault(sub, (reason, since))
+        moves: dict[tuple[str, str], list[str]] = {}
+        for sub in [s for s in self._wanted if s.kind is Kind.SHARD]:
+            owner = self.map.owner_of(sub.key)
+            if owner is None:
+                continue  # the slot is not served right now; look again soon
+            current = self._home.get(sub)
+            if owner.name == current:
+                if sub in moved:  # the map lags behind the server: ask the node again
+                    self.links[current].resubscribe(sub)
+                continue
+            old = self.links.get(current) if current else None
+            if old is not None:
+                old.release(sub)
+            self._link(owner.name, owner.host, owner.port).adopt(sub)
+            self._home[sub] = owner.name
+            if current is None:
+                continue  # a new subscription: nothing missed yet
+            reason, since = moved.get(sub, ("", 0.0))
+            if not reason:
+                if old is not None and old.lost_since is not None:
+                    reason, since = f"{current} failed", old.lost_since
+                else:
+                    reason, since = "its slot moved", self._checked_at or self.clock()
+            now = self.clock()
+            with self.store.lock:
+                self.store.mark_gap(
+                    Gap(f"{reason}; moved from {current} to {owner.name}", max(0.0, now - since)),
+                    now,
+                    {sub},
+                )
+            moves.setdefault((current, owner.name), []).append(sub.name)
+        for (old_name, new_name), names in moves.items():
+            shown = ", ".join(repr(n) for n in names[:3]) + (" ..." if len(names) > 3 else "")
+            self.log.add(
+                "warning",
+                f"{len(names)} sharded channel{'s' if len(names) != 1 else ''} moved from "
+                f"{old_name} to {new_name}: {shown}",
+            )
+        for name in [n for n, link in self.links.items() if n not in self._home.values()]:
+            self.links.pop(name).stop()  # nobody left to listen to there
+
+    def _link(self, name: str, host: str, port: int) -> Engine:
+        link = self.links.get(name)
+        if link is None:
+            link = Engine(
+                self.settings.at(host, port),
+                self.store,
+                clock=self.clock,
+                log=self.log,
+                label=name,
+                client_name="rps-tui-shard",
+            )
+            link.on_moved = self._moved_away
+            link.on_lost = self._lost
+            self.links[name] = link
+            self._start(link)
+        return link

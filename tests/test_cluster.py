@@ -1,0 +1,241 @@
+"""Classic and sharded Pub/Sub on a real 3 + 3 cluster: through any node, through a
+failover (kill -9) and through a slot move (CLUSTER SETSLOT)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+
+import pytest
+import redis
+
+from rps_tui.core.cluster import ClusterEngine
+from rps_tui.core.commands import Commands
+from rps_tui.core.engine import State
+from rps_tui.core.server import ServerProcess
+from rps_tui.core.settings import ConnectionSettings
+from rps_tui.core.store import Gap
+from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.ui.app import AppConfig, RpsApp
+from tests.conftest import SERVER_KINDS, _require
+from tests.helpers import async_wait_for, wait_for
+from tests.topology import Cluster, client_for, start_cluster
+
+NEWS = Subscription(Kind.CHANNEL, "cl.news")
+EVERYTHING = Subscription(Kind.PATTERN, "cl.*")
+
+
+def settings_for(node: ServerProcess) -> ConnectionSettings:
+    return replace(ConnectionSettings(host=node.host, port=node.port), cluster=True)
+
+
+def name(node: ServerProcess) -> str:
+    return f"{node.host}:{node.port}"
+
+
+def shard_subs(cluster: Cluster, prefix: str) -> dict[int, Subscription]:
+    """One sharded channel owned by each primary (port -> subscription)."""
+    found: dict[int, Subscription] = {}
+    for i in range(200):
+        channel = f"{prefix}{{{i}}}"
+        owner = cluster.owner_of(channel.encode())
+        found.setdefault(owner.port, Subscription(Kind.SHARD, channel))
+        if len(found) == len(cluster.primaries()):
+            return found
+    raise AssertionError("could not find a channel for every primary")
+
+
+@contextmanager
+def running(settings: ConnectionSettings, *subs: Subscription) -> Iterator[ClusterEngine]:
+    engine = ClusterEngine(settings)
+    for sub in subs:
+        engine.subscribe(sub)
+    thread = threading.Thread(target=engine.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: all(_status(engine, s) == "active" for s in subs), 10)
+        wait_for(lambda: engine.state is State.CONNECTED)
+        yield engine
+    finally:
+        engine.stop()
+        thread.join(5)
+        assert not thread.is_alive(), "coordinator did not stop"
+        assert not any(t.is_alive() for t in engine._threads), "a connection thread lives on"
+
+
+def _status(engine: ClusterEngine, sub: Subscription) -> str | None:
+    state = engine.store.subs.get(sub)
+    return state.status if state else None
+
+
+def spublish(cluster: Cluster, sub: Subscription, data: bytes) -> int:
+    owner = cluster.owner_of(sub.key)
+    with client_for(owner.host, owner.port) as c:
+        return int(c.execute_command("SPUBLISH", sub.key, data))
+
+
+def gaps(engine: ClusterEngine, sub: Subscription) -> list[Gap]:
+    return [e[1] for e in engine.store.subs[sub].buffer if e[0] is None]
+
+
+@pytest.fixture(scope="module", params=SERVER_KINDS)
+def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
+    """One healthy cluster per kind, shared by the tests that do not break it (the slot
+    move comes last and leaves it healthy)."""
+    _require(request.param)
+    with start_cluster(request.param) as built:
+        yield built
+
+
+def test_classic_and_sharded_arrive_through_every_node(cluster: Cluster) -> None:
+    shards = shard_subs(cluster, "cl.shd")
+    seed = cluster.replicas()[0]  # any node will do, even a replica
+    with running(settings_for(seed), NEWS, EVERYTHING, *shards.values()) as engine:
+        for node in cluster.nodes:
+            with client_for(node.host, node.port) as c:
+                c.publish("cl.news", f"via {node.port}")
+        for port, sub in shards.items():
+            assert spublish(cluster, sub, f"to {port}".encode()) == 1
+        subs = engine.store.subs
+        wait_for(lambda: subs[NEWS].total == len(cluster.nodes))
+        wait_for(lambda: all(subs[s].total == 1 for s in shards.values()))
+        assert subs[EVERYTHING].total == len(cluster.nodes)
+        # one connection per owning primary, and the table says which node served what
+        assert set(engine.links) == {f"127.0.0.1:{port}" for port in shards}
+        for port, sub in shards.items():
+            assert engine.home_of(sub) == f"127.0.0.1:{port}"
+            assert engine.store.channels[sub.key].node == f"127.0.0.1:{port}"
+        assert engine.store.channels[b"cl.news"].node == engine.classic.node
+        assert engine.store.total == 2 * len(cluster.nodes) + len(shards)
+
+
+def test_counts_are_summed_over_the_nodes(cluster: Cluster) -> None:
+    """Each node counts only its own subscribers: a single node's NUMSUB would be wrong."""
+    shard = next(iter(shard_subs(cluster, "cl.count").values()))
+    with running(settings_for(cluster.nodes[0]), NEWS, shard) as engine:
+        other = next(n for n in cluster.nodes if name(n) != engine.classic.node)
+        extra = client_for(other.host, other.port).pubsub()
+        extra.subscribe("cl.news")
+        wait_for(lambda: extra.get_message(timeout=0.1) is not None)
+
+        async def ask() -> tuple:
+            commands = Commands(settings_for(cluster.nodes[0]))
+            commands.nodes = engine.nodes
+            try:
+                return (
+                    await commands.numsub([b"cl.news"]),
+                    await commands.numsub([shard.key], sharded=True),
+                    await commands.active_channels("cl.*"),
+                    await commands.active_channels("cl.*", sharded=True),
+                    await commands.publish(shard.name, "through RedisCluster", sharded=True),
+                )
+            finally:
+                await commands.close()
+
+        try:
+            numsub, shardnumsub, active, active_sharded, receivers = asyncio.run(ask())
+        finally:
+            extra.close()
+        assert numsub == {b"cl.news": 2}
+        assert shardnumsub == {shard.key: 1}
+        assert b"cl.news" in active
+        assert active_sharded == [shard.key]
+        assert receivers == 1  # SPUBLISH routed to the slot owner
+        wait_for(lambda: engine.store.subs[shard].total == 1)
+
+
+async def test_app_subscribes_and_spublishes_on_a_cluster(cluster: Cluster) -> None:
+    if cluster.kind != "valkey":
+        pytest.skip("the screen is the same on both kinds: one run is enough")
+    shard = next(iter(shard_subs(cluster, "cl.app").values()))
+    app = RpsApp(AppConfig(settings=settings_for(cluster.nodes[1]), monitor=False))
+    async with app.run_test(size=(160, 45)) as pilot:
+        await async_wait_for(lambda: app.screen.__class__.__name__ == "SubscribeScreen")
+        await pilot.press(*shard.name)
+        app.screen.query_one("#subscribe-kind").value = Kind.SHARD.value
+        await pilot.press("enter")
+        await async_wait_for(
+            lambda: shard in app.store.subs and app.store.subs[shard].status == "active"
+        )
+        await async_wait_for(lambda: app.selected == shard)
+        box = app.publish_box
+        assert box.sharded and box.channel_input.value == shard.name
+        await pilot.press("i", *"hello shard", "enter")
+        await async_wait_for(lambda: app.store.subs[shard].total == 1)
+        await async_wait_for(lambda: "1 receiver" in str(box.query_one("#publish-result").render()))
+        app.refresh_counts()
+        await pilot.pause(0.1)
+        owner = cluster.owner_of(shard.key)
+        assert app.stats_table.get_cell(shard.key.hex(), "node") == name(owner)
+
+
+def test_slot_move_rehomes_the_sharded_channel(cluster: Cluster) -> None:
+    shard = next(iter(shard_subs(cluster, "cl.move").values()))
+    with running(settings_for(cluster.nodes[0]), shard) as engine:
+        source = cluster.owner_of(shard.key)
+        target = next(p for p in cluster.primaries() if p.port != source.port)
+        slot = cluster.keyslot(shard.key)
+        assert spublish(cluster, shard, b"before") == 1
+        source_id, target_id = cluster.ids[source.port], cluster.ids[target.port]
+        with client_for(target.host, target.port) as c:
+            c.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", source_id)
+        with client_for(source.host, source.port) as c:
+            c.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", target_id)
+        for node in (target, source, *cluster.primaries()):
+            with client_for(node.host, node.port) as c:
+                c.execute_command("CLUSTER", "SETSLOT", slot, "NODE", target_id)
+        # the server pushes sunsubscribe; the engine re-reads the map and moves the channel
+        wait_for(lambda: engine.home_of(shard) == name(target), timeout=10)
+        wait_for(lambda: engine.store.subs[shard].status == "active")
+        assert cluster.owner_of(shard.key).port == target.port
+        assert spublish(cluster, shard, b"after") == 1
+        wait_for(lambda: engine.store.subs[shard].total == 2)
+        payloads = [e[-2] for e in engine.store.subs[shard].buffer if e[0] is not None]
+        assert payloads == [b"before", b"after"]
+        (gap,) = gaps(engine, shard)
+        assert f"moved from {name(source)} to {name(target)}" in gap.reason
+        assert any("moved from" in e.text for e in engine.events)
+
+
+@pytest.mark.parametrize("kind", SERVER_KINDS)
+def test_primary_killed_replica_promoted_subscriptions_restored(kind: str) -> None:
+    _require(kind)
+    with start_cluster(kind) as cluster:
+        victim = cluster.nodes[0]
+        shards = shard_subs(cluster, "cl.fail")
+        doomed = shards[victim.port]
+        # seeded at the victim: the classic connection starts there and must move too
+        with running(settings_for(victim), NEWS, *shards.values()) as engine:
+            assert engine.classic.node == name(victim)
+            assert engine.home_of(doomed) == name(victim)
+            victim.kill()
+            started = time.monotonic()
+            wait_for(lambda: cluster.owner_of(doomed.key).port != victim.port, timeout=20)
+            promoted = cluster.owner_of(doomed.key)
+            wait_for(lambda: engine.home_of(doomed) == name(promoted), timeout=10)
+            wait_for(lambda: engine.store.subs[doomed].status == "active")
+            wait_for(lambda: engine.store.subs[NEWS].status == "active")
+            wait_for(lambda: engine.state is State.CONNECTED)
+            recovered = time.monotonic() - started
+            assert engine.classic.node != name(victim)
+            assert spublish(cluster, doomed, b"after failover") == 1
+            survivor = next(n for n in cluster.nodes if n.is_running())
+            with client_for(survivor.host, survivor.port) as c:
+                c.publish("cl.news", "after failover")
+            wait_for(lambda: engine.store.subs[doomed].total == 1)
+            wait_for(lambda: engine.store.subs[NEWS].total == 1)
+            (gap,) = gaps(engine, doomed)
+            assert f"{name(victim)} failed" in gap.reason and name(promoted) in gap.reason
+            assert gap.seconds < recovered + 1
+            assert len(gaps(engine, NEWS)) == 1
+            for port, sub in shards.items():  # the other shards were not disturbed
+                if port != victim.port:
+                    assert gaps(engine, sub) == []
+                    assert engine.home_of(sub) == f"127.0.0.1:{port}"
+            assert victim.port not in {int(n.rsplit(":", 1)[1]) for n in engine.links}
+        with pytest.raises(redis.ConnectionError):
+            client_for(victim.host, victim.port).ping()

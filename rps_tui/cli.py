@@ -254,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _adopt_mode(
+def adopt_mode(
     settings: ConnectionSettings, info: ServerInfo, note: str
 ) -> tuple[ConnectionSettings, str]:
     """Check the options against what the server says it is; a cluster node given without
@@ -298,7 +298,7 @@ def run(options: Options) -> int:
                 if not options.subscriptions:
                     options.subscriptions = [Subscription.parse(p) for p in DEMO_PATTERNS]
         info = probe(options.settings)
-        options.settings, note = _adopt_mode(options.settings, info, note)
+        options.settings, note = adopt_mode(options.settings, info, note)
         from rps_tui.ui.app import AppConfig, RpsApp
 
         app = RpsApp(

@@ -69,7 +69,7 @@ async def drive(app: RpsApp, url: str) -> list[Path]:
             # PUBSUB CHANNELS lists channels with a channel subscriber; the demo has none
             listener.subscribe("demo.chat.general", "demo.chat.ops", "billing.events")
             await pilot.press("escape", "end", "s")
-            await wait_for(lambda: type(app.screen).__name__ == "SubscribeScreen")
+            await wait_for(lambda: getattr(app.screen, "loaded", False))
             await shoot(pilot, "subscribe.svg", written)
             await pilot.press("escape", "3")  # demo.chat.*
             listener.unsubscribe()

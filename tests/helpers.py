@@ -5,12 +5,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from typing import TypeVar
 
+from rps_tui.core.cluster import ClusterEngine
 from rps_tui.core.engine import Engine, State
 from rps_tui.core.settings import parse_url
 from rps_tui.core.store import Store
 from rps_tui.core.subscriptions import Subscription
+
+AnyEngine = TypeVar("AnyEngine", Engine, ClusterEngine)
 
 
 def wait_for(
@@ -37,17 +41,30 @@ async def async_wait_for(predicate: Callable[[], object], timeout: float = 10.0)
 
 
 @contextmanager
-def running_engine(url: str, *subs: Subscription, **store_kw) -> Iterator[Engine]:
-    engine = Engine(parse_url(url), Store(**store_kw))
+def running(engine: AnyEngine, *subs: Subscription, wait: bool = True) -> Iterator[AnyEngine]:
+    """Run `engine` (one server, cluster or Sentinel) in a thread; with `wait`, return once
+    it is connected and every subscription is active. Stopped and joined on exit."""
     for sub in subs:
         engine.subscribe(sub)
     thread = threading.Thread(target=engine.run, daemon=True)
     thread.start()
     try:
-        wait_for(lambda: engine.state is State.CONNECTED)
-        wait_for(lambda: all(engine.store.subs[s].status == "active" for s in subs))
+        if wait:
+            wait_for(lambda: all(_status(engine, s) == "active" for s in subs))
+            wait_for(lambda: engine.state is State.CONNECTED)
         yield engine
     finally:
         engine.stop()
         thread.join(5)
         assert not thread.is_alive(), "engine thread did not stop"
+        threads = getattr(engine, "_threads", [])  # a cluster's connections
+        assert not any(t.is_alive() for t in threads), "a connection thread lives on"
+
+
+def _status(engine: Engine | ClusterEngine, sub: Subscription) -> str | None:
+    state = engine.store.subs.get(sub)
+    return state.status if state else None
+
+
+def running_engine(url: str, *subs: Subscription, **store_kw) -> AbstractContextManager[Engine]:
+    return running(Engine(parse_url(url), Store(**store_kw)), *subs)

@@ -202,7 +202,7 @@ async def test_no_subscription_offers_the_active_channels(server) -> None:
     other.subscribe("app.active.one")
     app = make_app(server.url)
     async with app.run_test(size=SIZE) as pilot:
-        await async_wait_for(lambda: app.screen.__class__.__name__ == "SubscribeScreen")
+        await async_wait_for(lambda: getattr(app.screen, "loaded", False))
         options = app.screen.query_one("#subscribe-active")
         names = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert "app.active.one" in names

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -112,3 +113,60 @@ def test_help_and_version() -> None:
     assert help_.returncode == 0 and "--pattern GLOB" in help_.stdout and "-h HOST" in help_.stdout
     version = run_cli("--version")
     assert version.returncode == 0 and version.stdout.startswith("rps-tui ")
+
+
+def test_sentinel_and_shard_options_parse() -> None:
+    first, second = ["--sentinel", "10.0.0.1:26379"], ["--sentinel", "[::1]:26380"]
+    shards = ["--shard", "orders", "--shard", "odd*"]
+    opts = parse_args([*first, *second, "--master", "mymaster", *first, *shards, "-n", "2"])
+    s = opts.settings
+    assert s.sentinels == (("10.0.0.1", 26379), ("::1", 26380))  # duplicates dropped
+    assert (s.master, s.db, s.mode, s.cluster) == ("mymaster", 2, "sentinel", False)
+    assert s.address == "sentinel 10.0.0.1:26379 +1 master mymaster/2"
+    # a sharded channel is a channel even with glob characters
+    assert opts.subscriptions == [
+        Subscription(Kind.SHARD, "orders"),
+        Subscription(Kind.SHARD, "odd*"),
+    ]
+    cluster = parse_args(["--cluster", "-p", "7000"]).settings
+    assert (cluster.cluster, cluster.sentinels, cluster.mode) == (True, (), "cluster")
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--sentinel", "h:26379"], "--sentinel needs --master NAME"),
+        (["--master", "mymaster"], "--master needs at least one --sentinel HOST:PORT"),
+        (
+            ["--cluster", "--sentinel", "h:26379", "--master", "m"],
+            "--cluster and --sentinel do not go together",
+        ),
+        (["--sentinel", "h:26379", "--master", "m", "-h", "x"], "drop -h/-p"),
+        (["--sentinel", "h:26379", "--master", "m", "-p", "6380"], "drop -h/-p"),
+        (["--cluster", "-n", "3"], "a cluster has only database 0, not 3"),
+        (["--cluster", "-u", "unix:///tmp/rps.sock"], "--cluster needs a host and port"),
+        (["--demo", "--sentinel", "h:26379"], "--demo starts its own server; drop --sentinel"),
+        (["--sentinel", "nohostport", "--master", "m"], "'nohostport' is not HOST:PORT"),
+        (["--sentinel", "h:99999", "--master", "m"], "port 99999 is out of range"),
+        (["--sentinel", "h:port", "--master", "m"], "port 'port' is not a number"),
+    ],
+)
+def test_deployment_usage_errors(args: list[str], needle: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(needle)):
+        parse_args(args)
+    result = run_cli(*args)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("rps-tui: ") and needle in lines[0]
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_cluster_against_a_standalone_server(server) -> None:
+    result = run_cli("--cluster", "-u", server.url, "cli.cluster")
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0] == (
+        f"rps-tui: {server.host}:{server.port} is not in cluster mode: drop --cluster"
+    )

@@ -4,17 +4,17 @@ failover (kill -9) and through a slot move (CLUSTER SETSLOT)."""
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import replace
 
 import pytest
 import redis
 
+from rps_tui.cli import adopt_mode
 from rps_tui.core.cluster import ClusterEngine
-from rps_tui.core.commands import Commands
+from rps_tui.core.commands import Commands, probe
 from rps_tui.core.engine import State
 from rps_tui.core.server import ServerProcess
 from rps_tui.core.settings import ConnectionSettings
@@ -22,7 +22,7 @@ from rps_tui.core.store import Gap
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 from tests.conftest import SERVER_KINDS, _require
-from tests.helpers import async_wait_for, wait_for
+from tests.helpers import async_wait_for, running, wait_for
 from tests.topology import Cluster, client_for, start_cluster
 
 NEWS = Subscription(Kind.CHANNEL, "cl.news")
@@ -49,27 +49,10 @@ def shard_subs(cluster: Cluster, prefix: str) -> dict[int, Subscription]:
     raise AssertionError("could not find a channel for every primary")
 
 
-@contextmanager
-def running(settings: ConnectionSettings, *subs: Subscription) -> Iterator[ClusterEngine]:
-    engine = ClusterEngine(settings)
-    for sub in subs:
-        engine.subscribe(sub)
-    thread = threading.Thread(target=engine.run, daemon=True)
-    thread.start()
-    try:
-        wait_for(lambda: all(_status(engine, s) == "active" for s in subs), 10)
-        wait_for(lambda: engine.state is State.CONNECTED)
-        yield engine
-    finally:
-        engine.stop()
-        thread.join(5)
-        assert not thread.is_alive(), "coordinator did not stop"
-        assert not any(t.is_alive() for t in engine._threads), "a connection thread lives on"
-
-
-def _status(engine: ClusterEngine, sub: Subscription) -> str | None:
-    state = engine.store.subs.get(sub)
-    return state.status if state else None
+def running_cluster(
+    settings: ConnectionSettings, *subs: Subscription
+) -> AbstractContextManager[ClusterEngine]:
+    return running(ClusterEngine(settings), *subs)
 
 
 def spublish(cluster: Cluster, sub: Subscription, data: bytes) -> int:
@@ -91,10 +74,21 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
         yield built
 
 
+def test_a_cluster_node_is_recognised_without_the_flag(cluster: Cluster) -> None:
+    """Valkey 8+ says `server_mode`, Redis `redis_mode`: both must be read."""
+    node = cluster.nodes[0]
+    plain = ConnectionSettings(host=node.host, port=node.port)
+    info = probe(plain)
+    assert info.mode == "cluster"
+    settings, note = adopt_mode(plain, info, "")
+    assert settings.cluster and note == "cluster mode detected"
+    assert adopt_mode(settings_for(node), info, "")[0].cluster
+
+
 def test_classic_and_sharded_arrive_through_every_node(cluster: Cluster) -> None:
     shards = shard_subs(cluster, "cl.shd")
     seed = cluster.replicas()[0]  # any node will do, even a replica
-    with running(settings_for(seed), NEWS, EVERYTHING, *shards.values()) as engine:
+    with running_cluster(settings_for(seed), NEWS, EVERYTHING, *shards.values()) as engine:
         for node in cluster.nodes:
             with client_for(node.host, node.port) as c:
                 c.publish("cl.news", f"via {node.port}")
@@ -116,7 +110,7 @@ def test_classic_and_sharded_arrive_through_every_node(cluster: Cluster) -> None
 def test_counts_are_summed_over_the_nodes(cluster: Cluster) -> None:
     """Each node counts only its own subscribers: a single node's NUMSUB would be wrong."""
     shard = next(iter(shard_subs(cluster, "cl.count").values()))
-    with running(settings_for(cluster.nodes[0]), NEWS, shard) as engine:
+    with running_cluster(settings_for(cluster.nodes[0]), NEWS, shard) as engine:
         other = next(n for n in cluster.nodes if name(n) != engine.classic.node)
         extra = client_for(other.host, other.port).pubsub()
         extra.subscribe("cl.news")
@@ -175,7 +169,7 @@ async def test_app_subscribes_and_spublishes_on_a_cluster(cluster: Cluster) -> N
 
 def test_slot_move_rehomes_the_sharded_channel(cluster: Cluster) -> None:
     shard = next(iter(shard_subs(cluster, "cl.move").values()))
-    with running(settings_for(cluster.nodes[0]), shard) as engine:
+    with running_cluster(settings_for(cluster.nodes[0]), shard) as engine:
         source = cluster.owner_of(shard.key)
         target = next(p for p in cluster.primaries() if p.port != source.port)
         slot = cluster.keyslot(shard.key)
@@ -197,7 +191,7 @@ def test_slot_move_rehomes_the_sharded_channel(cluster: Cluster) -> None:
         payloads = [e[-2] for e in engine.store.subs[shard].buffer if e[0] is not None]
         assert payloads == [b"before", b"after"]
         (gap,) = gaps(engine, shard)
-        assert f"moved from {name(source)} to {name(target)}" in gap.reason
+        assert gap.reason == f"its slot moved, {name(source)} → {name(target)}"
         assert any("moved from" in e.text for e in engine.events)
 
 
@@ -209,7 +203,7 @@ def test_primary_killed_replica_promoted_subscriptions_restored(kind: str) -> No
         shards = shard_subs(cluster, "cl.fail")
         doomed = shards[victim.port]
         # seeded at the victim: the classic connection starts there and must move too
-        with running(settings_for(victim), NEWS, *shards.values()) as engine:
+        with running_cluster(settings_for(victim), NEWS, *shards.values()) as engine:
             assert engine.classic.node == name(victim)
             assert engine.home_of(doomed) == name(victim)
             victim.kill()
@@ -229,7 +223,7 @@ def test_primary_killed_replica_promoted_subscriptions_restored(kind: str) -> No
             wait_for(lambda: engine.store.subs[doomed].total == 1)
             wait_for(lambda: engine.store.subs[NEWS].total == 1)
             (gap,) = gaps(engine, doomed)
-            assert f"{name(victim)} failed" in gap.reason and name(promoted) in gap.reason
+            assert gap.reason == f"its node failed, {name(victim)} → {name(promoted)}"
             assert gap.seconds < recovered + 1
             assert len(gaps(engine, NEWS)) == 1
             for port, sub in shards.items():  # the other shards were not disturbed

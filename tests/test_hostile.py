@@ -534,7 +534,7 @@ async def test_invalid_utf8_channel_names_show_escaped(server, redis_client) -> 
 
             # pick the same channel from the server's active channels: the exact bytes
             await pilot.press("s")
-            await async_wait_for(lambda: is_screen(app, "SubscribeScreen"))
+            await async_wait_for(lambda: getattr(app.screen, "loaded", False))
             options = app.screen.query_one("#subscribe-active")
             prompts = [
                 str(options.get_option_at_index(i).prompt) for i in range(options.option_count)

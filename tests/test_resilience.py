@@ -134,7 +134,7 @@ async def test_refused_commands_blank_one_field_and_the_rest_works(server_factor
         await async_wait_for(lambda: app.rtt_ms is not None)
         assert app.omem is None and "obuf" not in str(app.status_bar.render())
         await pilot.press("s")  # PUBSUB CHANNELS refused: the dialog says so and still works
-        await async_wait_for(lambda: app.screen.__class__.__name__ == "SubscribeScreen")
+        await async_wait_for(lambda: getattr(app.screen, "loaded", False))
         assert "Could not list active channels" in str(
             app.screen.query_one("#subscribe-note").render()
         )

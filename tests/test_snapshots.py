@@ -99,7 +99,7 @@ def test_subscribe_dialog(snap_compare, snapshot_app) -> None:
         listener = client.pubsub()
         listener.subscribe("billing.events", "audit.log")  # active channels to pick from
         await pilot.press("s")
-        await async_wait_for(lambda: pilot.app.screen.__class__.__name__ == "SubscribeScreen")
+        await async_wait_for(lambda: getattr(pilot.app.screen, "loaded", False))
         for widget in pilot.app.screen.query(Input):
             widget.cursor_blink = False
         await pilot.press(*"billing.*")

@@ -143,6 +143,13 @@ class ClusterEngine:
         return ""
 
     @property
+    def where(self) -> str:
+        """The node the classic connection uses, and how many more there are."""
+        others = max(0, len(self.map.nodes) - 1) if self.map else 0
+        node = self.classic.node or self.settings.node
+        return f"cluster {node}" + (f" +{others} nodes" if others else "")
+
+    @property
     def client_id(self) -> object:
         return self.classic.client_id
 
@@ -282,13 +289,13 @@ class ClusterEngine:
             reason, since = moved.get(sub, ("", 0.0))
             if not reason:
                 if old is not None and old.lost_since is not None:
-                    reason, since = f"{current} failed", old.lost_since
+                    reason, since = "its node failed", old.lost_since
                 else:
                     reason, since = "its slot moved", self._checked_at or self.clock()
             now = self.clock()
             with self.store.lock:
                 self.store.mark_gap(
-                    Gap(f"{reason}; moved from {current} to {owner.name}", max(0.0, now - since)),
+                    Gap(f"{reason}, {current} → {owner.name}", max(0.0, now - since)),
                     now,
                     {sub},
                 )

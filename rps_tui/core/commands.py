@@ -48,7 +48,9 @@ def parse_info(info: dict) -> ServerInfo:
         kind, version = "Valkey", str(info.get("valkey_version") or info.get("redis_version"))
     else:
         kind, version = "Redis", str(info.get("redis_version", "?"))
-    return ServerInfo(kind, version, str(info.get("redis_mode", "standalone")))
+    # Valkey 8+ says server_mode, Redis redis_mode
+    mode = info.get("redis_mode") or info.get("server_mode") or "standalone"
+    return ServerInfo(kind, version, str(mode))
 
 
 def probe(settings: ConnectionSettings, timeout: float = 5.0) -> ServerInfo:
@@ -183,6 +185,8 @@ class Commands:
                 target = self.settings
                 if self.settings.sentinels:
                     target = master_settings(self.settings)
+                elif self.settings.cluster:  # a live node of the last map, not the seed
+                    target = self.settings.at(*self.nodes()[0])
                 self._sync_client = redis.Redis(
                     **target.redis_kwargs(socket_timeout=5.0, retry=Retry(NoBackoff(), 0))
                 )

@@ -144,6 +144,7 @@ class Engine:
         self._by_key: dict[Kind, dict[bytes, SubscriptionState]] = {k: {} for k in Kind}
         self._stop = threading.Event()
         self._conn: redis.connection.AbstractConnection | None = None
+        self._attempted: ConnectionSettings | None = None  # the node of the last attempt
 
     # -- API for the UI (any thread) -------------------------------------------------------
     @property
@@ -192,6 +193,11 @@ class Engine:
     def events_since(self, seq: int) -> tuple[int, list[Event]]:
         return self.log.since(seq)
 
+    @property
+    def where(self) -> str:
+        """What the header shows as the address."""
+        return self.settings.address
+
     # -- hooks for engines that choose their node (cluster, Sentinel) ----------------------
     def _target(self) -> ConnectionSettings:
         """Where the next connection attempt goes."""
@@ -239,7 +245,7 @@ class Engine:
             except (OSError, redis.RedisError, hiredis.ProtocolError) as exc:
                 if self._stop.is_set():
                     break
-                reason = describe_error(exc, self.settings)
+                reason = describe_error(exc, self._attempted or self.settings)
                 if lost_at is None:
                     # deaf since the last bytes read (pings keep that under ~1 s on a quiet
                     # connection), not since we noticed
@@ -262,7 +268,9 @@ class Engine:
         self._set_state(State.STOPPED)
 
     def _connect(self) -> socket.socket:
+        self._attempted = None  # a failure to find the node is described with self.settings
         target = self._target()
+        self._attempted = target
         client = redis.Redis(
             **target.redis_kwargs(  # no retries inside: run() has its own backoff
                 protocol=2,
@@ -472,7 +480,7 @@ class Engine:
                 state = self.store.subs.get(sub)
                 if state is not None:
                     state.status = "pending"
-                self.on_moved(sub, f"{SUB_COMMANDS[sub.kind]} {sub.name!r} answered {text}")
+                self.on_moved(sub, f"the node answered {text.split()[0]}")
                 return
             if sub is not None:
                 state = self.store.subs.get(sub)
@@ -492,7 +500,7 @@ class Engine:
                 state = self._by_key[Kind.SHARD].get(reply[1])
                 if state is not None:
                     state.status = "pending"
-                self.on_moved(sub, f"{self.node} stopped serving it (slot moved)")
+                self.on_moved(sub, "its slot moved")
             return
         kind = CONFIRMS.get(reply[0])
         if kind is not None:

@@ -47,6 +47,8 @@ def discover_master(settings: ConnectionSettings, timeout: float = 1.0) -> tuple
         host, port = sentinel.discover_master(settings.master)
     except MasterNotFoundError:
         where = ", ".join(f"{h}:{p}" for h, p in settings.sentinels)
+        if not any(_answers(client) for client in sentinel.sentinels):
+            raise MasterNotFoundError(f"cannot reach any sentinel ({where})") from None
         raise MasterNotFoundError(
             f"no sentinel ({where}) names a live master called {settings.master!r}"
         ) from None
@@ -54,6 +56,13 @@ def discover_master(settings: ConnectionSettings, timeout: float = 1.0) -> tuple
         for client in sentinel.sentinels:
             client.close()
     return str(host), int(port)
+
+
+def _answers(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except (redis.RedisError, OSError):
+        return False
 
 
 def master_settings(settings: ConnectionSettings, timeout: float = 1.0) -> ConnectionSettings:
@@ -75,6 +84,11 @@ class SentinelEngine(Engine):
         super().__init__(settings, store, clock=clock, **kwargs)
         self.master: tuple[str, int] | None = None
         self._next_check = 0.0
+
+    @property
+    def where(self) -> str:
+        at = f" at {self.master[0]}:{self.master[1]}" if self.master else ""
+        return f"sentinel master {self.settings.master}{at}/{self.settings.db}"
 
     def _target(self) -> ConnectionSettings:
         self.master = discover_master(self.settings)

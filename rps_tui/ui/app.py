@@ -270,7 +270,7 @@ class RpsApp(App[int]):
 
     def _status(self) -> None:
         self.status_bar.show(
-            address=self.config.address_label or self.config.settings.address,
+            address=self.config.address_label or self.engine.where,
             server=self.server_label,
             state=self.engine.state,
             detail=self.engine.state_detail,
@@ -424,20 +424,23 @@ class RpsApp(App[int]):
 
     # -- actions -------------------------------------------------------------------------
     def action_subscribe(self, message: str = "") -> None:
-        self._open_subscribe(message)
+        self.push_screen(SubscribeScreen(self._list_channels, message), self._subscribed)
 
-    @work(exclusive=True, group="subscribe-dialog", exit_on_error=False)
-    async def _open_subscribe(self, message: str) -> None:
-        client = self.commands_client
+    async def _list_channels(self) -> tuple[list[Subscription], str]:
+        """The server's active channels (and sharded ones, Redis 7+), and a note if it
+        would not say."""
+        client, note = self.commands_client, ""
         active: list[Subscription] = []
         try:
             active = [Subscription(Kind.CHANNEL, _name(c)) for c in await client.active_channels()]
         except CommandError as exc:
-            message = f"Could not list active channels: {exc}"
+            note = f"Could not list active channels: {exc}"
         with contextlib.suppress(CommandError):  # before Redis 7 there are none
             shards = await client.active_channels(sharded=True)
             active += [Subscription(Kind.SHARD, _name(c)) for c in shards]
-        sub = await self.push_screen_wait(SubscribeScreen(active, message))
+        return active, note
+
+    def _subscribed(self, sub: Subscription | None) -> None:
         if sub is not None:
             self.engine.subscribe(sub)
             self._select_when_known(sub)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from rich.console import Group
 from rich.syntax import Syntax
 from rich.table import Table
@@ -18,25 +20,34 @@ from rps_tui.core.store import Entry, Gap
 from rps_tui.core.subscriptions import InvalidSubscription, Kind, Subscription
 from rps_tui.ui.render import clock_text
 
+Lister = Callable[[], Awaitable[tuple[list[Subscription], str]]]
+
 
 class SubscribeScreen(ModalScreen[Subscription | None]):
-    """Type a channel or glob, or pick one of the server's active (or sharded) channels."""
+    """Type a channel or glob, or pick one of the server's active (or sharded) channels.
 
+    The dialog opens at once, with the name field focused, and lists the active channels
+    when the server has answered: keys typed right after `s` go into the name, never to
+    the screen behind (where `x` would unsubscribe).
+    """
+
+    AUTO_FOCUS = "#subscribe-name"
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Cancel", id="subscribe.cancel"),
         Binding("down", "pick", "Pick an active channel", show=False, id="subscribe.pick"),
     ]
 
-    def __init__(self, active: list[Subscription] | None = None, message: str = "") -> None:
+    def __init__(self, lister: Lister | None = None, message: str = "") -> None:
         super().__init__()
-        self.active = active or []
+        self.lister = lister
+        self.active: list[Subscription] = []
         self.message = message
+        self.loaded = False  # the active channels are listed (or could not be)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(Text("Subscribe", style="bold"))
-            if self.message:
-                yield Label(Text(self.message, style="italic"), id="subscribe-note")
+            yield Label(Text(self.message, style="italic"), id="subscribe-note")
             with Horizontal(id="subscribe-row"):
                 yield Input(placeholder="channel name or glob (e.g. orders.*)", id="subscribe-name")
                 yield Select(
@@ -51,18 +62,31 @@ class SubscribeScreen(ModalScreen[Subscription | None]):
                     id="subscribe-kind",
                 )
             yield Label("", id="subscribe-error")
-            label = f"Active channels on the server ({len(self.active)}): Enter subscribes"
-            yield Label(
-                Text(label if self.active else "No active channels on the server.", style="dim")
-            )
-            yield OptionList(
-                *(Option(_option_text(sub), id=f"{i}") for i, sub in enumerate(self.active[:1000])),
-                id="subscribe-active",
-            )
+            yield Label(Text("Listing the active channels…", style="dim"), id="subscribe-listed")
+            yield OptionList(id="subscribe-active")
 
     def on_mount(self) -> None:
-        self.query_one("#subscribe-name", Input).focus()
-        self.query_one("#subscribe-active", OptionList).display = bool(self.active)
+        self.query_one("#subscribe-note").display = bool(self.message)
+        self.query_one("#subscribe-active", OptionList).display = False
+        self.run_worker(self._list(), exclusive=True)
+
+    async def _list(self) -> None:
+        active, note = await self.lister() if self.lister else ([], "")
+        if note:
+            self.message = note
+            self.query_one("#subscribe-note", Label).update(Text(note, style="italic"))
+            self.query_one("#subscribe-note").display = True
+        self.active = active
+        options = self.query_one("#subscribe-active", OptionList)
+        options.add_options(
+            Option(_option_text(sub), id=f"{i}") for i, sub in enumerate(active[:1000])
+        )
+        options.display = bool(active)
+        label = f"Active channels on the server ({len(active)}): Enter subscribes"
+        self.query_one("#subscribe-listed", Label).update(
+            Text(label if active else "No active channels on the server.", style="dim")
+        )
+        self.loaded = True
 
     def action_pick(self) -> None:
         options = self.query_one("#subscribe-active", OptionList)

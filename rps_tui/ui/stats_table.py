@@ -12,7 +12,7 @@ from rps_tui.core.store import ChannelRow
 from rps_tui.ui.render import clock_text, rate_text, sparkline
 
 MAX_ROWS = 200
-COLUMNS = ("msgs", "rate", "bytes", "seen", "subs", "spark", "node")
+COLUMNS = ("msgs", "rate", "bytes", "seen", "subs", "node", "spark")
 
 
 class StatsTable(DataTable):
@@ -29,6 +29,7 @@ class StatsTable(DataTable):
     def __init__(self, *, show_node: bool = False, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.show_node = show_node  # a cluster: which node delivered each channel
+        self._columns = COLUMNS if show_node else tuple(c for c in COLUMNS if c != "node")
         self._order: list[bytes | None] = []
         self._shown_cells: dict[str, tuple] = {}
         self._chosen: set[bytes | None] = set()
@@ -42,8 +43,8 @@ class StatsTable(DataTable):
             ("bytes", "bytes", 10),
             ("last seen", "seen", 9),
             ("subs", "subs", 4),
+            *((("node", "node", 15),) if self.show_node else ()),
             ("last 20 s", "spark", 20),
-            *((("node", "node", 21),) if self.show_node else ()),
         ):
             self.add_column(label, key=key, width=width)
 
@@ -76,7 +77,7 @@ class StatsTable(DataTable):
                 key = self._key(row.channel)
                 cells = self._cells(row, now)[1:]
                 previous = self._shown_cells.get(key, ())
-                for column, value, old in zip(COLUMNS, cells, previous, strict=False):
+                for column, value, old in zip(self._columns, cells, previous, strict=True):
                     if str(value) != str(old):
                         self.update_cell(key, column, value)
                 self._shown_cells[key] = cells
@@ -93,7 +94,7 @@ class StatsTable(DataTable):
         node = (safe_text(row.node or ""),) if self.show_node else ()
         if row.channel is None:
             name = Text("(other channels, evicted)", style="italic dim")
-            return (name, f"{row.count:,}", "", human_bytes(row.bytes), "", "", "", *node)
+            return (name, f"{row.count:,}", "", human_bytes(row.bytes), "", "", *node, "")
         return (
             Text(safe_name(row.channel)),
             f"{row.count:,}",
@@ -101,6 +102,6 @@ class StatsTable(DataTable):
             human_bytes(row.bytes),
             clock_text(row.last_seen)[:8],
             "—" if row.subscribers is None else str(row.subscribers),
-            Text(sparkline(row.spark, 20), style="green"),
             *node,
+            Text(sparkline(row.spark, 20), style="green"),
         )

@@ -7,6 +7,7 @@ Exit codes: 0 after `q`, 1 when the server cannot be reached or refuses the logi
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -121,6 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="ask this sentinel where the master is (repeatable); needs --master",
     )
     scale.add_argument("--master", metavar="NAME", help="the master's name in Sentinel")
+    scale.add_argument(
+        "--sentinel-pass",
+        metavar="PASSWORD",
+        help="the sentinels' own password, if they have one (or set $REDISCLI_SENTINEL_AUTH)",
+    )
     subs = parser.add_argument_group("subscriptions")
     subs.add_argument(
         "--channel",
@@ -173,7 +179,8 @@ class Options:
 
 
 CONNECTION_FLAGS = (
-    "url", "host", "port", "db", "user", "password", "cacert", "cert", "key", "master"
+    "url", "host", "port", "db", "user", "password", "cacert", "cert", "key", "master",
+    "sentinel_pass",
 )  # fmt: skip
 
 
@@ -215,6 +222,8 @@ def parse_args(argv: Sequence[str]) -> Options:
 
 def _deployment(settings: ConnectionSettings, args: argparse.Namespace) -> ConnectionSettings:
     """--cluster, or --sentinel with --master, checked against the rest of the options."""
+    if args.sentinel_pass and not args.sentinel:
+        raise UsageError("--sentinel-pass goes with --sentinel")
     if args.sentinel or args.master:
         if not args.master:
             raise UsageError("--sentinel needs --master NAME (the name the sentinels monitor)")
@@ -224,7 +233,12 @@ def _deployment(settings: ConnectionSettings, args: argparse.Namespace) -> Conne
             raise UsageError("--cluster and --sentinel do not go together")
         if args.host is not None or args.port is not None:
             raise UsageError("--sentinel finds the master itself; drop -h/-p")
-        return replace(settings, sentinels=tuple(dict.fromkeys(args.sentinel)), master=args.master)
+        return replace(
+            settings,
+            sentinels=tuple(dict.fromkeys(args.sentinel)),
+            master=args.master,
+            sentinel_password=args.sentinel_pass or os.environ.get("REDISCLI_SENTINEL_AUTH"),
+        )
     if args.cluster:
         if settings.unix_path:
             raise UsageError("--cluster needs a host and port, not a unix socket")

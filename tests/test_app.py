@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import redis
+from textual import events
 
 from rps_tui.core.settings import parse_url
 from rps_tui.core.subscriptions import Kind, Subscription
@@ -278,3 +279,31 @@ async def test_command_palette_lists_the_actions(server) -> None:
         await pilot.pause(0.3)
         await pilot.press("enter")
         await async_wait_for(lambda: app.pane.model is not None and app.pane.model.paused)
+
+
+async def test_keys_typed_faster_than_the_focus_moves_reach_the_input(server) -> None:
+    """A burst (a paste, a fast typist, a busy loop): all keys are queued for the pane
+    before `i`, `/` or `s` has moved the focus. They must land in the input, and never
+    run the screen's bindings (the `x` below would unsubscribe, the `s` open a dialog)."""
+    first = Subscription(Kind.CHANNEL, "app.burst")
+    app = make_app(server.url, first)
+
+    def burst(*keys: str) -> None:
+        for key in keys:
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, first)
+        burst("i", *"xs.box")  # the channel is prefilled: `i` goes to the message field
+        await async_wait_for(lambda: app.publish_box.message_input.value == "xs.box")
+        assert app.engine.subscriptions == [first] and app.screen is app.screen_stack[0]
+        await pilot.press("escape")
+        burst("slash", *"sx")
+        await async_wait_for(lambda: app.filter_input.value == "sx")
+        assert app.focused is app.filter_input
+        await pilot.press("escape")
+        await async_wait_for(lambda: app.focused is app.pane)
+        burst("s", *"app.x.s", "enter")
+        second = Subscription(Kind.CHANNEL, "app.x.s")
+        await active(app, first, second)
+        assert app.engine.subscriptions == [first, second]

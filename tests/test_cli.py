@@ -147,6 +147,7 @@ def test_sentinel_and_shard_options_parse() -> None:
         (["--cluster", "-u", "unix:///tmp/rps.sock"], "--cluster needs a host and port"),
         (["--demo", "--sentinel", "h:26379"], "--demo starts its own server; drop --sentinel"),
         (["--sentinel", "nohostport", "--master", "m"], "'nohostport' is not HOST:PORT"),
+        (["--sentinel-pass", "x"], "--sentinel-pass goes with --sentinel"),
         (["--sentinel", "h:99999", "--master", "m"], "port 99999 is out of range"),
         (["--sentinel", "h:port", "--master", "m"], "port 'port' is not a number"),
     ],

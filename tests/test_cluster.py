@@ -15,7 +15,7 @@ import redis
 from rps_tui.cli import adopt_mode
 from rps_tui.core.cluster import ClusterEngine
 from rps_tui.core.commands import Commands, probe
-from rps_tui.core.engine import State
+from rps_tui.core.engine import Engine, State
 from rps_tui.core.server import ServerProcess
 from rps_tui.core.settings import ConnectionSettings
 from rps_tui.core.store import Gap
@@ -165,6 +165,21 @@ async def test_app_subscribes_and_spublishes_on_a_cluster(cluster: Cluster) -> N
         await pilot.pause(0.1)
         owner = cluster.owner_of(shard.key)
         assert app.stats_table.get_cell(shard.key.hex(), "node") == name(owner)
+
+
+def test_a_moved_reply_to_ssubscribe_is_reported(cluster: Cluster) -> None:
+    """A connection that reaches the wrong node (a stale map) hands the channel back to
+    the coordinator instead of calling it refused."""
+    shard = next(iter(shard_subs(cluster, "cl.stale").values()))
+    wrong = next(p for p in cluster.primaries() if p.port != cluster.owner_of(shard.key).port)
+    reported: list[tuple[Subscription, str]] = []
+    engine = Engine(ConnectionSettings(host=wrong.host, port=wrong.port))
+    engine.on_moved = lambda sub, reason: reported.append((sub, reason))
+    with running(engine, wait=False):
+        engine.subscribe(shard)
+        wait_for(lambda: reported)
+    assert reported == [(shard, "the node answered MOVED")]
+    assert engine.store.subs[shard].status == "pending" and engine.store.subs[shard].error is None
 
 
 def test_slot_move_rehomes_the_sharded_channel(cluster: Cluster) -> None:

@@ -73,6 +73,7 @@ class ClusterEngine:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._on_data: Callable[[], None] | None = None
+        self._sink: Callable[[list[list]], None] | None = None
         self._map_error: str | None = None
         self._checked_at: float | None = None
 
@@ -123,6 +124,17 @@ class ClusterEngine:
         self._on_data = callback
         for link in self._all_links():
             link.on_data = callback
+
+    @property
+    def sink(self) -> Callable[[list[list]], None] | None:
+        return self._sink
+
+    @sink.setter
+    def sink(self, callback: Callable[[list[list]], None] | None) -> None:
+        """Every entry as it arrives, from every connection (see Engine.sink)."""
+        self._sink = callback
+        for link in self._all_links():
+            link.sink = callback
 
     @property
     def busy(self) -> bool:
@@ -219,6 +231,7 @@ class ClusterEngine:
 
     def _start(self, link: Engine) -> None:
         link.on_data = self._on_data
+        link.sink = self._sink
         thread = threading.Thread(target=link.run, name=f"rps-{link.label}", daemon=True)
         self._threads.append(thread)
         thread.start()
@@ -293,12 +306,11 @@ class ClusterEngine:
                 else:
                     reason, since = "its slot moved", self._checked_at or self.clock()
             now = self.clock()
+            gap = Gap(f"{reason}, {current} → {owner.name}", max(0.0, now - since))
             with self.store.lock:
-                self.store.mark_gap(
-                    Gap(f"{reason}, {current} → {owner.name}", max(0.0, now - since)),
-                    now,
-                    {sub},
-                )
+                self.store.mark_gap(gap, now, {sub})
+                if self._sink is not None:
+                    self._sink([[None, gap, now]])
             moves.setdefault((current, owner.name), []).append(sub.name)
         for (old_name, new_name), names in moves.items():
             shown = ", ".join(repr(n) for n in names[:3]) + (" ..." if len(names) > 3 else "")

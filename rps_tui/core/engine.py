@@ -137,6 +137,9 @@ class Engine:
         self.on_moved: Callable[[Subscription, str], None] | None = None
         self.on_lost: Callable[[Engine], None] | None = None
         self.lost_since: float | None = None  # clock() since when we are not listening
+        # every entry as it arrives (recording, headless tail); called from this thread with
+        # the store lock held, so it must be quick and thread-safe (a cluster has several)
+        self.sink: Callable[[list[list]], None] | None = None
         self._armed = True
         self._wanted: dict[Subscription, None] = {}  # insertion-ordered set
         self._commands: deque[tuple[str, Subscription]] = deque()
@@ -238,6 +241,8 @@ class Engine:
                     gap = Gap(lost_reason, self.clock() - lost_at)
                     with self.store.lock:
                         self.store.mark_gap(gap, self.clock(), set(self._wanted))
+                        if self.sink is not None:
+                            self.sink([[None, gap, self.clock()]])
                     self._event("warning", f"reconnected after {gap.seconds:.1f} s ({lost_reason})")
                     lost_at = None
                 self.lost_since = None
@@ -433,6 +438,8 @@ class Engine:
         by_key = self._by_key[KIND_OF[kind]]
         channel_at = 2 if kind == b"pmessage" else 1
         _consume(map(list.append, batch, repeat(now)))
+        if self.sink is not None:
+            self.sink(batch)
         keys = set(map(_SECOND, batch))
         if len(keys) == 1:
             groups = [(keys.pop(), batch)]

@@ -5,8 +5,8 @@ which also checks that the sentinel does not consider it down), then checks with
 the node really is a master. While connected, the sentinels are asked again every
 `CHECK_SECONDS`: after a failover the old master may live on as a replica and keep the
 connection open, so waiting for it to drop is not enough. Sentinels are reached with the
-same TLS options but without the data password (as redis-py does by default): sentinels
-usually have no password, or a different one.
+same TLS options but not the data password: sentinels usually have none, or their own
+(`--sentinel-pass`).
 """
 
 from __future__ import annotations
@@ -27,10 +27,13 @@ CHECK_SECONDS = 2.0
 
 
 def sentinel_kwargs(settings: ConnectionSettings, timeout: float) -> dict:
-    """TLS as for the data nodes; no database, and no password (see the module docstring)."""
+    """TLS as for the data nodes; no database, and only the sentinels' own password (see the
+    module docstring)."""
     kwargs = settings.redis_kwargs(socket_timeout=timeout, socket_connect_timeout=timeout)
     for key in ("db", "username", "password", "host", "port", "unix_socket_path"):
         kwargs.pop(key, None)
+    if settings.sentinel_password:
+        kwargs["password"] = settings.sentinel_password
     return kwargs
 
 
@@ -39,15 +42,19 @@ def discover_master(settings: ConnectionSettings, timeout: float = 1.0) -> tuple
     ConnectionError) with a readable message when none of them knows it."""
     kwargs = sentinel_kwargs(settings, timeout)
     sentinel = Sentinel(
-        list(settings.sentinels),
-        sentinel_kwargs={**kwargs, "retry": Retry(NoBackoff(), 0)},
-        **kwargs,
+        list(settings.sentinels), sentinel_kwargs={**kwargs, "retry": Retry(NoBackoff(), 0)}
     )
     try:
         host, port = sentinel.discover_master(settings.master)
     except MasterNotFoundError:
         where = ", ".join(f"{h}:{p}" for h, p in settings.sentinels)
-        if not any(_answers(client) for client in sentinel.sentinels):
+        problems = [_problem(client) for client in sentinel.sentinels]
+        refused = next((p for p in problems if p and "auth" in p.lower()), None)
+        if refused:
+            raise MasterNotFoundError(
+                f"the sentinels ({where}) refused the login: {refused} (--sentinel-pass)"
+            ) from None
+        if all(problems):
             raise MasterNotFoundError(f"cannot reach any sentinel ({where})") from None
         raise MasterNotFoundError(
             f"no sentinel ({where}) names a live master called {settings.master!r}"
@@ -58,11 +65,13 @@ def discover_master(settings: ConnectionSettings, timeout: float = 1.0) -> tuple
     return str(host), int(port)
 
 
-def _answers(client: redis.Redis) -> bool:
+def _problem(client: redis.Redis) -> str | None:
+    """Why a sentinel does not answer (None if it does)."""
     try:
-        return bool(client.ping())
-    except (redis.RedisError, OSError):
-        return False
+        client.ping()
+    except (redis.RedisError, OSError) as exc:
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return None
 
 
 def master_settings(settings: ConnectionSettings, timeout: float = 1.0) -> ConnectionSettings:

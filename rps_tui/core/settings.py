@@ -40,13 +40,14 @@ class ConnectionSettings:
     cluster: bool = False
     sentinels: tuple[tuple[str, int], ...] = ()
     master: str | None = None
+    sentinel_password: str | None = None  # sentinels' own `requirepass`, if any
 
     @property
     def mode(self) -> str:
         return "sentinel" if self.sentinels else "cluster" if self.cluster else "standalone"
 
     def __repr__(self) -> str:  # never leak the password into logs or tracebacks
-        shown = "***" if self.password else None
+        shown = "***" if self.password or self.sentinel_password else None
         return f"ConnectionSettings(address={self.address!r}, user={self.username!r}, pass={shown})"
 
     @property

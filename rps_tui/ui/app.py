@@ -21,12 +21,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Footer, Input
 
 from rps_tui.core.commands import CommandError, Commands
@@ -154,6 +155,7 @@ class RpsApp(App[int]):
         self.status_bar = StatusBar(id="status")
         self.sub_list = SubscriptionList(id="subs")
         self.filter_input = Input(
+            select_on_focus=False,  # see PublishBox.compose
             placeholder="filter: substring (lower case ignores case); "
             "Enter keeps it, Esc clears it",
             id="filter",
@@ -499,11 +501,42 @@ class RpsApp(App[int]):
     def action_filter(self) -> None:
         filter_input = self.filter_input
         filter_input.display = True
-        filter_input.focus()
+        self._focus_now(filter_input)
 
     def action_publish(self) -> None:
         box = self.publish_box
-        (box.message_input if box.channel_input.value else box.channel_input).focus()
+        self._focus_now(box.message_input if box.channel_input.value else box.channel_input)
+
+    def _focus_now(self, widget: Widget) -> None:
+        """Focus at once (`Widget.focus()` waits its turn in the message queue)."""
+        self.screen.set_focus(widget)
+
+    # -- keys typed faster than the focus moves ----------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            event._rps_meant_for = (self.screen, self.focused)  # type: ignore[attr-defined]
+        await super().on_event(event)
+
+    def on_key(self, event: events.Key) -> None:
+        """A key that bubbled back unhandled, sent to a widget that has lost the focus since.
+
+        Textual forwards each key to the widget focused when the app reads it, and runs the
+        app's bindings when the key bubbles back. Keys typed straight after `i`, `/` or `s`
+        (a fast typist, a paste, or any typist while a firehose keeps the loop busy) are
+        all forwarded to the pane before `i` has moved the focus, and would come back here
+        to be lost, or to run bindings: the `x` of "box" would unsubscribe. Instead they go
+        where the focus is now.
+        """
+        screen, widget = getattr(event, "_rps_meant_for", (None, None))
+        focused = self.focused
+        if screen is self.screen and widget is not focused and isinstance(focused, Input):
+            event.prevent_default()
+            event.stop()
+            focused.post_message(events.Key(event.key, event.character))
+        elif screen is not None and screen is not self.screen:  # a dialog opened meanwhile
+            event.prevent_default()
+            event.stop()
+            self.call_later(self.post_message, events.Key(event.key, event.character))
 
     def action_leave(self) -> None:
         focused = self.focused

@@ -45,6 +45,7 @@ class PaneModel:
     paused_at: int = 0  # store total when paused
     follow: bool = True
     cursor: int | None = None
+    decoder: str = "auto"  # how payloads are shown: see rps_tui.core.decoders
 
     def pull(self, store: Store) -> bool:
         """Bring in what arrived since the last pull; True if the view changed."""
@@ -120,10 +121,10 @@ class MessagePane(ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         entry = model.lines[index]
         selected = index == model.cursor
-        key = (id(entry), entry[-1], width, selected, model.sub.is_pattern)
+        key = (id(entry), entry[-1], width, selected, model.sub.is_pattern, model.decoder)
         strip = self._cache.get(key)
         if strip is None:
-            text = entry_line(entry, show_channel=model.sub.is_pattern)
+            text = entry_line(entry, show_channel=model.sub.is_pattern, decoder=model.decoder)
             text.truncate(width, overflow="ellipsis", pad=True)
             segments = list(text.render(self.app.console))
             strip = Strip(Segment.apply_style(segments, self.rich_style), width)

@@ -65,9 +65,13 @@ class PublishBox(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Label("PUBLISH", id="publish-verb")
-        yield Input(placeholder="channel", id="publish-channel")
+        # select_on_focus off: the Focus event lands after keys typed straight after `i`,
+        # and selecting then would let the next key replace what was typed
+        yield Input(placeholder="channel", id="publish-channel", select_on_focus=False)
         yield MessageInput(
-            placeholder="message — Enter publishes, ↑/↓ history", id="publish-message"
+            placeholder="message — Enter publishes, ↑/↓ history",
+            id="publish-message",
+            select_on_focus=False,
         )
         yield Label("", id="publish-result")
 
@@ -82,7 +86,7 @@ class PublishBox(Horizontal):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if event.input is self.channel_input:
-            self.message_input.focus()
+            self.screen.set_focus(self.message_input)  # at once: see RpsApp._focus_now
             return
         channel = self.channel_input.value
         if not channel:

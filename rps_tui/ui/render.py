@@ -24,7 +24,7 @@ def clock_text(ts: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(whole)) + f".{int((ts - whole) * 1000):03d}"
 
 
-def entry_line(entry: Entry, *, show_channel: bool) -> Text:
+def entry_line(entry: Entry, *, show_channel: bool, decoder: str = "auto") -> Text:
     channel, data, ts = entry[-3], entry[-2], entry[-1]
     line = Text(no_wrap=True, overflow="ellipsis", end="")
     line.append(clock_text(ts), "dim")

@@ -49,7 +49,11 @@ class SubscribeScreen(ModalScreen[Subscription | None]):
             yield Label(Text("Subscribe", style="bold"))
             yield Label(Text(self.message, style="italic"), id="subscribe-note")
             with Horizontal(id="subscribe-row"):
-                yield Input(placeholder="channel name or glob (e.g. orders.*)", id="subscribe-name")
+                yield Input(
+                    placeholder="channel name or glob (e.g. orders.*)",
+                    id="subscribe-name",
+                    select_on_focus=False,  # see PublishBox.compose
+                )
                 yield Select(
                     [
                         ("auto", "auto"),

@@ -295,6 +295,10 @@ class ClusterEngine:
             old = self.links.get(current) if current else None
             if old is not None:
                 old.release(sub)
+            with self.store.lock:  # pending until the new owner confirms
+                state = self.store.subs.get(sub)
+                if state is not None:
+                    state.status = "pending"
             self._link(owner.name, owner.host, owner.port).adopt(sub)
             self._home[sub] = owner.name
             if current is None:

@@ -266,6 +266,18 @@ class Commands:
                 return (hard, soft, secs) if hard or soft else None
         return None
 
+    async def keyspace_flags(self) -> str:
+        """`notify-keyspace-events` as the server holds it (first node of a cluster)."""
+        reply = await self._first_node("CONFIG", "GET", "notify-keyspace-events")
+        pairs = dict(_pairs(reply)) if isinstance(reply, list) else dict(reply)  # type: ignore[arg-type]
+        value = pairs.get(b"notify-keyspace-events", pairs.get("notify-keyspace-events", b""))
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    async def set_keyspace_flags(self, flags: str) -> None:
+        """CONFIG SET on the server, or on every node of a cluster (each publishes the
+        notifications of its own keys). Only ever called after the user confirmed."""
+        await self._each_node("CONFIG", "SET", "notify-keyspace-events", flags)
+
     async def close(self) -> None:
         await self.client.aclose()
         for client in self._node_clients.values():

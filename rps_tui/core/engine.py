@@ -256,6 +256,7 @@ class Engine:
                     # connection), not since we noticed
                     lost_at = self.lost_since = min(self.clock(), self.last_data or self.clock())
                     lost_reason = reason
+                    self._mark_pending()  # not listening: no longer shown as active
                     self._event("error", f"subscriber connection lost: {reason}")
                     if self.on_lost is not None:
                         self.on_lost(self)
@@ -330,14 +331,17 @@ class Engine:
         assert self._conn is not None
         self._conn.send_command(*args, check_health=False)
 
-    def _resubscribe(self) -> None:
-        """After (re)connecting: send every wanted subscription again."""
-        self._awaiting.clear()
+    def _mark_pending(self) -> None:
         with self.store.lock:
             for sub in self._wanted:
                 state = self.store.subs.get(sub)
-                if state is not None:
+                if state is not None and state.status == "active":
                     state.status = "pending"
+
+    def _resubscribe(self) -> None:
+        """After (re)connecting: send every wanted subscription again."""
+        self._awaiting.clear()
+        self._mark_pending()
         for sub in self._wanted:
             self._send_subscribe(sub)
 

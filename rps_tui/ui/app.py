@@ -36,7 +36,10 @@ from rps_tui.core.payload import human_bytes, safe_text
 from rps_tui.core.settings import ConnectionSettings
 from rps_tui.core.store import DEFAULT_HISTORY, Store
 from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.ui.browser import MAX_ROWS as MAX_BROWSER_ROWS
+from rps_tui.ui.browser import ChannelBrowser, Snapshot
 from rps_tui.ui.budget import FrameBudget
+from rps_tui.ui.keyspace import KeyspaceScreen
 from rps_tui.ui.message_pane import MessagePane, PaneModel
 from rps_tui.ui.publish_box import PublishBox
 from rps_tui.ui.screens import DetailScreen, HelpScreen, SubscribeScreen
@@ -109,6 +112,20 @@ class RpsApp(App[int]):
             tooltip="Filter the pane by substring (lower case ignores case)",
         ),
         Binding("i", "publish", "Publish", id="publish", tooltip="Focus the publish box"),
+        Binding(
+            "k",
+            "keyspace",
+            "Keyspace",
+            id="keyspace",
+            tooltip="Keyspace notifications: see and enable them, subscribe",
+        ),
+        Binding(
+            "b",
+            "browse",
+            "Browse",
+            id="browse",
+            tooltip="Browse the server's active channels; Enter subscribes",
+        ),
         Binding("question_mark,f1", "help", "Help", id="help", key_display="?"),
         Binding("q", "quit", "Quit", id="quit"),
         Binding(
@@ -441,6 +458,47 @@ class RpsApp(App[int]):
             shards = await client.active_channels(sharded=True)
             active += [Subscription(Kind.SHARD, _name(c)) for c in shards]
         return active, note
+
+    def action_keyspace(self) -> None:
+        client = self.commands_client
+        self.push_screen(
+            KeyspaceScreen(
+                self.config.settings.db,
+                client.keyspace_flags,
+                client.set_keyspace_flags,
+                self._subscribe_from_browser,
+            )
+        )
+
+    def action_browse(self) -> None:
+        self.push_screen(
+            ChannelBrowser(self._read_channels, self._subscribe_from_browser, self._subscribed_now)
+        )
+
+    def _subscribed_now(self) -> list[Subscription]:
+        return self.engine.subscriptions
+
+    def _subscribe_from_browser(self, sub: Subscription) -> None:
+        self.engine.subscribe(sub)
+
+    async def _read_channels(self) -> Snapshot:
+        """Active channels with subscriber counts, sharded ones (Redis 7+) and NUMPAT; each
+        part optional, so an ACL that refuses one still shows the rest."""
+        client, errors = self.commands_client, []
+        channels: dict[bytes, int] = {}
+        shards: dict[bytes, int] = {}
+        patterns = None
+        try:
+            names = (await client.active_channels())[: 5 * MAX_BROWSER_ROWS]
+            channels = await client.numsub(names)
+        except CommandError as exc:
+            errors.append(str(exc))
+        with contextlib.suppress(CommandError):  # no sharded Pub/Sub before Redis 7
+            names = (await client.active_channels(sharded=True))[: 5 * MAX_BROWSER_ROWS]
+            shards = await client.numsub(names, sharded=True)
+        with contextlib.suppress(CommandError):
+            patterns = await client.numpat()
+        return Snapshot(channels, shards, patterns, "; ".join(errors))
 
     def _subscribed(self, sub: Subscription | None) -> None:
         if sub is not None:

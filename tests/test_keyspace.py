@@ -1,0 +1,98 @@
+"""Keyspace notifications: the helper screen (`k`) against a real server, and parsing."""
+
+from __future__ import annotations
+
+import redis
+
+from rps_tui.core import keyspace
+from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.ui.keyspace import Confirm, KeyspaceScreen
+from tests.helpers import async_wait_for
+from tests.test_app import SIZE, active, make_app
+
+
+def test_parse_and_flags() -> None:
+    space = keyspace.parse(b"__keyspace@0__:user:1", b"set")
+    assert space == keyspace.Notification(0, b"user:1", b"set")
+    event = keyspace.parse(b"__keyevent@3__:expired", b"session:9")
+    assert event == keyspace.Notification(3, b"session:9", b"expired")
+    assert keyspace.parse(b"orders", b"x") is None and keyspace.parse(None, b"x") is None
+    assert keyspace.parse(b"__keyspace@0__:a\nb", b"del").key == b"a\nb"  # any key bytes
+    assert not keyspace.publishes_anything("") and not keyspace.publishes_anything("KE")
+    assert not keyspace.publishes_anything("A") and keyspace.publishes_anything("Kx")
+    assert keyspace.merged("") == "KEA"
+    assert keyspace.merged("Ex") == "ExKA"
+    assert keyspace.merged("AKE") == "AKE" and keyspace.merged("g$lshzxetdKE") == "g$lshzxetdKE"
+
+
+async def test_helper_asks_before_changing_the_server_then_shows_events(server_factory) -> None:
+    server = server_factory("valkey")
+    admin = redis.Redis.from_url(server.url)
+    app = make_app(server.url, Subscription(Kind.CHANNEL, "ks.other"))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await active(app, Subscription(Kind.CHANNEL, "ks.other"))
+            await pilot.press("k")
+            await async_wait_for(
+                lambda: isinstance(app.screen, KeyspaceScreen) and app.screen.loaded
+            )
+            helper = app.screen
+            shown = str(helper.query_one("#keyspace-flags").render())
+            assert "publishes no notifications" in shown and helper.flags == ""
+            await pilot.press("e")  # asks first ...
+            await async_wait_for(lambda: isinstance(app.screen, Confirm))
+            assert "'KEA'" in str(app.screen.query_one("Static").render())
+            await pilot.press("n")  # ... and a "no" changes nothing
+            await async_wait_for(lambda: app.screen is helper)
+            assert admin.config_get("notify-keyspace-events")["notify-keyspace-events"] == ""
+            await pilot.press("e")
+            await async_wait_for(lambda: isinstance(app.screen, Confirm))
+            await pilot.press("y")
+            await async_wait_for(lambda: helper.flags and set(helper.flags) >= {"K", "E", "A"})
+            value = admin.config_get("notify-keyspace-events")["notify-keyspace-events"]
+            assert set(value) >= {"K", "E", "A"}
+            assert "The server publishes notifications" in str(
+                helper.query_one("#keyspace-flags").render()
+            )
+            await pilot.press("s")
+            space = Subscription(Kind.PATTERN, "__keyspace@0__:*")
+            event = Subscription(Kind.PATTERN, "__keyevent@0__:*")
+            await active(app, space, event)
+            admin.set("ks:user:1", "ann")
+            admin.delete("ks:user:1")
+            await async_wait_for(
+                lambda: app.store.subs[space].total == 2 and app.store.subs[event].total == 2
+            )
+            entries = list(app.store.subs[space].buffer)
+            parsed = [keyspace.parse(e[-3], e[-2]) for e in entries]
+            assert [(n.key, n.event) for n in parsed] == [
+                (b"ks:user:1", b"set"),
+                (b"ks:user:1", b"del"),
+            ]
+    finally:
+        admin.close()
+
+
+async def test_helper_says_so_when_config_is_refused(server) -> None:
+    """An ACL without CONFIG: one line in the helper, no traceback; subscribing still works."""
+    admin = redis.Redis.from_url(server.url)
+    admin.execute_command(
+        "ACL", "SETUSER", "ks_noconfig", "on", ">pw", "~*", "&*", "+@all", "-config"
+    )
+    url = server.url.replace("redis://", "redis://ks_noconfig:pw@")
+    app = make_app(url, Subscription(Kind.CHANNEL, "ks.refused"))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await active(app, Subscription(Kind.CHANNEL, "ks.refused"))
+            await pilot.press("k")
+            await async_wait_for(
+                lambda: isinstance(app.screen, KeyspaceScreen) and app.screen.loaded
+            )
+            shown = str(app.screen.query_one("#keyspace-flags").render())
+            assert shown.startswith("Could not read notify-keyspace-events:") and "\n" not in shown
+            assert app.screen.query_one("#keyspace-enable").disabled
+            await pilot.press("s")
+            await active(app, Subscription(Kind.PATTERN, "__keyspace@0__:*"))
+    finally:
+        admin.execute_command("ACL", "DELUSER", "ks_noconfig")
+        admin.close()

@@ -75,6 +75,7 @@ class ClusterEngine:
         self._on_data: Callable[[], None] | None = None
         self._sink: Callable[[list[list]], None] | None = None
         self._map_error: str | None = None
+        self._kicked = False
         self._checked_at: float | None = None
 
     # -- the Engine interface --------------------------------------------------------------
@@ -208,6 +209,7 @@ class ClusterEngine:
         self._wake.set()
 
     def _lost(self, _link: Engine) -> None:
+        self._kicked = True  # look at the map now, and often until the link is back
         self._wake.set()
 
     # -- the coordinator thread --------------------------------------------------------------
@@ -217,7 +219,8 @@ class ClusterEngine:
         next_check = 0.0
         while not self._stop.is_set():
             now = time.monotonic()
-            if now >= next_check or self._moved or self._ops:
+            if now >= next_check or self._moved or self._ops or self._kicked:
+                self._kicked = False
                 self._tick()
                 next_check = time.monotonic() + (
                     DEGRADED_SECONDS if self._degraded() else CHECK_SECONDS
@@ -244,7 +247,10 @@ class ClusterEngine:
         return (
             bool(self._moved)
             or any(s not in self._home for s in shard_subs)
-            or any(link.state is not State.CONNECTED for link in self.links.values())
+            or any(
+                link.state is not State.CONNECTED or link.lost_since is not None
+                for link in self.links.values()
+            )
         )
 
     def _tick(self) -> None:

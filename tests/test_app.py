@@ -307,3 +307,37 @@ async def test_keys_typed_faster_than_the_focus_moves_reach_the_input(server) ->
         second = Subscription(Kind.CHANNEL, "app.x.s")
         await active(app, first, second)
         assert app.engine.subscriptions == [first, second]
+
+
+async def test_keymap_and_theme_from_the_config(server) -> None:
+    sub = Subscription(Kind.CHANNEL, "app.keymap")
+    app = make_app(server.url, sub, keymap={"pause": "space", "browse": "B"}, theme="nord")
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, sub)
+        assert app.theme == "nord"
+        await pilot.press("space")
+        assert app.pane.model is not None and app.pane.model.paused
+        await pilot.press("p")  # rebound: the old key does nothing now
+        assert app.pane.model.paused
+        await pilot.press("space")
+        assert not app.pane.model.paused
+        rows = dict(app._binding_rows())
+        assert rows.get("space", "").startswith("Pause")  # help shows the live keys
+
+
+async def test_theme_from_the_command_palette(server) -> None:
+    sub = Subscription(Kind.CHANNEL, "app.theme")
+    app = make_app(server.url, sub)
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, sub)
+        assert app.theme != "gruvbox"
+        await pilot.press("ctrl+p")
+        await async_wait_for(lambda: app.screen.__class__.__name__ == "CommandPalette")
+        await pilot.press(*"theme")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        await pilot.press(*"gruvbox")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await async_wait_for(lambda: app.theme == "gruvbox")

@@ -63,6 +63,8 @@ class AppConfig:
     clock: Callable[[], float] = time.time
     monitor: bool = True  # PING / NUMSUB polling; off for deterministic snapshots
     address_label: str | None = None  # shown instead of the address (snapshots, screenshots)
+    theme: str | None = None  # a Textual theme name (checked by the CLI)
+    keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
 
 
 def _name(channel: bytes) -> str:
@@ -109,7 +111,7 @@ class RpsApp(App[int]):
             "Filter",
             id="filter",
             key_display="/",
-            tooltip="Filter the pane by substring (lower case ignores case)",
+            tooltip="Filter the pane: text, re:regex or json:JMESPath (n / N jump)",
         ),
         Binding("i", "publish", "Publish", id="publish", tooltip="Focus the publish box"),
         Binding(
@@ -145,6 +147,10 @@ class RpsApp(App[int]):
     def __init__(self, config: AppConfig) -> None:
         super().__init__()
         self.config = config
+        if config.theme:
+            self.theme = config.theme
+        if config.keymap:
+            self.set_keymap(config.keymap)
         self.store = Store(history=config.history)
         self.engine = make_engine(config.settings, self.store, clock=config.clock)
         self.commands_client = Commands(config.settings)
@@ -165,6 +171,7 @@ class RpsApp(App[int]):
         self.omem: int | None = None  # server-side output buffer of our subscriber
         self._limit: tuple[int, ...] | None = None  # pubsub (hard, soft, secs); () if unknown
         self._omem_warned = False
+        self._filter_error: str | None = None  # shown under the filter input
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -173,8 +180,8 @@ class RpsApp(App[int]):
         self.sub_list = SubscriptionList(id="subs")
         self.filter_input = Input(
             select_on_focus=False,  # see PublishBox.compose
-            placeholder="filter: substring (lower case ignores case); "
-            "Enter keeps it, Esc clears it",
+            placeholder="filter: text (lower case ignores case) · re:REGEX · "
+            "json:JMESPATH, e.g. json:price > `20` · Enter keeps it, Esc clears it",
             id="filter",
         )
         self.pane = MessagePane(id="pane")
@@ -394,6 +401,7 @@ class RpsApp(App[int]):
         if not model.follow and not model.paused:
             notes.append("scrolled (End follows)")
         self._set_titles(title, "  ·  ".join(notes))
+        self._show_filter_error()  # a query can give up while new messages come in
 
     def _set_titles(self, title: str, subtitle: str) -> None:
         """As Text, never markup (a channel may be called "[bold]x"); and only on change,
@@ -430,11 +438,26 @@ class RpsApp(App[int]):
     def _filter_changed(self, event: Input.Changed) -> None:
         model = self.pane.model
         if model is not None and model.filter != event.value:
-            model.filter = event.value
-            model.rebuild(self.store)
-            model.follow = True
-            self.pane.sync()
+            before = model.query
+            model.set_filter(event.value)  # an invalid text is kept, with model.error
+            if model.query is not before:  # unchanged while the text is invalid: no rescan
+                model.rebuild(self.store)
+                model.follow = True
+                self.pane.sync()
             self._pane_title()
+        self._show_filter_error()
+
+    def _show_filter_error(self) -> None:
+        """Why the filter text is not in force (invalid, or a regex that gave up), in red
+        under the input; the typed text stays. Set only on change: the setter repaints."""
+        model = self.pane.model
+        error = model.error if model is not None else None
+        if error != self._filter_error:
+            self._filter_error = error
+            self.filter_input.set_class(error is not None, "-invalid")
+            self.filter_input.border_subtitle = (
+                Text(safe_text(error), style="bold red") if error else None
+            )
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:

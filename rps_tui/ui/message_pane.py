@@ -3,6 +3,10 @@
 Each subscription has a `PaneModel` (its filtered view, pause state, cursor); the one pane
 widget shows the selected model. Models of hidden subscriptions are not touched until they
 are selected again; their messages wait in the store's bounded buffer.
+
+The filter (`/`) is a `rps_tui.core.query.Query`: it decides which entries a model keeps, and
+its spans are highlighted when a line is rendered (only lines on screen, then cached).
+`n` / `N` move the cursor to the next / previous matching line.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from dataclasses import dataclass, field
 
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
@@ -19,19 +24,13 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from rps_tui.core.query import Query, QueryError, parse_query
 from rps_tui.core.store import Entry, Gap, Store
 from rps_tui.core.subscriptions import Subscription
-from rps_tui.ui.render import entry_line
+from rps_tui.ui.render import clock_text, entry_line
 
-
-def _matcher(needle: str):
-    """Substring filter on raw bytes (payload and channel); lower-case needles ignore case."""
-    raw = needle.encode("utf-8")
-    if needle == needle.lower():
-        return lambda e: (
-            isinstance(e[-2], Gap) or raw in e[-2].lower() or raw in (e[-3] or b"").lower()
-        )
-    return lambda e: isinstance(e[-2], Gap) or raw in e[-2] or raw in (e[-3] or b"")
+MATCH_STYLE = Style(color="black", bgcolor="yellow", bold=True)
+"""Matched text in a line (as `less` and vim show search hits)."""
 
 
 @dataclass
@@ -46,6 +45,39 @@ class PaneModel:
     follow: bool = True
     cursor: int | None = None
     decoder: str = "auto"  # how payloads are shown: see rps_tui.core.decoders
+    query: Query | None = field(default=None, init=False, repr=False)  # None: no filter
+    _parse_error: str | None = field(default=None, init=False, repr=False)
+    _parsed: str = field(default="", init=False, repr=False)  # the text `query` came from
+
+    def set_filter(self, text: str) -> str | None:
+        """Take new filter text; the one-line error if it is not a valid query, else None.
+        An invalid text is kept (it is what the user typed) and the last valid query stays
+        in force, so the view does not flicker while a regex is half typed. The caller
+        rebuilds (`rebuild`) to apply it to the history."""
+        self.filter = text
+        self._sync_query()
+        return self.error
+
+    @property
+    def error(self) -> str | None:
+        """Why the filter text is not in force: a parse error, or a query that gave up."""
+        self._sync_query()
+        if self._parse_error:
+            return self._parse_error
+        return self.query.failure if self.query is not None else None
+
+    def _sync_query(self) -> None:
+        """Parse `filter` if it changed since the last parse (the app may set it directly)."""
+        if self.filter == self._parsed:
+            return
+        self._parsed = self.filter
+        if not self.filter:
+            self.query, self._parse_error = None, None
+            return
+        try:
+            self.query, self._parse_error = parse_query(self.filter), None
+        except QueryError as exc:
+            self._parse_error = str(exc)
 
     def pull(self, store: Store) -> bool:
         """Bring in what arrived since the last pull; True if the view changed."""
@@ -55,9 +87,11 @@ class PaneModel:
         if not complete:
             self.lines = []
             self.cursor = None
-        if self.filter:
-            match = _matcher(self.filter)
-            fresh = [e for e in fresh if match(e)]
+        self._sync_query()
+        query = self.query
+        if query is not None:
+            matches = query.matches
+            fresh = [e for e in fresh if matches(e)]
         self.lines.extend(fresh)
         excess = len(self.lines) - self.history
         if excess > 0:
@@ -68,6 +102,7 @@ class PaneModel:
 
     def rebuild(self, store: Store) -> None:
         """Start over from the whole buffer, e.g. after the filter changed."""
+        self._sync_query()
         self.lines, self.seen = [], 0
         self.cursor = None
         was_paused, self.paused = self.paused, False
@@ -86,6 +121,22 @@ class MessagePane(ScrollView, can_focus=True):
         Binding("home", "top", "Top", show=False, id="pane.top"),
         Binding("end", "follow", "Follow", show=False, id="pane.follow"),
         Binding("enter", "open", "Detail", id="pane.detail", tooltip="Show the whole message"),
+        Binding(
+            "n",
+            "match(1)",
+            "Next match",
+            show=False,
+            id="pane.next_match",
+            tooltip="Next line below the cursor that matches the filter (wraps)",
+        ),
+        Binding(
+            "N",
+            "match(-1)",
+            "Previous match",
+            show=False,
+            id="pane.previous_match",
+            tooltip="Previous line above the cursor that matches the filter (wraps)",
+        ),
     ]
 
     class Open(Message):
@@ -121,10 +172,13 @@ class MessagePane(ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         entry = model.lines[index]
         selected = index == model.cursor
-        key = (id(entry), entry[-1], width, selected, model.sub.is_pattern, model.decoder)
+        query = model.query
+        key = (id(entry), entry[-1], width, selected, model.sub.is_pattern, model.decoder, query)
         strip = self._cache.get(key)
         if strip is None:
             text = entry_line(entry, show_channel=model.sub.is_pattern, decoder=model.decoder)
+            if query is not None and not isinstance(entry[-2], Gap):
+                _highlight(text, query, clock_text(entry[-1]))
             text.truncate(width, overflow="ellipsis", pad=True)
             segments = list(text.render(self.app.console))
             strip = Strip(Segment.apply_style(segments, self.rich_style), width)
@@ -162,6 +216,41 @@ class MessagePane(ScrollView, can_focus=True):
             index = model.cursor if model.cursor is not None else len(model.lines) - 1
             self.post_message(self.Open(model.lines[index]))
 
+    def action_match(self, step: int) -> None:
+        """Move the cursor to the next (step 1) or previous (-1) message matching the filter,
+        wrapping around. With no cursor (following the tail), `n` starts at the oldest line
+        and `N` at the newest. Gap markers are stepped over. Under a filter every line shown
+        matches, so this steps line by line; the scan is bounded by the lines held."""
+        model = self.model
+        if model is None or not model.lines:
+            return
+        query = model.query
+        if query is None:
+            self.notify("No filter to match: press / first", timeout=2)
+            return
+        count, cursor = len(model.lines), model.cursor
+        if cursor is None:
+            first: range = range(count) if step > 0 else range(count - 1, -1, -1)
+            then: range = range(0)
+        elif step > 0:
+            first, then = range(cursor + 1, count), range(0, cursor + 1)
+        else:
+            first, then = range(cursor - 1, -1, -1), range(count - 1, cursor - 1, -1)
+        lines, matches = model.lines, query.matches
+        for wrapped, indexes in ((False, first), (True, then)):
+            for index in indexes:
+                entry = lines[index]
+                if not isinstance(entry[-2], Gap) and matches(entry):
+                    if index == cursor:
+                        self.notify("No other match", timeout=2)
+                    elif wrapped:
+                        where = "top" if step > 0 else "bottom"
+                        self.notify(f"Search wrapped to the {where}", timeout=2)
+                    model.cursor, model.follow = index, False
+                    self._reveal(index)
+                    return
+        self.notify("No more matches", severity="warning", timeout=2)
+
     def _reveal(self, index: int) -> None:
         top, height = self.scroll_offset.y, self.scrollable_content_region.height
         if index < top:
@@ -188,3 +277,11 @@ class MessagePane(ScrollView, can_focus=True):
             self.model.follow = False  # the user scrolled up: stop chasing the tail
         elif self.model and new >= self.max_scroll_y and self.model.cursor is None:
             self.model.follow = True
+
+
+def _highlight(text: Text, query: Query, clock: str) -> None:
+    """Style the query's spans in a rendered line, after its receive time (a digit in a
+    filter should not light up the clock)."""
+    skip = len(clock) + 2 if text.plain.startswith(clock) else 0
+    for start, end in query.spans(text.plain[skip:]):
+        text.stylize(MATCH_STYLE, skip + start, skip + end)

@@ -171,3 +171,86 @@ def test_cluster_against_a_standalone_server(server) -> None:
     assert lines[0] == (
         f"rps-tui: {server.host}:{server.port} is not in cluster mode: drop --cluster"
     )
+
+
+# --------------------------------------------------------------------------- subcommands
+
+
+def test_subcommands_only_as_the_first_word() -> None:
+    from rps_tui.cli import ReplayOptions, TailOptions, ViewOptions, parse_command
+
+    tail = parse_command(["tail", "-p", "7000", "tail", "news.*", "--format", "text"])
+    assert isinstance(tail, TailOptions) and tail.format == "text"
+    assert tail.subscriptions == [  # after the subcommand, `tail` is just a channel
+        Subscription(Kind.CHANNEL, "tail"),
+        Subscription(Kind.PATTERN, "news.*"),
+    ]
+    assert tail.settings.port == 7000
+    # the dashboard reaches channels named like a subcommand with --channel
+    dash = parse_command(["--channel", "tail", "--channel", "replay", "--channel", "view"])
+    assert [s.name for s in dash.subscriptions] == ["tail", "replay", "view"]
+    assert all(s.kind is Kind.CHANNEL for s in dash.subscriptions)
+    # ... and refuses them bare, where they look like a misplaced subcommand
+    for argv in (["-p", "7000", "tail", "x"], ["orders", "view"], ["--", "replay"]):
+        with pytest.raises(UsageError, match=r"is a subcommand and goes first .*--channel"):
+            parse_command(argv)
+    replay = parse_command(["replay", __file__, "--speed", "2.5", "--cluster", "-p", "7000"])
+    assert isinstance(replay, ReplayOptions) and replay.speed == 2.5 and replay.settings.cluster
+    assert parse_command(["replay", __file__, "--fast"]).fast  # type: ignore[union-attr]
+    view = parse_command(["view", __file__, "--history", "50"])
+    assert isinstance(view, ViewOptions) and (view.path, view.history) == (__file__, 50)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["tail"], "tail needs a SUBSCRIPTION"),
+        (["tail", "x", "--demo"], "unrecognized arguments: --demo"),
+        (["tail", "x", "--sentinel", "h:1"], "--sentinel needs --master NAME"),
+        (["replay"], "the following arguments are required: FILE"),
+        (["replay", "/nope.ndjson"], "/nope.ndjson: no such file"),
+        (["replay", __file__, "--speed", "0"], "must be a positive number"),
+        (["replay", __file__, "--speed", "fast"], "'fast' is not a number"),
+        (["replay", __file__, "--fast", "--speed", "2"], "not allowed with argument"),
+        (["view", "/nope.ndjson"], "/nope.ndjson: no such file"),
+        (["--record", "/nonexistent-dir/x.ndjson"], "no such directory"),
+        (["--record", "/"], "is a directory"),
+        (["tail"], "(see rps-tui tail --help)"),
+    ],
+)
+def test_subcommand_usage_errors(args: list[str], needle: str) -> None:
+    result = run_cli(*args)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("rps-tui: ") and needle in lines[0]
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_record_option_is_kept(tmp_path) -> None:
+    target = tmp_path / "out.ndjson"
+    assert parse_args(["--record", str(target), "x"]).record == str(target)
+    assert parse_args(["x"]).record is None
+
+
+def test_subcommand_help_lists_the_shared_connection_options() -> None:
+    for command, needle in (
+        ("tail", "--format {ndjson,text}"),
+        ("replay", "--speed N"),
+        ("view", "FILE"),
+    ):
+        result = run_cli(command, "--help")
+        assert result.returncode == 0 and needle in result.stdout
+        assert result.stdout.startswith(f"usage: rps-tui {command}")
+        if command != "view":
+            assert "-h HOST" in result.stdout and "--sentinel HOST:PORT" in result.stdout
+    top = run_cli("--help").stdout
+    assert "rps-tui tail [options] SUBSCRIPTION..." in top and "--channel tail" in top
+
+
+def test_view_a_malformed_recording_is_one_line(tmp_path) -> None:
+    path = tmp_path / "bad.ndjson"
+    path.write_text('{"time": 1, "kind": "message"}\n')
+    result = run_cli("view", str(path))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"rps-tui: {path}, line 1: missing field 'channel'"

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from rps_tui.cli import TailOptions, ViewOptions, parse_command
 from rps_tui.core.config import ConfigError, load
+from rps_tui.core.settings import UsageError
 from rps_tui.core.subscriptions import Kind, Subscription
 
 GOOD = """
@@ -97,3 +99,88 @@ def test_an_unknown_profile_lists_the_known_ones(tmp_path: Path) -> None:
         ConfigError, match=r"no profile 'stage' in .* \(profiles: ha, local, prod\)"
     ):
         config.profile("stage")
+
+
+# --------------------------------------------------------------------------- the CLI
+
+
+PROFILES = """
+history = 777
+subscriptions = ["default.*"]
+
+[profiles.a]
+url = "redis://10.1.1.1:7000/3"
+user = "reader"
+password = "pw-a"
+subscriptions = ["from.profile", { shard = "cart{1}" }]
+history = 555
+
+[profiles.ha]
+sentinels = ["10.0.0.9:26379"]
+master = "mymaster"
+
+[profiles.cl]
+host = "10.2.2.2"
+port = 7001
+cluster = true
+"""
+
+
+def test_a_profile_fills_what_the_command_line_leaves_out(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("RPS_TUI_CONFIG", str(write(tmp_path, PROFILES)))
+    opts = parse_command(["--profile", "a"])
+    s = opts.settings
+    assert (s.host, s.port, s.db, s.username, s.password) == ("10.1.1.1", 7000, 3, "reader", "pw-a")
+    assert opts.history == 555
+    assert opts.subscriptions == [
+        Subscription(Kind.CHANNEL, "from.profile"),
+        Subscription(Kind.SHARD, "cart{1}"),
+    ]
+    # the command line wins, option by option
+    opts = parse_command(["--profile", "a", "-p", "7100", "-n", "0", "--history", "9", "x"])
+    assert (opts.settings.host, opts.settings.port, opts.settings.db) == ("10.1.1.1", 7100, 0)
+    assert opts.history == 9 and opts.subscriptions == [Subscription(Kind.CHANNEL, "x")]
+    # no profile: the file's defaults
+    opts = parse_command([])
+    assert opts.history == 777 and opts.subscriptions == [Subscription(Kind.PATTERN, "default.*")]
+    assert (opts.settings.host, opts.settings.port) == ("127.0.0.1", 6379)
+    ha = parse_command(["--profile", "ha"]).settings
+    assert ha.sentinels == (("10.0.0.9", 26379),) and ha.master == "mymaster"
+    cl = parse_command(["--profile", "cl"]).settings
+    assert cl.cluster and (cl.host, cl.port) == ("10.2.2.2", 7001)
+    tail = parse_command(["tail", "--profile", "a"])
+    assert isinstance(tail, TailOptions) and tail.settings.port == 7000
+    assert tail.subscriptions[0] == Subscription(Kind.CHANNEL, "from.profile")
+
+
+def test_config_mistakes_are_usage_errors(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("RPS_TUI_CONFIG", str(write(tmp_path, PROFILES)))
+    with pytest.raises(UsageError, match=r"no profile 'b' in .*\(profiles: a, cl, ha\)"):
+        parse_command(["--profile", "b"])
+    with pytest.raises(UsageError, match="--demo starts its own server; drop --profile"):
+        parse_command(["--demo", "--profile", "a"])
+    bad_theme = write(tmp_path, 'theme = "no-such-theme"')
+    with pytest.raises(UsageError, match=r"theme 'no-such-theme' is not a theme \(themes: "):
+        parse_command(["--config", str(bad_theme)])
+    bad_key = write(tmp_path, '[keymap]\npasue = "space"')
+    with pytest.raises(UsageError, match=r"\[keymap\] no binding with id 'pasue'"):
+        parse_command(["--config", str(bad_key)])
+    good = write(tmp_path, 'theme = "nord"\n[keymap]\npause = "space"')
+    opts = parse_command(["--config", str(good), "x"])
+    assert (opts.theme, opts.keymap) == ("nord", {"pause": "space"})
+    recording = tmp_path / "r.ndjson"
+    recording.write_text("")
+    view = parse_command(["view", str(recording), "--config", str(good)])
+    assert isinstance(view, ViewOptions) and view.theme == "nord"
+
+
+def test_a_bad_config_file_is_one_line_and_exit_2(tmp_path) -> None:
+    from tests.test_cli import run_cli
+
+    path = write(tmp_path, "history = 'lots'")
+    result = run_cli("--config", str(path), "x")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"rps-tui: {path}: history must be a whole number (see --help)"
+    ]

@@ -61,6 +61,7 @@ class State(StrEnum):
     STALLED = "stalled"
     RECONNECTING = "reconnecting"
     STOPPED = "stopped"
+    OFFLINE = "offline"  # a recording opened with `rps-tui view`: no server at all
 
 
 @dataclass(frozen=True, slots=True)

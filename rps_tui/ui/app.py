@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from rich.text import Text
 from textual import events, on, work
@@ -32,7 +33,9 @@ from textual.widgets import Footer, Input
 
 from rps_tui.core.commands import CommandError, Commands
 from rps_tui.core.deployment import make_engine
+from rps_tui.core.engine import State
 from rps_tui.core.payload import human_bytes, safe_text
+from rps_tui.core.record import Recorder
 from rps_tui.core.settings import ConnectionSettings
 from rps_tui.core.store import DEFAULT_HISTORY, Store
 from rps_tui.core.subscriptions import Kind, Subscription
@@ -65,6 +68,13 @@ class AppConfig:
     address_label: str | None = None  # shown instead of the address (snapshots, screenshots)
     theme: str | None = None  # a Textual theme name (checked by the CLI)
     keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
+    engine: Any = None  # an engine built elsewhere (the offline one of `rps-tui view`)
+    recorder: Recorder | None = None  # already recording (--record FILE)
+    record_path: str | None = None  # where the record key writes (default: a new file)
+
+    @property
+    def offline(self) -> bool:
+        return self.engine is not None and self.engine.state is State.OFFLINE
 
 
 def _name(channel: bytes) -> str:
@@ -115,6 +125,13 @@ class RpsApp(App[int]):
         ),
         Binding("i", "publish", "Publish", id="publish", tooltip="Focus the publish box"),
         Binding(
+            "r",
+            "record",
+            "Record",
+            id="record",
+            tooltip="Start or stop recording every message to an NDJSON file",
+        ),
+        Binding(
             "k",
             "keyspace",
             "Keyspace",
@@ -151,8 +168,15 @@ class RpsApp(App[int]):
             self.theme = config.theme
         if config.keymap:
             self.set_keymap(config.keymap)
-        self.store = Store(history=config.history)
-        self.engine = make_engine(config.settings, self.store, clock=config.clock)
+        if config.engine is not None:
+            self.engine = config.engine
+            self.store = config.engine.store
+        else:
+            self.store = Store(history=config.history)
+            self.engine = make_engine(config.settings, self.store, clock=config.clock)
+        self.recorder: Recorder | None = config.recorder
+        if self.recorder is not None:
+            self.engine.sink = self.recorder
         self.commands_client = Commands(config.settings)
         if config.settings.cluster:
             self.commands_client.nodes = self.engine.nodes  # type: ignore[union-attr]
@@ -205,6 +229,8 @@ class RpsApp(App[int]):
         self.sub_list.border_title = "subscriptions"
         self.stats_table.border_title = "channels"
         self.filter_input.display = False
+        if self.config.offline:  # nothing to publish to, and nothing to subscribe to
+            self.publish_box.display = False
         for sub in self.config.subscriptions:
             self.engine.subscribe(sub)
         # The reader thread holds the GIL while it parses; a key press needs it several times
@@ -226,13 +252,14 @@ class RpsApp(App[int]):
             self.monitor()
         self.refresh_counts()
         self.pane.focus()
-        if not self.config.subscriptions:
+        if not self.config.subscriptions and not self.config.offline:
             self.action_subscribe(
                 "No subscription given: pick an active channel, or type a channel or glob."
             )
 
     async def on_unmount(self) -> None:
         self.engine.stop()
+        self._stop_recording(say=False)
         await self.commands_client.close()
 
     async def action_quit(self) -> None:
@@ -293,6 +320,10 @@ class RpsApp(App[int]):
         self._event_seq, events = self.engine.events_since(self._event_seq)
         for event in events:
             self.notify(safe_text(event.text), severity=event.level, markup=False)  # type: ignore[arg-type]
+        recorder = self.recorder
+        if recorder is not None and recorder.error:  # a write failed: it has stopped
+            self.notify(safe_text(recorder.error), severity="error", markup=False)
+            self._stop_recording(say=False)
 
     def _status(self) -> None:
         self.status_bar.show(
@@ -303,6 +334,7 @@ class RpsApp(App[int]):
             rtt_ms=self.rtt_ms,
             total=self.store.total,
             note=self.config.note,
+            recording=self.recorder.lines if self.recorder is not None else None,
             omem=self.omem,
             limit=self._limit or None,
         )
@@ -482,6 +514,34 @@ class RpsApp(App[int]):
             active += [Subscription(Kind.SHARD, _name(c)) for c in shards]
         return active, note
 
+    def action_record(self) -> None:
+        """Start recording (to --record's path, else a new timestamped file), or stop."""
+        if self.recorder is not None:
+            self._stop_recording(say=True)
+            return
+        if self.config.offline:
+            self.notify("A recording is being viewed: nothing new arrives to record.")
+            return
+        path = self.config.record_path or time.strftime("rps-tui-%Y%m%d-%H%M%S.ndjson")
+        try:
+            self.recorder = Recorder(path, append=True)
+        except OSError as exc:
+            self.notify(f"cannot record to {path}: {exc.strerror or exc}", severity="error")
+            return
+        self.engine.sink = self.recorder
+        self.notify(f"recording to {path} (r stops)", markup=False)
+        self._status()
+
+    def _stop_recording(self, *, say: bool) -> None:
+        recorder, self.recorder = self.recorder, None
+        if recorder is None:
+            return
+        self.engine.sink = None
+        recorder.close()
+        if say:
+            self.notify(f"recorded {recorder.lines:,} lines to {recorder.path}", markup=False)
+            self._status()
+
     def action_keyspace(self) -> None:
         client = self.commands_client
         self.push_screen(
@@ -591,6 +651,12 @@ class RpsApp(App[int]):
     def _focus_now(self, widget: Widget) -> None:
         """Focus at once (`Widget.focus()` waits its turn in the message queue)."""
         self.screen.set_focus(widget)
+
+    ONLINE_ACTIONS = frozenset({"subscribe", "publish", "browse", "keyspace", "record"})
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Viewing a recording there is no server: hide what would need one."""
+        return not (self.config.offline and action in self.ONLINE_ACTIONS)
 
     # -- keys typed faster than the focus moves ----------------------------------------------
     async def on_event(self, event: events.Event) -> None:

@@ -14,6 +14,7 @@ STATE_STYLE = {
     State.STALLED: ("◐", "bold red"),
     State.RECONNECTING: ("◌", "bold red"),
     State.STOPPED: ("○", "dim"),
+    State.OFFLINE: ("■", "cyan"),
 }
 
 
@@ -38,6 +39,7 @@ class StatusBar(Static):
         rtt_ms: float | None,
         total: int,
         note: str = "",
+        recording: int | None = None,  # lines recorded so far, None when not recording
         omem: int | None = None,
         limit: tuple[int, ...] | None = None,
     ) -> None:
@@ -49,13 +51,16 @@ class StatusBar(Static):
         text.append(f"  {icon} {state.value}", style)
         if detail and state is not State.CONNECTED:
             text.append(f" ({detail})", style)
-        text.append("  rtt " + ("—" if rtt_ms is None else f"{rtt_ms:.1f} ms"), "dim")
+        if state is not State.OFFLINE:
+            text.append("  rtt " + ("—" if rtt_ms is None else f"{rtt_ms:.1f} ms"), "dim")
         text.append(f"  {total:,} msgs")
         if omem is not None:
             level = buffer_level(omem, limit)
             style = "bold red" if level >= 0.8 else "yellow" if level >= 0.5 else "dim"
             cap = f" of {human_bytes(min(v for v in limit[:2] if v))}" if limit else ""
             text.append(f"  obuf {human_bytes(omem)}{cap}", style)
+        if recording is not None:
+            text.append(f"  ● REC {recording:,}", "bold red")
         if note:
             text.append(f"  {note}", "italic magenta")
         if text != self._shown:  # an update costs a layout pass: skip it when nothing changed

@@ -1,0 +1,200 @@
+"""Browsing a recording without a server: a `Store` filled from the file, and an engine
+stand-in that gives the UI what a live engine would, minus the live part.
+
+Each recorded pattern becomes a pattern subscription (pmessage), each recorded channel a
+channel subscription (message) or a sharded one (smessage), in order of first appearance.
+Counts, bytes and the channel table add up as if the messages had been received live;
+the rates and sparklines are those of the recording's last minute, as a live view would
+have shown them at the moment the recording ended. Gap records mark every subscription
+seen so far (a live gap marks every subscription of the connection).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rps_tui.core.engine import Event, EventLog, State
+from rps_tui.core.record import RecordError, loads, read_entries
+from rps_tui.core.store import SPARK_SECONDS, Store, SubscriptionState
+from rps_tui.core.subscriptions import Kind, Subscription
+
+KIND_OF = {b"message": Kind.CHANNEL, b"pmessage": Kind.PATTERN, b"smessage": Kind.SHARD}
+TAIL_BYTES = 1 << 16  # read from the end of the file to find the recording's last time
+
+
+
+
+@dataclass
+class LoadResult:
+    messages: int = 0
+    gaps: int = 0
+    first: float | None = None  # time of the first and last record
+    last: float | None = None
+    truncated: bool = False  # stopped at max_entries
+
+    def describe(self) -> str:
+        if self.first is None or self.last is None:
+            return "empty recording"
+        span = self.last - self.first
+        cut = " (first part only)" if self.truncated else ""
+        return f"{self.messages:,} messages over {span:.1f} s{cut}"
+
+
+def _name(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")  # Subscription.key gives the bytes back
+
+
+def _last_time(path: str | os.PathLike[str]) -> float | None:
+    """The time of the last complete record, read from the end of the file."""
+    try:
+        with open(path, "rb") as file:
+            file.seek(0, os.SEEK_END)
+            size = file.tell()
+            file.seek(max(0, size - TAIL_BYTES))
+            lines = file.read().splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines[1:] if size > TAIL_BYTES else lines):
+        try:
+            return loads(line)[-1]
+        except RecordError:
+            continue
+    return None
+
+
+def load_recording(
+    path: str | os.PathLike[str], store: Store, max_entries: int | None = None
+) -> LoadResult:
+    """Fill `store` from the recording at `path` (see the module docstring); stops after
+    `max_entries` records. Raises RecordError (one line, with the line number)."""
+    result = LoadResult()
+    end = _last_time(path)
+    # the rate meters are fed once per recorded second over the last minute only, as the
+    # engine feeds them live; before that minute nobody would see them
+    window = None if end is None else end - SPARK_SECONDS
+    next_sample: float | None = None
+    states: dict[tuple[bytes, bytes], SubscriptionState] = {}
+    with store.lock:
+        for entry in read_entries(path):
+            if max_entries is not None and result.messages + result.gaps >= max_entries:
+                result.truncated = True
+                break
+            now = entry[-1]
+            if result.first is None:
+                result.first = now
+            result.last = now
+            if next_sample is None:
+                if window is not None and now >= window:
+                    _prime(store)
+                    next_sample = now + 1.0
+            elif now >= next_sample:
+                # one sample per recorded second; a clock jump in the file costs a minute's
+                # worth at most
+                due = int(now - next_sample) + 1
+                for _ in range(min(due, SPARK_SECONDS)):
+                    store.sample()
+                next_sample += due
+            kind = entry[0]
+            if kind is None:
+                store.mark_gap(entry[1], now)
+                result.gaps += 1
+                continue
+            state = states.get((kind, entry[1]))
+            if state is None:
+                sub = Subscription(KIND_OF[kind], _name(entry[1]))
+                state = states[(kind, entry[1])] = store.add_subscription(sub)
+                state.status = "active"
+            channel, size = entry[-3], len(entry[-2])
+            state.total += 1
+            state.bytes += size
+            state.buffer.append(entry)
+            stats = store.channels.get(channel) or store.new_channel(channel, now)
+            stats.count += 1
+            stats.bytes += size
+            stats.last_seen = now
+            store.total += 1
+            result.messages += 1
+        if next_sample is not None:
+            store.sample()  # the last, partial second
+    return result
+
+
+def _prime(store: Store) -> None:
+    """Start the rate meters at the current counts (as if they had been fed all along)."""
+    for state in store.subs.values():
+        state.meter.last_count = state.total
+    for stats in store.channels.values():
+        stats.meter.last_count = stats.count
+
+
+class OfflineEngine:
+    """What the app uses from an engine, for a recording: nothing connects, nothing
+    arrives; subscribing is not possible (it says so in an event)."""
+
+    def __init__(
+        self,
+        store: Store,
+        path: str | os.PathLike[str],
+        result: LoadResult | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.path = os.fspath(path)
+        self.result = result or LoadResult()
+        self.log = EventLog(clock)
+        self.on_data: Callable[[], None] | None = None
+        self.sink: Callable[[list[list]], None] | None = None
+        self.busy = False
+        self.state = State.OFFLINE
+        self.client_id: object = None
+        self.node: str | None = None
+        self.last_data: float | None = self.result.last
+        self._stop = threading.Event()
+
+    @property
+    def subscriptions(self) -> list[Subscription]:
+        with self.store.lock:
+            return list(self.store.subs)
+
+    @property
+    def state_detail(self) -> str:
+        return self.result.describe()
+
+    @property
+    def where(self) -> str:
+        return f"recording {self.path}"
+
+    def subscribe(self, sub: Subscription) -> None:
+        if sub not in self.store.subs:
+            self.log.add("warning", f"viewing a recording: cannot subscribe to {sub.name!r}")
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        """Nothing to stop listening to: the recording stays as it is."""
+
+    def run(self) -> None:
+        self._stop.wait()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def rearm(self) -> None:
+        """Nothing ever arrives, so there is nothing to wake the UI for."""
+
+    @property
+    def events(self) -> list[Event]:
+        return list(self.log.events)
+
+    def events_since(self, seq: int) -> tuple[int, list[Event]]:
+        return self.log.since(seq)
+
+    def nodes(self) -> list[tuple[str, int]]:
+        return []

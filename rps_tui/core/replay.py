@@ -1,0 +1,174 @@
+"""Publishing a recording again: same channels, same bytes, same order, original pace.
+
+The file is read one line at a time. Messages whose time has come are pipelined together
+(at most `BATCH` per round trip), so a burst recorded in one socket read is replayed as a
+burst, and `fast` sends everything as soon as it can. message and pmessage records are
+PUBLISHed to their channel, smessage records SPUBLISHed; gap records are skipped.
+
+Nothing is retried: a PUBLISH that failed after reaching the server would be delivered
+twice, so the first error stops the replay and says how far it got. On a cluster, classic
+PUBLISH goes to one node (the cluster broadcasts it), which keeps the messages in file
+order for a subscriber; SPUBLISH goes through redis-py's `RedisCluster`, which routes each
+to its slot owner (in order per channel; channels on different nodes travel separately,
+so their relative order is not guaranteed by the cluster).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import redis
+from redis.backoff import NoBackoff
+from redis.cluster import RedisCluster
+from redis.exceptions import RedisClusterException
+from redis.retry import Retry
+
+from rps_tui.core.errors import describe_error
+from rps_tui.core.record import RecordError, read_entries
+from rps_tui.core.sentinel import master_settings
+from rps_tui.core.settings import ConnectionSettings
+
+BATCH = 1000  # commands per pipeline round trip
+
+
+class ReplayError(Exception):
+    """The replay stopped: one line, with how many messages were published before."""
+
+
+@dataclass
+class ReplayResult:
+    messages: int = 0  # published
+    gaps: int = 0  # gap records skipped
+    seconds: float = 0.0  # wall-clock time of the replay
+    interrupted: bool = False  # Ctrl-C: stopped early, on purpose
+
+    def summary(self) -> str:
+        gaps = f" ({self.gaps} gap record{'s' * (self.gaps != 1)} skipped)" if self.gaps else ""
+        head = "interrupted: " if self.interrupted else ""
+        return f"{head}replayed {self.messages:,} messages in {self.seconds:.1f} s{gaps}"
+
+
+class Publisher:
+    """Queued PUBLISH / SPUBLISH commands, sent in order by `flush()`, never retried."""
+
+    def __init__(self, settings: ConnectionSettings, timeout: float = 5.0) -> None:
+        self.settings = settings
+        kwargs = {"socket_timeout": timeout, "retry": Retry(NoBackoff(), 0)}
+        self.cluster: RedisCluster | None = None
+        if settings.sentinels:
+            settings = master_settings(settings)
+        if settings.cluster:
+            cluster_kwargs = settings.redis_kwargs(**kwargs)
+            cluster_kwargs.pop("db", None)  # a cluster has only database 0, and says so
+            self.cluster = RedisCluster(**cluster_kwargs)
+            node = self.cluster.get_default_node()
+            settings = settings.at(node.host, node.port)
+        self.client = redis.Redis(**settings.redis_kwargs(**kwargs))
+        self.pending: list[tuple[str, bytes, bytes]] = []
+
+    def add(self, command: str, channel: bytes, data: bytes) -> None:
+        self.pending.append((command, channel, data))
+
+    def flush(self) -> tuple[int, Exception | None]:
+        """Send what is queued: (commands the server accepted, its first refusal). Without
+        a transaction the server runs the rest of a batch after a refusal, so they count.
+        Connection errors raise."""
+        pending, self.pending = self.pending, []
+        accepted, refusal = 0, None
+        start = 0
+        while start < len(pending) and refusal is None:
+            # one pipeline per run of commands that go the same way
+            command = pending[start][0]
+            end = start
+            while end < len(pending) and pending[end][0] == command:
+                end += 1
+            client: redis.Redis | RedisCluster = self.client
+            if command == "SPUBLISH" and self.cluster is not None:
+                client = self.cluster  # routes each SPUBLISH to its slot's owner
+            pipe = client.pipeline(transaction=False)
+            for _, channel, data in pending[start:end]:
+                pipe.execute_command(command, channel, data)
+            # raise_on_error=False: redis-py's raised error would quote the command's
+            # arguments, payload included; and it would hide what the server accepted
+            for reply in pipe.execute(raise_on_error=False):
+                if isinstance(reply, Exception):
+                    refusal = refusal or reply
+                else:
+                    accepted += 1
+            start = end
+        return accepted, refusal
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def replay(
+    path: str | os.PathLike[str],
+    settings: ConnectionSettings,
+    *,
+    speed: float = 1.0,
+    fast: bool = False,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ReplayResult:
+    """Publish the recording at `path`: at the recorded pace divided by `speed`, or as fast
+    as possible with `fast`. Raises ReplayError (one line) for a malformed line or a server
+    error; what came before has been published, and the message says how much. Ctrl-C
+    returns early with `interrupted` set."""
+    result = ReplayResult()
+    started = clock()
+    try:
+        publisher = Publisher(settings)
+    except (redis.RedisError, RedisClusterException, OSError) as exc:
+        raise ReplayError(describe_error(exc, settings)) from None
+    first: float | None = None
+    try:
+        for entry in read_entries(path):
+            if entry[0] is None:
+                result.gaps += 1
+                continue
+            if not fast:
+                t = entry[-1]
+                if first is None:
+                    first = t
+                due = started + (t - first) / speed
+                if due > clock():
+                    result.messages += _flush(publisher, settings, result)
+                    while (left := due - clock()) > 0:
+                        sleep(left)
+            command = "SPUBLISH" if entry[0] == b"smessage" else "PUBLISH"
+            publisher.add(command, entry[-3], entry[-2])
+            if len(publisher.pending) >= BATCH:
+                result.messages += _flush(publisher, settings, result)
+        result.messages += _flush(publisher, settings, result)
+    except RecordError as exc:
+        result.messages += _flush(publisher, settings, result)  # the lines before it
+        raise ReplayError(f"{exc} (published {result.messages:,} messages before it)") from None
+    except KeyboardInterrupt:
+        result.interrupted = True
+    finally:
+        result.seconds = clock() - started
+        publisher.close()
+    return result
+
+
+def _flush(publisher: Publisher, settings: ConnectionSettings, result: ReplayResult) -> int:
+    """Send the queue; its accepted count. The first refusal or lost connection ends the
+    replay (ReplayError), counting what was accepted before."""
+    try:
+        accepted, refusal = publisher.flush()
+    except (redis.RedisError, RedisClusterException, OSError) as exc:
+        raise ReplayError(
+            f"replay stopped after {result.messages:,} messages (the last batch may be partly "
+            f"sent): {describe_error(exc, settings)}"
+        ) from None
+    if refusal is not None:
+        result.messages += accepted
+        reason = describe_error(refusal, settings)
+        raise ReplayError(f"replay stopped after {result.messages:,} messages: {reason}")
+    return accepted

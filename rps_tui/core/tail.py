@@ -1,0 +1,174 @@
+"""The headless tail: every message as a line on stdout, for scripts and pipes.
+
+The same engine as the dashboard (one server, cluster or Sentinel; reconnects with gap
+markers) feeds its entries through `engine.sink` into a small bounded queue; the main
+thread formats and writes them. So a slow stdout never stalls the socket reader for
+long, and memory stays bounded: when the queue is full (`QUEUE_BATCHES` socket reads,
+at most 32 KiB each) the reader waits for the writer. The backlog then builds up on the
+server, and if it passes `client-output-buffer-limit pubsub` the server drops the
+connection: the engine reconnects and the tail prints a gap record saying so. Nothing
+is dropped silently.
+
+It ends without a traceback: Ctrl-C (SIGINT) exits 130, as a shell expects of a command
+stopped that way; SIGTERM exits 0; a reader that goes away (`| head -n 3`) ends it
+quietly with 0, noticed at the next write or within a quarter second on a pipe.
+Diagnostics (connection lost, reconnected, a refused subscription) go to stderr, one
+line each, so stdout carries data only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import select
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import BinaryIO, TextIO
+
+from rps_tui.core.deployment import make_engine
+from rps_tui.core.payload import format_line, safe_name, safe_text
+from rps_tui.core.record import dumps
+from rps_tui.core.settings import ConnectionSettings
+from rps_tui.core.store import Entry, Store
+from rps_tui.core.subscriptions import Subscription
+
+FORMATS = ("ndjson", "text")
+QUEUE_BATCHES = 64  # socket reads waiting for stdout (each at most 32 KiB of replies)
+POLL_SECONDS = 0.25
+EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+
+
+def format_text(entry: Entry) -> str:
+    """`time channel payload`, escaped so nothing in it acts on a terminal; a gap as
+    `time ── gap: ... ──`."""
+    stamp = datetime.fromtimestamp(entry[-1]).isoformat(timespec="milliseconds")
+    if entry[0] is None:
+        return f"{stamp} {safe_text(entry[1].describe())}"
+    data = entry[-2]
+    return f"{stamp} {safe_name(entry[-3])} {format_line(data, limit=len(data)).text}"
+
+
+class Outbox:
+    """The engine's sink: a bounded queue of socket reads. `__call__` runs on the engine
+    thread; it waits while the queue is full (back-pressure), until `close()`."""
+
+    def __init__(self, max_batches: int = QUEUE_BATCHES) -> None:
+        self._queue: queue.Queue[list[Entry]] = queue.Queue(max_batches)
+        self._closed = threading.Event()
+
+    def __call__(self, entries: list[Entry]) -> None:
+        while not self._closed.is_set():
+            try:
+                self._queue.put(entries, timeout=POLL_SECONDS)
+                return
+            except queue.Full:
+                continue
+
+    def get(self, timeout: float) -> list[Entry]:
+        """Every entry waiting, oldest first (waits up to `timeout` for the first)."""
+        try:
+            entries = list(self._queue.get(timeout=timeout))
+        except queue.Empty:
+            return []
+        with contextlib.suppress(queue.Empty):
+            while True:
+                entries += self._queue.get_nowait()
+        return entries
+
+    def close(self) -> None:
+        self._closed.set()
+
+
+class _Terminated(Exception):
+    """SIGTERM: stop like Ctrl-C, but as a normal end."""
+
+
+def _on_sigterm(*_: object) -> None:
+    raise _Terminated
+
+
+def _reader_gone(fd: int) -> bool:
+    """The read end of our stdout pipe was closed (POLLERR on the write end)."""
+    if not hasattr(select, "poll"):  # Windows: noticed at the next write instead
+        return False
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(event & (select.POLLERR | select.POLLHUP) for _, event in poller.poll(0))
+
+
+def tail(
+    settings: ConnectionSettings,
+    subscriptions: Sequence[Subscription],
+    *,
+    fmt: str = "ndjson",
+    out: BinaryIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Subscribe and write every entry to `out` (stdout) until interrupted; the exit status
+    (see the module docstring). The caller has checked the connection (`probe`)."""
+    out = out if out is not None else sys.stdout.buffer
+    err = err if err is not None else sys.stderr
+    is_stdout = out is sys.stdout.buffer
+    encoding = (sys.stdout.encoding or "utf-8") if is_stdout else "utf-8"
+    encode: Callable[[Entry], str] = dumps if fmt == "ndjson" else format_text
+    engine = make_engine(settings, Store(history=1))
+    for sub in subscriptions:
+        engine.subscribe(sub)
+    outbox = Outbox()
+    engine.sink = outbox
+    thread = threading.Thread(target=engine.run, name="subscriber", daemon=True)
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if main else None
+    seq = 0
+    code = EXIT_OK
+    broken = False
+
+    def write(entries: list[Entry]) -> None:
+        text = "".join([encode(e) + "\n" for e in entries])
+        out.write(text.encode(encoding, "backslashreplace"))
+        out.flush()
+
+    try:
+        thread.start()
+        while True:
+            entries = outbox.get(POLL_SECONDS)
+            if entries:
+                write(entries)
+            elif is_stdout and _reader_gone(out.fileno()):
+                raise BrokenPipeError
+            seq, events = engine.events_since(seq)
+            for event in events:
+                with contextlib.suppress(OSError):
+                    print(f"rps-tui: {safe_text(event.text)}", file=err, flush=True)
+            if not thread.is_alive():
+                print("rps-tui: the subscriber stopped unexpectedly", file=err)
+                code = EXIT_FAILED
+                break
+    except KeyboardInterrupt:
+        code = EXIT_INTERRUPTED
+    except _Terminated:
+        code = EXIT_OK
+    except OSError as exc:  # BrokenPipeError: the reader left; else e.g. a full disk
+        broken = True
+        if not isinstance(exc, BrokenPipeError):
+            with contextlib.suppress(OSError):
+                print(f"rps-tui: cannot write the output: {exc.strerror or exc}", file=err)
+            code = EXIT_FAILED
+        if is_stdout:  # keep the interpreter's final flush from failing on it again
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, out.fileno())
+            os.close(devnull)
+    finally:
+        outbox.close()
+        engine.stop()
+        if main:
+            signal.signal(signal.SIGTERM, previous)
+        thread.join(5)
+    if not broken:
+        with contextlib.suppress(OSError, KeyboardInterrupt):  # what was read before the end
+            write(outbox.get(0))
+    return code

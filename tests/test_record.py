@@ -1,0 +1,385 @@
+"""Recording: the NDJSON codec (bytes round-trip exactly), the Recorder as a live engine's
+sink against real servers, jq reading the file, and loading a recording for offline
+browsing with the same counts as the live view had."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rps_tui.core.engine import Engine, State
+from rps_tui.core.offline import OfflineEngine, load_recording
+from rps_tui.core.record import (
+    Recorder,
+    RecordError,
+    dumps,
+    entry_to_record,
+    loads,
+    read_entries,
+    record_to_entry,
+)
+from rps_tui.core.settings import parse_url
+from rps_tui.core.store import Gap, Store
+from rps_tui.core.subscriptions import Kind, Subscription
+from tests.helpers import running, wait_for
+from tests.test_demo_cli import ADDRESS, PtyApp
+
+# What an independent client publishes, and how the recording must show it: (kind,
+# pattern, channel, data). Text, invalid UTF-8, empty, JSON, terminal escapes, a channel
+# and a pattern that are not UTF-8, and a sharded channel.
+BIN_PATTERN = b"rec.bin\xff*"
+PUBLISHED: list[tuple[bytes, bytes | None, bytes, bytes]] = [
+    (b"message", None, b"rec.text", b"hello"),
+    (b"message", None, b"rec.text", b"\xff\xfe\x00bin\x80"),
+    (b"message", None, b"rec.text", b""),
+    (b"pmessage", b"rec.pat.*", "rec.pat.é".encode(), b'{"json": [1, 2]}'),
+    (b"pmessage", b"rec.pat.*", b"rec.pat.\xff", b"\x1b]0;title\x07\x1b[2J"),
+    (b"pmessage", BIN_PATTERN, b"rec.bin\xff1", b"\x00"),
+    (b"smessage", None, b"rec.shard", "€ sharded".encode()),
+    (b"message", None, b"rec.text", b"last"),
+]
+SUBS = (
+    Subscription(Kind.CHANNEL, "rec.text"),
+    Subscription(Kind.PATTERN, "rec.pat.*"),
+    Subscription(Kind.PATTERN, BIN_PATTERN.decode("utf-8", "surrogateescape")),
+    Subscription(Kind.SHARD, "rec.shard"),
+)
+
+
+def publish_all(url: str, pause: float = 0.0) -> None:
+    """Publish PUBLISHED from a plain redis-py client (not our code), in order."""
+    client = redis.Redis.from_url(url)
+    try:
+        for i, (kind, _, channel, data) in enumerate(PUBLISHED):
+            if i and pause:
+                time.sleep(pause)
+            command = "SPUBLISH" if kind == b"smessage" else "PUBLISH"
+            assert client.execute_command(command, channel, data) == 1
+    finally:
+        client.close()
+
+
+def record_live(url: str, path: Path, pause: float = 0.0) -> Store:
+    """Record PUBLISHED through a running Engine with `sink=Recorder(path)`; the live store."""
+    engine = Engine(parse_url(url), Store())
+    recorder = Recorder(path)
+    engine.sink = recorder
+    with running(engine, *SUBS):
+        publish_all(url, pause)
+        wait_for(lambda: engine.store.total == len(PUBLISHED))
+    recorder.close()
+    assert recorder.error is None and recorder.lines == len(PUBLISHED)
+    return engine.store
+
+
+def _as_tuple(entry: list) -> tuple:
+    pattern = entry[1] if entry[0] == b"pmessage" else None
+    return (entry[0], pattern, entry[-3], entry[-2])
+
+
+# --------------------------------------------------------------------------- the codec
+
+names = st.binary(min_size=1, max_size=40)
+FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FAST
+@given(
+    kind=st.sampled_from([b"message", b"pmessage", b"smessage"]),
+    pattern=names,
+    channel=names,
+    data=st.binary(max_size=300) | st.text(max_size=100).map(lambda t: t.encode()),
+    when=st.floats(min_value=0, max_value=4e9, allow_nan=False),
+)
+def test_any_bytes_round_trip_exactly(
+    kind: bytes, pattern: bytes, channel: bytes, data: bytes, when: float
+) -> None:
+    entry = (
+        [kind, pattern, channel, data, when] if kind == b"pmessage" else [kind, channel, data, when]
+    )
+    line = dumps(entry)
+    assert "\n" not in line and line.isascii()  # one line, nothing a terminal acts on
+    assert line == json.dumps(entry_to_record(entry), separators=(",", ":"))  # the fast path
+    assert loads(line) == entry
+    assert loads(line.encode()) == entry
+    assert record_to_entry(json.loads(json.dumps(entry_to_record(entry)))) == entry
+
+
+@FAST
+@given(reason=st.text(max_size=80), seconds=st.floats(0, 1e6), when=st.floats(0, 4e9))
+def test_gap_markers_round_trip(reason: str, seconds: float, when: float) -> None:
+    gap = [None, Gap(reason, seconds), when]
+    record = json.loads(dumps(gap))
+    assert record["kind"] == "gap" and record["seconds"] == seconds
+    assert loads(dumps(gap)) == gap
+
+
+def test_record_shape_is_documented_one() -> None:
+    text = json.loads(dumps([b"message", b"orders", b"{}", 1.5]))
+    assert text == {
+        "time": 1.5,
+        "kind": "message",
+        "pattern": None,
+        "channel": "orders",
+        "data": "{}",
+        "encoding": "utf-8",
+    }
+    binary = json.loads(dumps([b"pmessage", b"p\xff*", b"p\xff1", b"\xff", 2.0]))
+    assert binary["encoding"] == "base64" and binary["data"] == "/w=="
+    assert binary["channel_encoding"] == "base64" and binary["pattern_encoding"] == "base64"
+
+
+@pytest.mark.parametrize(
+    ("line", "needle"),
+    [
+        ("not json", "not valid JSON"),
+        ("[1, 2]", "not a JSON object"),
+        ('{"kind": "message"}', "missing field 'time'"),
+        ('{"time": "x", "kind": "message"}', "field 'time' has the wrong type"),
+        ('{"time": 1, "kind": "nope"}', "unknown kind 'nope'"),
+        ('{"time": 1, "kind": "message", "channel": "c", "data": "x"}', "missing field 'encoding'"),
+        (
+            '{"time": 1, "kind": "message", "channel": "c", "data": "!!", "encoding": "base64"}',
+            "field 'data' is not valid base64",
+        ),
+        (
+            '{"time": 1, "kind": "message", "channel": "c", "data": "x", "encoding": "latin-1"}',
+            "'encoding' must be 'utf-8' or 'base64'",
+        ),
+        (
+            '{"time": 1, "kind": "pmessage", "channel": "c", "data": "", "encoding": "utf-8"}',
+            "'pattern'",
+        ),
+        ('{"time": 1, "kind": "gap", "reason": "r"}', "missing field 'seconds'"),
+    ],
+)
+def test_malformed_records_say_what_is_wrong(line: str, needle: str) -> None:
+    with pytest.raises(RecordError, match=needle.replace("(", r"\(").replace(")", r"\)")):
+        loads(line)
+
+
+def test_reading_names_the_bad_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.ndjson"
+    good = dumps([b"message", b"c", b"x", 1.0])
+    path.write_text(f"{good}\n\n{good}\n{{oops\n{good}\n")
+    entries = read_entries(path)
+    assert next(entries) == [b"message", b"c", b"x", 1.0]
+    assert next(entries) == [b"message", b"c", b"x", 1.0]  # the blank line is skipped
+    with pytest.raises(RecordError, match=r"bad\.ndjson, line 4: not valid JSON"):
+        next(entries)
+    with pytest.raises(RecordError, match="cannot read"):
+        next(read_entries(tmp_path / "missing.ndjson"))
+
+
+# --------------------------------------------------------------------------- the recorder
+
+
+def test_live_recording_is_ndjson_that_jq_reads_and_bytes_round_trip(
+    server, tmp_path: Path
+) -> None:
+    path = tmp_path / "live.ndjson"
+    live = record_live(server.url, path)
+    lines = path.read_text().splitlines()
+    assert len(lines) == len(PUBLISHED)
+    records = [json.loads(line) for line in lines]  # every line is a JSON object
+    assert [r["kind"] for r in records] == [k.decode() for k, *_ in PUBLISHED]
+    assert records[1]["encoding"] == "base64" and records[0]["encoding"] == "utf-8"
+    assert records[4]["channel_encoding"] == "base64"
+    assert records[5]["pattern_encoding"] == "base64"
+    assert [_as_tuple(e) for e in read_entries(path)] == PUBLISHED
+    times = [r["time"] for r in records]
+    assert times == sorted(times) and abs(times[-1] - time.time()) < 60
+
+    # offline: the same subscriptions, counts and channel statistics as the live store
+    offline = Store()
+    result = load_recording(path, offline)
+    assert (result.messages, result.gaps, result.truncated) == (len(PUBLISHED), 0, False)
+    assert list(offline.subs) == list(live.subs)  # order of first appearance = SUBS
+    for sub, state in live.subs.items():
+        got = offline.subs[sub]
+        assert (got.total, got.bytes) == (state.total, state.bytes), sub
+        assert [_as_tuple(e) for e in got.buffer] == [_as_tuple(e) for e in state.buffer]
+    assert offline.total == live.total == len(PUBLISHED)
+    assert {c: (s.count, s.bytes) for c, s in offline.channels.items()} == {
+        c: (s.count, s.bytes) for c, s in live.channels.items()
+    }
+
+    if shutil.which("jq") is None:
+        pytest.skip("jq not on PATH: the file was checked with json only")
+    jq = subprocess.run(
+        ["jq", "-c", 'select(.kind != "gap") | [.kind, .channel, .encoding]', str(path)],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    assert jq.returncode == 0, jq.stderr
+    rows = [json.loads(line) for line in jq.stdout.splitlines()]
+    assert [row[0] for row in rows] == [r["kind"] for r in records]
+    assert rows[0] == ["message", "rec.text", "utf-8"]
+    text = subprocess.run(
+        ["jq", "-r", 'select(.encoding == "utf-8") | .data', str(path)],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    assert text.stdout.splitlines()[0] == "hello"
+    assert '{"json": [1, 2]}' in text.stdout.splitlines()
+
+
+def test_recorder_flushes_soon_without_close(tmp_path: Path) -> None:
+    path = tmp_path / "soon.ndjson"
+    with Recorder(path) as recorder:
+        recorder([[b"message", b"c", b"one", 1.0], [b"smessage", b"s", b"two", 2.0]])
+        start = time.monotonic()
+        wait_for(lambda: path.stat().st_size > 0, timeout=2.0)
+        assert time.monotonic() - start < 1.5  # `tail -f` and jq see it within ~0.5 s
+        assert recorder.lines == 2 and recorder.active
+    assert not recorder.active
+    assert [e[-2] for e in read_entries(path)] == [b"one", b"two"]
+
+
+def test_recorder_is_thread_safe_and_keeps_each_threads_order(tmp_path: Path) -> None:
+    path = tmp_path / "threads.ndjson"
+    recorder = Recorder(path)
+
+    def feed(name: bytes) -> None:
+        for i in range(2000):
+            recorder([[b"message", name, str(i).encode(), float(i)]])
+
+    threads = [threading.Thread(target=feed, args=(f"t{n}".encode(),)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    recorder.close()
+    assert recorder.lines == 8000 and recorder.error is None
+    seen: dict[bytes, list[int]] = {}
+    for entry in read_entries(path):
+        seen.setdefault(entry[1], []).append(int(entry[2]))
+    assert all(values == list(range(2000)) for values in seen.values()) and len(seen) == 4
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_a_write_error_stops_recording_not_the_engine(server) -> None:
+    """/dev/full fails every write with ENOSPC, like a full disk."""
+    sub = Subscription(Kind.CHANNEL, "rec.full")
+    engine = Engine(parse_url(server.url), Store())
+    recorder = Recorder("/dev/full")
+    engine.sink = recorder
+    client = redis.Redis.from_url(server.url)
+    try:
+        with running(engine, sub):
+            client.publish("rec.full", "one")
+            wait_for(lambda: recorder.error is not None, timeout=5)
+            assert "No space left on device" in recorder.error
+            assert "\n" not in recorder.error and not recorder.active
+            for _ in range(3):  # the engine reads on; the recorder drops quietly
+                client.publish("rec.full", "more")
+            wait_for(lambda: engine.store.total == 4)
+            assert engine.state is State.CONNECTED
+        recorder.close()  # no exception either
+        assert recorder.lines == 0
+    finally:
+        client.close()
+
+
+# --------------------------------------------------------------------------- offline
+
+
+def test_offline_load_with_gaps_patterns_and_a_cap(tmp_path: Path) -> None:
+    path = tmp_path / "offline.ndjson"
+    entries = [
+        [b"message", b"o.a", b"1", 100.0],
+        [b"pmessage", b"o.*", b"o.a", b"22", 100.5],
+        [None, Gap("server restarted", 2.5), 103.0],
+        [b"smessage", b"o.s", b"333", 104.0],
+        [b"message", b"o.a", b"4444", 105.0],
+    ]
+    path.write_text("".join(dumps(e) + "\n" for e in entries))
+    store = Store()
+    result = load_recording(path, store)
+    a, pat, shard = (
+        Subscription(Kind.CHANNEL, "o.a"),
+        Subscription(Kind.PATTERN, "o.*"),
+        Subscription(Kind.SHARD, "o.s"),
+    )
+    assert list(store.subs) == [a, pat, shard]
+    assert (store.subs[a].total, store.subs[a].bytes) == (2, 5)
+    assert store.subs[pat].buffer[0][-2] == b"22"
+    # the gap marks the subscriptions seen before it, in their buffers, like a live gap
+    assert store.subs[a].gaps == store.subs[pat].gaps == 1 and store.subs[shard].gaps == 0
+    assert [e[0] for e in store.subs[a].buffer] == [b"message", None, b"message"]
+    assert store.channels[b"o.a"].count == 3  # channel and pattern deliveries both count
+    assert store.channels[b"o.a"].last_seen == 105.0
+    assert (result.messages, result.gaps, result.first, result.last) == (4, 1, 100.0, 105.0)
+    assert store.subs[a].meter.history  # rates as at the end of the recording
+    assert sum(store.channels[b"o.a"].meter.history) == 3
+
+    capped = Store()
+    short = load_recording(path, capped, max_entries=2)
+    assert short.truncated and capped.total == 2 and "first part only" in short.describe()
+
+
+def test_offline_engine_offers_the_engine_interface(tmp_path: Path) -> None:
+    path = tmp_path / "engine.ndjson"
+    path.write_text(dumps([b"message", b"e.a", b"x", 1.0]) + "\n")
+    store = Store()
+    engine = OfflineEngine(store, path, load_recording(path, store))
+    sub = Subscription(Kind.CHANNEL, "e.a")
+    assert engine.subscriptions == [sub]
+    assert engine.state == State.OFFLINE == "offline" and engine.state.value == "offline"
+    assert engine.where == f"recording {path}" and "1 messages" in engine.state_detail
+    assert (engine.busy, engine.client_id, engine.node, engine.nodes()) == (False, None, None, [])
+    engine.subscribe(sub)  # already there: silent
+    assert engine.events_since(0) == (0, [])
+    engine.subscribe(Subscription(Kind.CHANNEL, "new"))
+    seq, events = engine.events_since(0)
+    assert seq == 1 and "cannot subscribe" in events[0].text
+    engine.unsubscribe(sub)
+    engine.rearm()
+    assert engine.subscriptions == [sub]
+    thread = threading.Thread(target=engine.run, daemon=True)
+    thread.start()
+    time.sleep(0.05)
+    assert thread.is_alive()  # run() blocks like a live engine's, until stop()
+    engine.stop()
+    thread.join(2)
+    assert not thread.is_alive() and engine.stopped
+
+
+# --------------------------------------------------------------------------- the dashboard
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs a pty")
+def test_dashboard_records_with_the_record_option(tmp_path: Path) -> None:
+    """`rps-tui --embedded --record FILE x` in a pty: what arrives is in FILE after `q`."""
+    path = tmp_path / "dash.ndjson"
+    app = PtyApp("--embedded", "--record", str(path), "rec.dash")
+    try:
+        text = app.wait_text(lambda t: "connected" in t and ADDRESS.search(t) and "rec.dash" in t)
+        port = int(ADDRESS.findall(text)[-1])
+        app.record_servers()
+        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=5)
+        try:
+            assert client.publish("rec.dash", b"\xffrecorded") == 1
+            assert client.publish("rec.dash", b"second") == 1
+        finally:
+            client.close()
+        app.wait_text(lambda t: "second" in t, timeout=10)
+        app.send(b"q")
+        assert app.wait_exit() == 0
+        assert [e[-2] for e in read_entries(path)] == [b"\xffrecorded", b"second"]
+        # the summary on stderr (the pty), once the screen is gone; the pty may lag behind
+        wait_for(lambda: f"recorded 2 lines to {path}" in app.text().replace("\n", ""), 5)
+    finally:
+        app.close()

@@ -1,0 +1,118 @@
+"""Recording from the dashboard (`r`, --record) and browsing a recording offline (`view`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import redis
+
+from rps_tui.core.engine import State
+from rps_tui.core.offline import OfflineEngine, load_recording
+from rps_tui.core.record import Recorder
+from rps_tui.core.settings import ConnectionSettings
+from rps_tui.core.store import Store
+from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.ui.app import AppConfig, RpsApp
+from tests.helpers import async_wait_for, wait_for
+from tests.test_app import SIZE, active, make_app, pane_text
+
+
+def lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+
+async def test_the_record_key_starts_and_stops_a_recording(
+    server, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    sub = Subscription(Kind.PATTERN, "rec.ui.*")
+    path = tmp_path / "ui.ndjson"
+    app = make_app(server.url, sub, record_path=str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, sub)
+        redis_client.publish("rec.ui.before", "not recorded")
+        await async_wait_for(lambda: app.store.subs[sub].total == 1)
+        await pilot.press("r")
+        assert app.recorder is not None and app.engine.sink is app.recorder
+        for i in range(3):
+            redis_client.publish("rec.ui.x", f"m{i}")
+        redis_client.publish("rec.ui.bin", b"\xff\x00")
+        await async_wait_for(lambda: app.recorder.lines == 4)
+        app.refresh_counts()
+        assert "● REC 4" in str(app.status_bar.render())
+        await pilot.press("r")
+        assert app.recorder is None and app.engine.sink is None
+        redis_client.publish("rec.ui.after", "not recorded either")
+        await async_wait_for(lambda: app.store.subs[sub].total == 6)
+        assert "REC" not in str(app.status_bar.render())
+    records = lines(path)
+    assert [r["data"] for r in records] == ["m0", "m1", "m2", "/wA="]
+    assert records[-1]["encoding"] == "base64" and records[0]["pattern"] == "rec.ui.*"
+    assert {r["kind"] for r in records} == {"pmessage"}
+
+
+async def test_a_recorder_given_at_start_records_until_quit(
+    server, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    sub = Subscription(Kind.CHANNEL, "rec.start")
+    path = tmp_path / "start.ndjson"
+    recorder = Recorder(path)
+    app = make_app(server.url, sub, recorder=recorder)
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, sub)
+        redis_client.publish("rec.start", "one")
+        await async_wait_for(lambda: recorder.lines == 1)
+        await pilot.press("q")
+    wait_for(lambda: not recorder.active, 5)
+    assert [r["data"] for r in lines(path)] == ["one"]
+
+
+def make_recording(url: str, path: Path) -> None:
+    """A real recording: an engine with a Recorder while a client publishes."""
+    from rps_tui.core.engine import Engine
+    from rps_tui.core.settings import parse_url
+    from tests.helpers import running
+
+    engine = Engine(parse_url(url), Store())
+    recorder = Recorder(path)
+    engine.sink = recorder
+    subs = [Subscription(Kind.PATTERN, "off.*"), Subscription(Kind.CHANNEL, "off.plain")]
+    with running(engine, *subs):
+        client = redis.Redis.from_url(url)
+        for i in range(5):
+            client.publish("off.orders", json.dumps({"n": i}))
+        client.publish("off.plain", "hello offline")
+        client.close()
+        wait_for(lambda: engine.store.total == 7)  # off.plain matches the pattern too
+    recorder.close()
+
+
+async def test_a_recording_opens_offline(server, tmp_path: Path) -> None:
+    path = tmp_path / "offline.ndjson"
+    make_recording(server.url, path)
+    store = Store()
+    result = load_recording(path, store)
+    engine = OfflineEngine(store, str(path), result)
+    app = RpsApp(
+        AppConfig(
+            settings=ConnectionSettings(),
+            subscriptions=engine.subscriptions,
+            monitor=False,
+            engine=engine,
+        )
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await async_wait_for(lambda: app.sub_list.subs == engine.subscriptions)
+        assert [s.name for s in app.sub_list.subs] == ["off.*", "off.plain"]
+        assert not app.publish_box.display  # nothing to publish to
+        await async_wait_for(lambda: any('{"n":4}' in line for line in pane_text(app)))
+        status = str(app.status_bar.render())
+        assert "offline" in status and "rtt" not in status and engine.state is State.OFFLINE
+        await pilot.press("s", "i", "b", "k", "r")  # need a server: disabled, nothing opens
+        await pilot.pause(0.2)
+        assert app.screen is app.screen_stack[0] and app.recorder is None
+        footer_keys = {b.binding.id for b in app.screen.active_bindings.values() if b.enabled}
+        assert "subscribe" not in footer_keys and "pause" in footer_keys
+        await pilot.press("right_square_bracket")
+        await async_wait_for(lambda: any("hello offline" in line for line in pane_text(app)))
+        assert app.store.subs[Subscription(Kind.PATTERN, "off.*")].total == 6

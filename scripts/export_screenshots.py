@@ -2,7 +2,8 @@
 
 Regenerate them with ``python scripts/export_screenshots.py`` from the repository root. It starts
 the embedded Valkey, runs the seeded demo traffic, drives the app headless at 160x45 and saves
-main, statistics, detail, help, subscribe and hostile .svg (under a minute).
+main, statistics, detail, help, subscribe, hostile, search, browser and keyspace .svg (about
+a minute).
 """
 
 from __future__ import annotations
@@ -80,6 +81,46 @@ async def drive(app: RpsApp, url: str) -> list[Path]:
             await wait_for(lambda: app.store.appended(chat) > before)
             await pilot.pause(1.2)  # one counts tick
             await shoot(pilot, "hostile.svg", written)
+
+            await pilot.press("1")  # demo.orders.*: a JSON filter, matches highlighted
+            await pilot.press("slash", *"json:qty > `2`")
+            await pilot.pause(0.5)
+            await pilot.press("enter", "n")
+            await shoot(pilot, "search.svg", written)
+            await pilot.press("slash", "ctrl+u", "escape")
+
+            # the browser lists channels with channel subscribers: give it some
+            listener.subscribe("demo.chat.general", "billing.events", "audit.log")
+            others = [redis.Redis.from_url(url).pubsub() for _ in range(3)]
+            for n, other in enumerate(others):
+                other.subscribe(*["billing.events", "demo.orders.eu", "demo.orders.us"][: n + 1])
+            listener.ssubscribe("cart{42}")
+            await pilot.press("b")
+            await wait_for(lambda: getattr(app.screen, "refreshes", 0) >= 1)
+            await shoot(pilot, "browser.svg", written)
+            await pilot.press("escape")
+            for other in others:
+                other.close()
+
+            await pilot.press("k")
+            await wait_for(lambda: getattr(app.screen, "loaded", False))
+            await pilot.press("e")
+            await wait_for(lambda: type(app.screen).__name__ == "Confirm")
+            await pilot.press("y")
+            await wait_for(lambda: "publishes notifications" in str(
+                app.screen.query_one("#keyspace-flags").render()))  # fmt: skip
+            await pilot.press("s")  # subscribes to both patterns, closes the helper
+            space = Subscription.parse("__keyspace@0__:*")
+            await wait_for(lambda: space in app.sub_list.subs)
+            await pilot.press(str(app.sub_list.subs.index(space) + 1))
+            await pilot.pause(0.5)
+            for key, value in (("user:1", "ann"), ("cart:42", "3"), ("session:9", "x")):
+                client.set(key, value)
+            client.expire("session:9", 1)
+            client.delete("cart:42")
+            await wait_for(lambda: app.store.appended(space) >= 4)
+            await pilot.pause(1.2)
+            await shoot(pilot, "keyspace.svg", written)
             await pilot.press("q")
     finally:
         listener.close()

@@ -42,10 +42,16 @@ class PayloadKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Formatted:
+    """Safe text of one payload. `tag` names the decoding steps when not plain auto
+    ("msgpack", "base64+gzip"); `error` is a safe one-line reason the chosen decoder failed,
+    and `text` is then the raw payload, escaped (see `rps_tui.core.decoders`)."""
+
     kind: PayloadKind
     text: str
     size: int
     truncated: bool = False
+    tag: str = ""
+    error: str = ""
 
 
 def _escape_char(match: re.Match[str]) -> str:

@@ -32,6 +32,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Input
 
 from rps_tui.core.commands import CommandError, Commands
+from rps_tui.core.decoders import DECODERS, next_decoder
 from rps_tui.core.deployment import make_engine
 from rps_tui.core.engine import State
 from rps_tui.core.payload import human_bytes, safe_text
@@ -42,10 +43,11 @@ from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.browser import MAX_ROWS as MAX_BROWSER_ROWS
 from rps_tui.ui.browser import ChannelBrowser, Snapshot
 from rps_tui.ui.budget import FrameBudget
+from rps_tui.ui.detail import DetailScreen, previous_on_channel
 from rps_tui.ui.keyspace import KeyspaceScreen
 from rps_tui.ui.message_pane import MessagePane, PaneModel
 from rps_tui.ui.publish_box import PublishBox
-from rps_tui.ui.screens import DetailScreen, HelpScreen, SubscribeScreen
+from rps_tui.ui.screens import HelpScreen, SubscribeScreen
 from rps_tui.ui.stats_table import StatsTable
 from rps_tui.ui.status_bar import StatusBar, buffer_level
 from rps_tui.ui.subscription_list import SubscriptionList
@@ -124,6 +126,13 @@ class RpsApp(App[int]):
             tooltip="Filter the pane: text, re:regex or json:JMESPath (n / N jump)",
         ),
         Binding("i", "publish", "Publish", id="publish", tooltip="Focus the publish box"),
+        Binding(
+            "m",
+            "next_decoder",
+            "Decoder",
+            id="decoder",
+            tooltip="Decode the pane with the next decoder: " + ", ".join(DECODERS),
+        ),
         Binding(
             "r",
             "record",
@@ -428,6 +437,8 @@ class RpsApp(App[int]):
             notes.append(f"⏸ PAUSED — {total - model.paused_at:,} new (p resumes)")
         if model.filter:
             notes.append(f"filter: {len(model.lines):,} shown")
+        if model.decoder != "auto":
+            notes.append(f"decoder {model.decoder} (m)")
         if state is not None and state.error:
             notes.append(f"refused: {safe_text(state.error)}")
         if not model.follow and not model.paused:
@@ -450,8 +461,29 @@ class RpsApp(App[int]):
 
     @on(MessagePane.Open)
     def _open_detail(self, event: MessagePane.Open) -> None:
-        if self.selected is not None:
-            self.push_screen(DetailScreen(event.entry, self.selected))
+        model = self.pane.model
+        if self.selected is None or model is None:
+            return
+        previous = previous_on_channel(model.lines, event.entry)
+        self.push_screen(
+            DetailScreen(event.entry, self.selected, decoder=model.decoder, previous=previous),
+            lambda decoder, model=model: self._keep_decoder(model, decoder),
+        )
+
+    def _keep_decoder(self, model: PaneModel, decoder: str | None) -> None:
+        """The decoder chosen in the detail view sticks for the subscription."""
+        if decoder and decoder != model.decoder:
+            model.decoder = decoder
+            if self.pane.model is model:
+                self.pane.refresh()  # the line cache is keyed by decoder
+            self._pane_title()
+
+    def action_next_decoder(self) -> None:
+        model = self.pane.model
+        if model is not None:
+            model.decoder = next_decoder(model.decoder)
+            self.pane.refresh()
+            self._pane_title()
 
     @on(PublishBox.Publish)
     async def _publish(self, event: PublishBox.Publish) -> None:

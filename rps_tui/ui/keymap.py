@@ -14,7 +14,7 @@ from textual.theme import BUILTIN_THEMES
 
 def binding_ids() -> set[str]:
     """Every binding id of the app, its widgets and its screens."""
-    from rps_tui.ui import app, browser, keyspace, message_pane, publish_box, screens
+    from rps_tui.ui import app, browser, detail, keyspace, message_pane, publish_box, screens
 
     holders: Iterable[type] = (
         app.RpsApp,
@@ -22,7 +22,7 @@ def binding_ids() -> set[str]:
         publish_box.PublishBox,
         publish_box.MessageInput,
         screens.SubscribeScreen,
-        screens.DetailScreen,
+        detail.DetailScreen,
         screens.HelpScreen,
         browser.ChannelBrowser,
         keyspace.KeyspaceScreen,

@@ -1,7 +1,8 @@
 """From buffer entries to Rich `Text`: one line per message, never markup.
 
-Everything from the wire goes through `rps_tui.core.payload` first, then into `Text(...)`
-objects built by appending plain strings with styles, so `[bold]` in a payload is just text.
+Everything from the wire goes through `rps_tui.core.payload` (and `rps_tui.core.decoders`)
+first, then into `Text(...)` objects built by appending plain strings with styles, so
+`[bold]` in a payload is just text.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import time
 from rich.highlighter import JSONHighlighter
 from rich.text import Text
 
-from rps_tui.core.payload import PayloadKind, format_line, safe_name, safe_text
+from rps_tui.core import keyspace
+from rps_tui.core.decoders import decode_line
+from rps_tui.core.payload import PayloadKind, safe_name, safe_text
 from rps_tui.core.store import Entry, Gap
 
 SPARK_BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -25,6 +28,11 @@ def clock_text(ts: float) -> str:
 
 
 def entry_line(entry: Entry, *, show_channel: bool, decoder: str = "auto") -> Text:
+    """One pane line: time, channel (for patterns), then the payload as `decoder` reads it.
+
+    A decoder other than plain auto puts its tag first (`msgpack`, `base64+gzip`); when it
+    cannot read the payload, the line says why in red, then shows the raw bytes escaped.
+    """
     channel, data, ts = entry[-3], entry[-2], entry[-1]
     line = Text(no_wrap=True, overflow="ellipsis", end="")
     line.append(clock_text(ts), "dim")
@@ -35,21 +43,47 @@ def entry_line(entry: Entry, *, show_channel: bool, decoder: str = "auto") -> Te
             safe_text(data.describe() if isinstance(data, Gap) else str(data)), "bold yellow"
         )
         return line
+    if decoder == "auto" and channel.startswith(b"__key"):
+        note = keyspace.parse(channel, data)
+        if note is not None:  # key and event, not a channel name and a payload
+            return _notification(line, note, space=channel.startswith(b"__keyspace@"))
     if show_channel:
         line.append(safe_name(channel), "cyan")
         line.append("  ")
-    formatted = format_line(data)
+    formatted = decode_line(data, decoder)
     if formatted.truncated:  # up front, so a narrow pane still shows that there is more
         line.append(f"[{formatted.size:,} bytes, Enter shows all] ", "dim italic")
-    if formatted.kind is PayloadKind.JSON:
+    if formatted.tag:
+        line.append(f"{formatted.tag} ", "reverse cyan")
+        line.append(" ")
+    if formatted.error:
+        line.append(f"✗ {formatted.error}", "bold red")
+        line.append("  ")
+        line.append(formatted.text, "dim")
+    elif formatted.kind is PayloadKind.JSON:
         payload = Text(formatted.text)
         _json.highlight(payload)
         line.append_text(payload)
+    elif formatted.kind is PayloadKind.BINARY and decoder == "hex":
+        line.append(formatted.text, "magenta")
     elif formatted.kind is PayloadKind.BINARY:
         line.append("bin ", "reverse magenta")
         line.append(" " + formatted.text, "magenta")
     else:
         line.append(formatted.text)
+    return line
+
+
+def _notification(line: Text, note: keyspace.Notification, *, space: bool) -> Text:
+    """`user:1  ← set` (keyspace: a key and what happened to it) or `expired  → session:9`
+    (keyevent: an event and the key it happened to); the database when not 0."""
+    key, event = Text(safe_name(note.key), "bold cyan"), Text(safe_name(note.event), "yellow")
+    first, arrow, second = (key, "  ← ", event) if space else (event, "  → ", key)
+    line.append_text(first)
+    line.append(arrow, "dim")
+    line.append_text(second)
+    if note.db:
+        line.append(f"  (db {note.db})", "dim")
     return line
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from rich.console import Group
-from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,10 +13,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from rps_tui.core.payload import PayloadKind, format_detail, human_bytes, safe_name, safe_text
-from rps_tui.core.store import Entry, Gap
+from rps_tui.core.payload import safe_name
 from rps_tui.core.subscriptions import InvalidSubscription, Kind, Subscription
-from rps_tui.ui.render import clock_text
+from rps_tui.ui.detail import DetailScreen  # noqa: F401  (moved; app.py imports it from here)
 
 Lister = Callable[[], Awaitable[tuple[list[Subscription], str]]]
 
@@ -119,48 +116,6 @@ def _option_text(sub: Subscription) -> Text:
     if sub.kind is Kind.SHARD:
         text.append("  (sharded)", style="dim")
     return text
-
-
-class DetailScreen(ModalScreen[None]):
-    """One message, whole: pretty JSON, text with its line breaks, or a hex dump."""
-
-    BINDINGS = [
-        Binding("escape", "dismiss", "Close", id="detail.close"),
-        Binding("enter", "dismiss", "Close", show=False, id="detail.close_enter"),
-        Binding("q", "dismiss", "Close", show=False, id="detail.close_q"),
-    ]
-
-    def __init__(self, entry: Entry, subscription: Subscription) -> None:
-        super().__init__()
-        self.entry = entry
-        self.subscription = subscription
-
-    def compose(self) -> ComposeResult:
-        channel, data, ts = self.entry[-3], self.entry[-2], self.entry[-1]
-        with Vertical(id="detail"):
-            head = Text()
-            head.append(clock_text(ts), "dim")
-            if isinstance(data, Gap) or channel is None:
-                head.append("  gap marker", "bold yellow")
-                body: Text | Syntax | Group = Text(
-                    safe_text(data.describe()) if isinstance(data, Gap) else ""
-                )
-            else:
-                formatted = format_detail(data)
-                head.append("  ")
-                head.append(safe_name(channel), "bold cyan")
-                head.append(f"  via {safe_text(self.subscription.name)}", "dim")
-                head.append(f"  {formatted.kind.value}, {human_bytes(formatted.size)}", "magenta")
-                if formatted.truncated:
-                    head.append("  (cut: showing the first 1 MiB)", "bold yellow")
-                if formatted.kind is PayloadKind.JSON:
-                    body = Syntax(formatted.text, "json", word_wrap=True, theme="ansi_dark")
-                else:
-                    body = Text(formatted.text)
-            yield Label(head, id="detail-head")
-            with VerticalScroll(id="detail-body"):
-                yield Static(body)
-            yield Label(Text("Esc closes", style="dim"))
 
 
 class HelpScreen(ModalScreen[None]):

@@ -1,0 +1,449 @@
+"""The detail view: one message whole, read with a decoder, and what changed since the last.
+
+JSON objects and arrays are a folding `Tree`: a small document opens fully, a large one
+opens only as far as `FOLD_BUDGET` rows allow, and a container's children are created when
+it is first unfolded, `PAGE` at a time, so a 16 MiB document opens as fast as a small one.
+Text keeps its line breaks (everything else escaped), binary is a hex dump. `d` shows a
+unified diff against the previous message on the same channel, read with the same decoder;
+`m` switches the decoder, and the one in use when the view closes is its result, so the
+caller can keep it for the subscription.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any
+
+from rich.highlighter import JSONHighlighter
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, Label, Static, Tree
+from textual.widgets.tree import TreeNode
+
+from rps_tui.core.decoders import (
+    DECODERS,
+    DETAIL_INFLATE_LIMIT,
+    DIFF_MAX_LINES,
+    SHOW_LIMIT,
+    Decoded,
+    decode,
+    diff_lines,
+    next_decoder,
+    pretty,
+    scalar_text,
+)
+from rps_tui.core.payload import Formatted, PayloadKind, human_bytes, safe_name, safe_text
+from rps_tui.core.store import Entry, Gap
+from rps_tui.core.subscriptions import Subscription
+from rps_tui.ui.render import clock_text
+
+FOLD_BUDGET = 200
+"""Rows a JSON document may open with; containers that would pass it start folded."""
+
+OPEN_DEPTH = 6
+"""Containers deeper than this start folded, however small the document."""
+
+PAGE = 500
+"""Children of one container created at a time; a "more" row creates the next page."""
+
+DIFF_SHOW_LINES = 5000
+"""Lines of a diff drawn; the rest are counted."""
+
+_json_highlighter = JSONHighlighter()
+
+
+# -- the JSON tree ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Node:
+    """A tree row's JSON value; `loaded` counts the children created so far."""
+
+    value: Any
+    depth: int
+    loaded: int = 0
+
+
+@dataclass(slots=True)
+class _More:
+    """The row after a page of children: selecting it creates the next page."""
+
+    remaining: int
+
+
+def _is_container(value: Any) -> bool:
+    return isinstance(value, dict | list)
+
+
+def _rows(value: dict | list) -> int:
+    """Rows a container adds when it opens: one page of children, and a "more" row."""
+    return min(len(value), PAGE) + (len(value) > PAGE)
+
+
+def _plural(count: int, one: str) -> str:
+    return f"{count:,} {one}" if count == 1 else f"{count:,} {one}s"
+
+
+def node_label(key: str | int | None, value: Any) -> Text:
+    """One tree row: the key, then a scalar or a container's size. Safe text, never markup."""
+    label = Text(no_wrap=True, overflow="ellipsis", end="")
+    if isinstance(key, str):
+        label.append(scalar_text(key, 120), "bold blue")
+        label.append(": ")
+    elif isinstance(key, int):
+        label.append(str(key), "dim")
+        label.append(": ", "dim")
+    if isinstance(value, dict):
+        label.append("{", "bold")
+        label.append(_plural(len(value), "key"), "dim italic")
+        label.append("}", "bold")
+    elif isinstance(value, list):
+        label.append("[", "bold")
+        label.append(_plural(len(value), "item"), "dim italic")
+        label.append("]", "bold")
+    elif isinstance(value, str):
+        label.append(scalar_text(value), "green")
+    elif value is True or value is False:
+        label.append(scalar_text(value), "bright_green italic" if value else "bright_red italic")
+    elif value is None:
+        label.append("null", "magenta italic")
+    else:
+        label.append(scalar_text(value), "cyan bold")
+    return label
+
+
+def _more_label(remaining: int) -> Text:
+    shown = min(remaining, PAGE)
+    return Text(f"… {remaining:,} more: Enter shows the next {shown:,}", style="dim italic", end="")
+
+
+class JsonTree(Tree[Any]):
+    """A JSON object or array that folds (Enter, space or a click on a row)."""
+
+    DEFAULT_CSS = """
+    JsonTree { height: 1fr; background: $surface; }
+    """
+
+    def __init__(self, value: dict | list, **kwargs: Any) -> None:
+        super().__init__(node_label(None, value), data=_Node(value, 0), **kwargs)
+        self.guide_depth = 3
+        self._unfold()
+
+    def _unfold(self) -> None:
+        """Open breadth first while the rows shown stay within `FOLD_BUDGET`."""
+        shown = 1 + _rows(self.root.data.value)  # the root is always open
+        queue: deque[TreeNode[Any]] = deque([self.root])
+        self.root.expand()
+        while queue:  # bounded: only nodes that fitted the budget are queued
+            node = queue.popleft()
+            for child in self._load(node):
+                data = child.data
+                if not isinstance(data, _Node) or not child.allow_expand:
+                    continue
+                rows = _rows(data.value)
+                if data.depth <= OPEN_DEPTH and shown + rows <= FOLD_BUDGET:
+                    shown += rows
+                    child.expand()
+                    queue.append(child)
+
+    def _load(self, node: TreeNode[Any]) -> list[TreeNode[Any]]:
+        """Create the next page of `node`'s children (and a "more" row if some remain)."""
+        data = node.data
+        if not isinstance(data, _Node) or not _is_container(data.value):
+            return []
+        value, start = data.value, data.loaded
+        pairs = value.items() if isinstance(value, dict) else enumerate(value)
+        added = []
+        for key, child in islice(pairs, start, start + PAGE):
+            child_data = _Node(child, data.depth + 1)
+            if _is_container(child) and child:
+                added.append(node.add(node_label(key, child), data=child_data))
+            else:
+                added.append(node.add_leaf(node_label(key, child), data=child_data))
+        data.loaded = start + len(added)
+        remaining = len(value) - data.loaded
+        if remaining > 0:
+            node.add_leaf(_more_label(remaining), data=_More(remaining))
+        return added
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[Any]) -> None:
+        data = event.node.data
+        if isinstance(data, _Node) and data.loaded == 0:
+            self._load(event.node)
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[Any]) -> None:
+        node = event.node
+        if isinstance(node.data, _More) and node.parent is not None:
+            parent = node.parent
+            node.remove()  # the cursor stays on this line: the first row of the next page
+            self._load(parent)
+
+
+# -- the screen -------------------------------------------------------------------------------
+
+
+def previous_on_channel(lines: Sequence[Entry], entry: Entry) -> Entry | None:
+    """The message before `entry` on the same channel in `lines` (a pane's entries), or None.
+
+    Entries are matched by identity; gap markers are skipped. Both scans are bounded by
+    `len(lines)`, which the pane's history bounds.
+    """
+    index = next((i for i in range(len(lines) - 1, -1, -1) if lines[i] is entry), None)
+    if index is None or entry[-3] is None:
+        return None
+    channel = entry[-3]
+    for i in range(index - 1, -1, -1):
+        earlier = lines[i]
+        if earlier[-3] == channel and not isinstance(earlier[-2], Gap):
+            return earlier
+    return None
+
+
+def diff_text(lines: list[str], cut: bool, show: int = DIFF_SHOW_LINES) -> Text:
+    """A unified diff, coloured: removed lines red, added green, hunk headers cyan. At most
+    `show` lines are drawn (a Static lays out all of its text)."""
+    out = Text(end="")
+    for line in lines[:show]:
+        if line.startswith(("---", "+++")):
+            style = "bold"
+        elif line.startswith("@@"):
+            style = "cyan"
+        elif line.startswith("+"):
+            style = "green"
+        elif line.startswith("-"):
+            style = "red"
+        else:
+            style = ""
+        out.append(line + "\n", style)
+    if len(lines) > show:
+        out.append(f"… {len(lines) - show:,} more lines of diff not shown\n", "dim italic")
+    if cut:
+        out.append(
+            f"(only the first {DIFF_MAX_LINES:,} lines of each were compared)\n", "dim italic"
+        )
+    return out
+
+
+def compare(entry: Entry, previous: Entry | None, decoder: str) -> Text:
+    """The diff view's text: `entry` against `previous`, both read with `decoder`.
+
+    Pure and thread-safe: the screen runs it in a thread, as two 16 MiB documents take
+    a second or two to render and compare.
+    """
+    if entry[-3] is None or isinstance(entry[-2], Gap):
+        return Text("A gap marker has no diff.", style="italic", end="")
+    if previous is None or previous[-3] is None or isinstance(previous[-2], Gap):
+        return Text("No previous message on this channel.", style="italic", end="")
+    before = pretty(decode(previous[-2], decoder, limit=DETAIL_INFLATE_LIMIT))
+    after = pretty(decode(entry[-2], decoder, limit=DETAIL_INFLATE_LIMIT))
+    lines, cut = diff_lines(before.text, after.text)
+    when = clock_text(previous[-1])
+    if not lines:
+        said = (
+            f"No difference from the previous message on this channel ({when}) in the "
+            f"first {DIFF_MAX_LINES:,} lines."
+            if cut
+            else f"Identical to the previous message on this channel ({when})."
+        )
+        return Text(said, style="italic", end="")
+    out = Text(f"Against the previous message on this channel, {when}:\n", "dim", end="")
+    out.append_text(diff_text(lines, cut))
+    return out
+
+
+class DetailScreen(ModalScreen[str]):
+    """One message, whole: a folding JSON tree, text with its line breaks, or a hex dump;
+    `m` changes the decoder, `d` shows the diff against the previous message on the channel.
+    Dismissed with the decoder in use, so the caller can keep it for the subscription."""
+
+    DEFAULT_CSS = """
+    #detail-error { color: $error; text-style: bold; height: auto; }
+    #detail-switch { height: 1fr; }
+    #detail-body, #detail-diff { height: 1fr; }
+    #detail-text { height: 1fr; }
+    #detail-keys { height: 1; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="detail.close", tooltip="Close the detail view"),
+        Binding("enter", "close", "Close", show=False, id="detail.close_enter"),
+        Binding("q", "close", "Close", show=False, id="detail.close_q"),
+        Binding(
+            "m",
+            "next_decoder",
+            "Decoder",
+            id="detail.decoder",
+            tooltip="Read the payload with the next decoder: " + ", ".join(DECODERS),
+        ),
+        Binding(
+            "d",
+            "toggle_diff",
+            "Diff",
+            id="detail.diff",
+            tooltip="Show or hide the diff against the previous message on this channel",
+        ),
+    ]
+
+    def __init__(
+        self,
+        entry: Entry,
+        subscription: Subscription,
+        *,
+        decoder: str = "auto",
+        previous: Entry | None = None,
+    ) -> None:
+        super().__init__()
+        self.entry = entry
+        self.subscription = subscription
+        self.decoder = decoder if decoder in DECODERS else "auto"
+        self.previous = previous
+        self._diffing = False  # the diff is shown instead of the message
+        self.decoded: Decoded | None = None
+        self.shown: Formatted | None = None
+        self._decode()
+
+    # -- what is shown ---------------------------------------------------------------------
+    @property
+    def is_gap(self) -> bool:
+        return self.entry[-3] is None or isinstance(self.entry[-2], Gap)
+
+    def _decode(self) -> None:
+        if self.is_gap:
+            self.decoded = self.shown = None
+            return
+        self.decoded = decode(self.entry[-2], self.decoder, limit=DETAIL_INFLATE_LIMIT)
+        tree = self.decoded.kind is PayloadKind.JSON and _is_container(self.decoded.value)
+        self.shown = None if tree else pretty(self.decoded)  # a tree needs no text
+
+    def _head(self) -> Text:
+        channel, data, ts = self.entry[-3], self.entry[-2], self.entry[-1]
+        head = Text(end="")
+        head.append(clock_text(ts), "dim")
+        if self.decoded is None:
+            head.append("  gap marker", "bold yellow")
+            return head
+        decoded = self.decoded
+        head.append("  ")
+        head.append(safe_name(channel), "bold cyan")
+        head.append(f"  via {safe_text(self.subscription.name)}", "dim")
+        head.append(f"  {decoded.kind.value}, {human_bytes(len(data))}", "magenta")
+        head.append(f"  decoder {self.decoder}", "bold")
+        if decoded.tag and decoded.tag != self.decoder:
+            head.append(f" ({decoded.tag})", "dim")
+        if decoded.truncated and any(s in ("gzip", "zlib") for s in decoded.steps):
+            limit = human_bytes(DETAIL_INFLATE_LIMIT)
+            head.append(f"  (truncated: decompressed output stops at {limit})", "bold yellow")
+        elif self.shown is not None and self.shown.truncated:
+            head.append(f"  (cut: showing the first {SHOW_LIMIT >> 20} MiB)", "bold yellow")
+        return head
+
+    def _body(self) -> Widget:
+        decoded = self.decoded
+        if decoded is None:
+            data = self.entry[-2]
+            text = safe_text(data.describe()) if isinstance(data, Gap) else ""
+            return VerticalScroll(Static(Text(text)), id="detail-text")
+        if self.shown is None:  # a JSON object or array: the folding tree
+            return JsonTree(decoded.value, id="detail-tree")
+        body = Text(self.shown.text, end="")
+        if self.shown.kind is PayloadKind.JSON and not decoded.error:
+            _json_highlighter.highlight(body)
+        return VerticalScroll(Static(body), id="detail-text")
+
+    def _keys(self) -> Text:
+        keys = Text("decoder ", style="dim", end="")
+        for name in DECODERS:
+            keys.append(f" {name} ", "reverse bold" if name == self.decoder else "dim")
+        if self._diffing:
+            hints = "m next · d message · Esc closes"
+        elif self.decoded is not None and self.shown is None:  # the tree
+            hints = "m next · d diff · Enter folds · Esc closes"
+        else:
+            hints = "m next · d diff · Esc closes"
+        keys.append("   " + hints, "dim")
+        return keys
+
+    # -- layout and keys -------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Vertical(id="detail"):
+            yield Label(self._head(), id="detail-head")
+            yield Label(Text(self._error(), end=""), id="detail-error")
+            with ContentSwitcher(initial="detail-body", id="detail-switch"):
+                with Vertical(id="detail-body"):
+                    yield self._body()
+                with VerticalScroll(id="detail-diff"):
+                    yield Static(id="detail-diff-text")
+            yield Label(self._keys(), id="detail-keys")
+
+    def _error(self) -> str:
+        error = self.decoded.error if self.decoded else ""
+        return f"✗ {error}; the raw bytes follow, escaped" if error else ""
+
+    def on_mount(self) -> None:
+        self.query_one("#detail-error").display = bool(self._error())
+        self._focus_body()
+
+    def _focus_body(self) -> None:
+        if self._diffing:
+            self.set_focus(self.query_one("#detail-diff"))
+        else:
+            self.set_focus(self.query_one("#detail-body").children[0])
+
+    @property
+    def diff_shown(self) -> bool:
+        """The diff is shown instead of the message (`d` toggles)."""
+        return self._diffing
+
+    async def action_next_decoder(self) -> None:
+        self.decoder = next_decoder(self.decoder)
+        self._decode()
+        self.query_one("#detail-head", Label).update(self._head())
+        error = self.query_one("#detail-error", Label)
+        error.update(Text(self._error(), end=""))
+        error.display = bool(self._error())
+        self.query_one("#detail-keys", Label).update(self._keys())
+        if self.diff_shown:
+            self._compare()
+        body = self.query_one("#detail-body")
+        await body.remove_children()
+        await body.mount(self._body())
+        self._focus_body()
+
+    def action_toggle_diff(self) -> None:
+        switcher = self.query_one("#detail-switch", ContentSwitcher)
+        self._diffing = not self._diffing
+        if self._diffing:
+            switcher.current = "detail-diff"
+            self._compare()
+        else:
+            switcher.current = "detail-body"
+        self.query_one("#detail-keys", Label).update(self._keys())
+        self._focus_body()
+
+    def _compare(self) -> None:
+        self.query_one("#detail-diff-text", Static).update(
+            Text("Comparing with the previous message…", style="dim italic", end="")
+        )
+        self._compare_in_thread(self.decoder)
+
+    @work(thread=True, exclusive=True, group="detail-diff", exit_on_error=False)
+    def _compare_in_thread(self, decoder: str) -> None:
+        text = compare(self.entry, self.previous, decoder)
+        with contextlib.suppress(RuntimeError):  # the app has exited meanwhile
+            self.app.call_from_thread(self._show_diff, text, decoder)
+
+    def _show_diff(self, text: Text, decoder: str) -> None:
+        if decoder == self.decoder and self.is_attached:  # not stale, not closed
+            self.query_one("#detail-diff-text", Static).update(text)
+
+    def action_close(self) -> None:
+        self.dismiss(self.decoder)

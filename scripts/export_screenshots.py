@@ -2,16 +2,21 @@
 
 Regenerate them with ``python scripts/export_screenshots.py`` from the repository root. It starts
 the embedded Valkey, runs the seeded demo traffic, drives the app headless at 160x45 and saves
-main, statistics, detail, help, subscribe, hostile, search, browser and keyspace .svg (about
-a minute).
+main, statistics, detail, help, subscribe, hostile, search, browser, keyspace, record, themes
+and view .svg (about a minute and a half).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's rps_tui
 
 import redis
 from textual.pilot import Pilot
@@ -19,8 +24,10 @@ from textual.widgets import Input
 
 from rps_tui.core.commands import probe
 from rps_tui.core.demo import DEMO_PATTERNS, DemoTraffic
+from rps_tui.core.offline import OfflineEngine, load_recording
 from rps_tui.core.server import start_server
-from rps_tui.core.settings import parse_url
+from rps_tui.core.settings import ConnectionSettings, parse_url
+from rps_tui.core.store import Store
 from rps_tui.core.subscriptions import Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 
@@ -121,11 +128,46 @@ async def drive(app: RpsApp, url: str) -> list[Path]:
             await wait_for(lambda: app.store.appended(space) >= 4)
             await pilot.pause(1.2)
             await shoot(pilot, "keyspace.svg", written)
+
+            await pilot.press("1", "r")  # record what arrives, for the offline view below
+            await pilot.pause(3.0)
+            await shoot(pilot, "record.svg", written)
+            await pilot.press("r")
+
+            await pilot.press("ctrl+p", *"theme")
+            await pilot.pause(0.5)
+            await pilot.press("enter")
+            await pilot.pause(0.5)
+            await pilot.press(*"nord")
+            await pilot.pause(0.5)
+            await shoot(pilot, "themes.svg", written)
+            await pilot.press("enter")
             await pilot.press("q")
     finally:
         listener.close()
         client.close()
     return written
+
+
+async def view(recording: Path) -> Path:
+    """The recording made above, opened offline as `rps-tui view FILE` does."""
+    store = Store()
+    engine = OfflineEngine(store, str(recording), load_recording(recording, store))
+    app = RpsApp(
+        AppConfig(
+            settings=ConnectionSettings(),
+            subscriptions=engine.subscriptions,
+            server_label="recording",
+            monitor=False,
+            engine=engine,
+        )
+    )
+    written: list[Path] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: app.sub_list.subs == engine.subscriptions)
+        await pilot.pause(1.5)
+        await shoot(pilot, "view.svg", written)
+    return written[0]
 
 
 def main() -> None:
@@ -144,8 +186,11 @@ def main() -> None:
                 address_label="127.0.0.1:6379/0",
             )
         )
-        for path in asyncio.run(drive(app, server.url)):
-            print(path)
+        with tempfile.TemporaryDirectory() as scratch, contextlib.chdir(scratch):
+            for path in asyncio.run(drive(app, server.url)):
+                print(path)
+            (recording,) = Path(scratch).glob("rps-tui-*.ndjson")  # what `r` wrote
+            print(asyncio.run(view(recording)))
     finally:
         traffic.stop()
         server.stop()

@@ -26,8 +26,6 @@ KIND_OF = {b"message": Kind.CHANNEL, b"pmessage": Kind.PATTERN, b"smessage": Kin
 TAIL_BYTES = 1 << 16  # read from the end of the file to find the recording's last time
 
 
-
-
 @dataclass
 class LoadResult:
     messages: int = 0

@@ -101,6 +101,7 @@ class RpsApp(App[int]):
             "right_square_bracket",
             "next_sub",
             "Next",
+            show=False,  # the footer has room for the keys a newcomer needs; ? lists all
             id="next",
             key_display="]",
             tooltip="Next subscription",
@@ -109,6 +110,7 @@ class RpsApp(App[int]):
             "left_square_bracket",
             "prev_sub",
             "Prev",
+            show=False,
             id="previous",
             key_display="[",
             tooltip="Previous subscription",
@@ -116,7 +118,7 @@ class RpsApp(App[int]):
         Binding(
             "p", "pause", "Pause", id="pause", tooltip="Pause or resume the pane (counting goes on)"
         ),
-        Binding("c", "clear", "Clear", id="clear", tooltip="Clear the pane"),
+        Binding("c", "clear", "Clear", show=False, id="clear", tooltip="Clear the pane"),
         Binding(
             "slash",
             "filter",
@@ -741,7 +743,13 @@ class RpsApp(App[int]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for binding in self.BINDINGS:
-            if isinstance(binding, Binding) and binding.show and binding.id != "quit":
+            hidden = ("quit", "leave")  # the palette has its own Quit; Esc needs no command
+            if (
+                isinstance(binding, Binding)
+                and binding.id
+                and not binding.id.startswith("jump")
+                and binding.id not in hidden
+            ):
                 action = binding.action
                 yield SystemCommand(
                     binding.description,

@@ -68,3 +68,28 @@ async def test_browser_lists_live_channels_and_enter_subscribes(server) -> None:
             listener.close()
         for client in clients:
             client.close()
+
+
+async def test_a_click_on_a_row_subscribes(server) -> None:
+    mine = Subscription(Kind.CHANNEL, "br.click.mine")
+    app = make_app(server.url, mine)
+    client = redis.Redis.from_url(server.url)
+    listener = client.pubsub()
+    try:
+        listener.subscribe("br.click.target")
+        async with app.run_test(size=SIZE) as pilot:
+            await active(app, mine)
+            await pilot.press("b")
+            await async_wait_for(lambda: isinstance(app.screen, ChannelBrowser))
+            browser = app.screen
+            await pilot.press(*"br.click.t")
+            await async_wait_for(lambda: list(rows(browser)) == ["br.click.target"])
+            table = browser.query_one("#browser-table")
+            await pilot.click(table, offset=(12, 1))  # the first row, under the header
+            await pilot.pause(0.2)
+            assert Subscription(Kind.CHANNEL, "br.click.target") not in app.engine.subscriptions
+            await pilot.click(table, offset=(12, 1))  # a click on the highlighted row picks it
+            await active(app, Subscription(Kind.CHANNEL, "br.click.target"))
+    finally:
+        listener.close()
+        client.close()

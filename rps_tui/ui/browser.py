@@ -82,7 +82,8 @@ class ChannelBrowser(ModalScreen[None]):
             yield DataTable(cursor_type="row", zebra_stripes=True, id="browser-table")
             yield Label(
                 Text(
-                    "Enter or a click subscribes · Esc closes · refreshed every "
+                    "Enter (or a click on the highlighted row) subscribes · Esc closes · "
+                    "refreshed every "
                     f"{REFRESH_SECONDS:.0f} s",
                     style="dim",
                 )

@@ -25,6 +25,17 @@ def run_cli(
     )
 
 
+def one_line_error(result: subprocess.CompletedProcess, code: int) -> str:
+    """The CLI's contract for every bad input: this exit code, one line on stderr that
+    starts with the program's name, no traceback, nothing on stdout. Returns the line."""
+    assert result.returncode == code, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("rps-tui: ") and "Traceback" not in result.stderr
+    assert result.stdout == ""
+    return lines[0]
+
+
 def test_positional_glob_is_pattern_and_flags_force_kind() -> None:
     opts = parse_args(["orders", "orders.*", "a?b", "x[12]", "--channel", "lit*", "--pattern", "p"])
     assert opts.subscriptions == [
@@ -155,12 +166,7 @@ def test_sentinel_and_shard_options_parse() -> None:
 def test_deployment_usage_errors(args: list[str], needle: str) -> None:
     with pytest.raises(UsageError, match=re.escape(needle)):
         parse_args(args)
-    result = run_cli(*args)
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("rps-tui: ") and needle in lines[0]
-    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert needle in one_line_error(run_cli(*args), 2)
 
 
 def test_cluster_against_a_standalone_server(server) -> None:
@@ -219,12 +225,7 @@ def test_subcommands_only_as_the_first_word() -> None:
     ],
 )
 def test_subcommand_usage_errors(args: list[str], needle: str) -> None:
-    result = run_cli(*args)
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("rps-tui: ") and needle in lines[0]
-    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert needle in one_line_error(run_cli(*args), 2)
 
 
 def test_record_option_is_kept(tmp_path) -> None:

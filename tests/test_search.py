@@ -336,3 +336,28 @@ async def test_a_runaway_regex_on_a_10mb_message_does_not_hang_the_pane(
         model.set_filter(r"re:small")
         model.rebuild(app.store)
         assert shown(app) == [b"small x"] and model.error is None
+
+
+async def test_a_json_filter_reads_payloads_as_the_decoder_does(
+    server, redis_client: redis.Redis
+) -> None:
+    """msgpack (or gzip, base64) payloads shown as JSON are filtered as JSON too."""
+    import msgpack
+
+    sub = Subscription(Kind.CHANNEL, "search.packed")
+    app = make_app(server.url, sub)
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, sub)
+        for price in (10, 25, 40):
+            redis_client.publish("search.packed", msgpack.packb({"price": price}))
+        await async_wait_for(lambda: len(app.pane.model.lines) == 3)
+        await pilot.press("slash", *"json:price > `20`", "enter")
+        await async_wait_for(lambda: len(app.pane.model.lines) == 0)  # raw bytes: not JSON
+        for _ in range(4):  # auto -> text -> json -> hex -> msgpack
+            await pilot.press("m")
+        assert app.pane.model.decoder == "msgpack"
+        await async_wait_for(lambda: len(app.pane.model.lines) == 2)
+        assert [msgpack.unpackb(e[-2])["price"] for e in app.pane.model.lines] == [25, 40]
+        redis_client.publish("search.packed", msgpack.packb({"price": 99}))
+        redis_client.publish("search.packed", msgpack.packb({"price": 1}))
+        await async_wait_for(lambda: len(app.pane.model.lines) == 3)  # new ones too

@@ -42,6 +42,8 @@ import jmespath
 from jmespath import exceptions as jmespath_errors
 from jmespath.functions import Functions
 
+from rps_tui.core.decoders import GZIP_MAGIC, LINE_INFLATE_LIMIT, decode
+from rps_tui.core.payload import PayloadKind
 from rps_tui.core.store import Entry, Gap
 
 SCAN_LIMIT = 64 * 1024
@@ -148,6 +150,9 @@ class RegexQuery(Query):
         return found
 
 
+_RAW = frozenset({"auto", "text", "hex", "json"})  # decoders that show the bytes as they are
+
+
 class JsonQuery(Query):
     """`json:` JMESPath on the parsed payload. Highlighting shows, wherever they occur in
     the line, the keys that end a path in the expression (`price` in `price > \\`20\\``,
@@ -177,6 +182,7 @@ class JsonQuery(Query):
         quoted = [re.escape(json.dumps(k, ensure_ascii=False) + ":") for k in self.keys]
         self._key_pattern = re.compile("|".join(quoted)) if quoted else None
         self._decoder = json.JSONDecoder()
+        self.decoder = "auto"  # the pane's decoder: payloads are read as it reads them
 
     def matches(self, entry: Entry) -> bool:
         payload = entry[-2]
@@ -186,7 +192,13 @@ class JsonQuery(Query):
             return False
         try:
             with _cpu_alarm():
-                document = json.loads(payload)
+                if self.decoder in _RAW and not payload.startswith(GZIP_MAGIC):
+                    document = json.loads(payload)  # the common case, and the fast one
+                else:  # read as the pane shows it: msgpack, gzip, base64 ... to JSON
+                    decoded = decode(payload, self.decoder, limit=LINE_INFLATE_LIMIT)
+                    if decoded.error or decoded.kind is not PayloadKind.JSON:
+                        return False
+                    document = decoded.value
                 return _truthy(self.expression.search(document))
         except TooSlow:
             self.failure = _too_slow("json", "JMESPath expression")

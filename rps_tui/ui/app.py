@@ -475,16 +475,16 @@ class RpsApp(App[int]):
     def _keep_decoder(self, model: PaneModel, decoder: str | None) -> None:
         """The decoder chosen in the detail view sticks for the subscription."""
         if decoder and decoder != model.decoder:
-            model.decoder = decoder
+            model.set_decoder(decoder, self.store)
             if self.pane.model is model:
-                self.pane.refresh()  # the line cache is keyed by decoder
+                self.pane.sync()  # the line cache is keyed by decoder
             self._pane_title()
 
     def action_next_decoder(self) -> None:
         model = self.pane.model
         if model is not None:
-            model.decoder = next_decoder(model.decoder)
-            self.pane.refresh()
+            model.set_decoder(next_decoder(model.decoder), self.store)
+            self.pane.sync()
             self._pane_title()
 
     @on(PublishBox.Publish)

@@ -24,7 +24,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from rps_tui.core.query import Query, QueryError, parse_query
+from rps_tui.core.query import JsonQuery, Query, QueryError, parse_query
 from rps_tui.core.store import Entry, Gap, Store
 from rps_tui.core.subscriptions import Subscription
 from rps_tui.ui.render import clock_text, entry_line
@@ -78,6 +78,20 @@ class PaneModel:
             self.query, self._parse_error = parse_query(self.filter), None
         except QueryError as exc:
             self._parse_error = str(exc)
+        self._query_decoder()
+
+    def _query_decoder(self) -> None:
+        if isinstance(self.query, JsonQuery):
+            self.query.decoder = self.decoder  # json: reads payloads as the pane shows them
+
+    def set_decoder(self, decoder: str, store: Store) -> None:
+        """Show payloads with another decoder; a json: filter then reads them that way too,
+        so it is applied again to the history."""
+        self.decoder = decoder
+        if isinstance(self.query, JsonQuery):
+            self._query_decoder()
+            self.rebuild(store)
+            self.follow = True
 
     def pull(self, store: Store) -> bool:
         """Bring in what arrived since the last pull; True if the view changed."""

@@ -109,6 +109,8 @@ class WrongNode(ConnectionError):
 class Engine:
     """Owns the subscriber connection; see the module docstring."""
 
+    backoff_cap = BACKOFF_CAP  # the longest wait between two connection attempts
+
     def __init__(
         self,
         settings: ConnectionSettings,
@@ -262,7 +264,7 @@ class Engine:
                     if self.on_lost is not None:
                         self.on_lost(self)
                 self.reconnects += 1
-                delay = min(BACKOFF_CAP, BACKOFF_FIRST * 2**attempt) * random.uniform(0.5, 1.0)
+                delay = min(self.backoff_cap, BACKOFF_FIRST * 2**attempt) * random.uniform(0.5, 1)
                 attempt += 1
                 stalled = stalled or isinstance(exc, Stalled)
                 self._set_state(

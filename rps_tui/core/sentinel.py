@@ -80,7 +80,13 @@ def master_settings(settings: ConnectionSettings, timeout: float = 1.0) -> Conne
 
 
 class SentinelEngine(Engine):
-    """An `Engine` whose node is wherever the sentinels say the master is."""
+    """An `Engine` whose node is wherever the sentinels say the master is.
+
+    Its retries back off to 1 s, not 5: during a failover each attempt costs the sentinels
+    one cheap query, and the new master should be found within a second of its promotion.
+    """
+
+    backoff_cap = 1.0
 
     def __init__(
         self,

@@ -182,6 +182,44 @@ def test_a_moved_reply_to_ssubscribe_is_reported(cluster: Cluster) -> None:
     assert engine.store.subs[shard].status == "pending" and engine.store.subs[shard].error is None
 
 
+def test_keyspace_notifications_are_heard_from_every_primary(cluster: Cluster) -> None:
+    """Each primary publishes the events of its own keys only: one classic connection
+    would hear a third of them."""
+    primaries = cluster.primaries()
+    keys = {}  # primary port -> a key it owns
+    for i in range(300):
+        keys.setdefault(cluster.owner_of(f"ks{{{i}}}".encode()).port, f"ks{{{i}}}")
+    assert len(keys) == len(primaries)
+    for node in cluster.nodes:
+        with client_for(node.host, node.port) as c:
+            c.config_set("notify-keyspace-events", "KEA")
+    space = Subscription(Kind.PATTERN, "__keyspace@0__:ks*")
+    try:
+        with running_cluster(settings_for(cluster.nodes[0]), space, NEWS) as engine:
+            assert set(engine.links) == {name(p) for p in primaries}
+            for port, key in keys.items():
+                with client_for("127.0.0.1", port) as c:
+                    c.set(key, "v")
+            wait_for(lambda: engine.store.subs[space].total == len(keys))
+            served = {
+                engine.store.channels[f"__keyspace@0__:{k}".encode()].node for k in keys.values()
+            }
+            assert served == {f"127.0.0.1:{port}" for port in keys}
+            engine.unsubscribe(space)
+            wait_for(lambda: space not in engine.store.subs)
+            wait_for(lambda: all(_numpat(p) == 0 for p in primaries))
+            wait_for(lambda: not engine.links)  # nothing left to listen to on the primaries
+    finally:
+        for node in cluster.nodes:
+            with client_for(node.host, node.port) as c:
+                c.config_set("notify-keyspace-events", "")
+
+
+def _numpat(node: ServerProcess) -> int:
+    with client_for(node.host, node.port) as c:
+        return int(c.execute_command("PUBSUB", "NUMPAT"))
+
+
 def test_slot_move_rehomes_the_sharded_channel(cluster: Cluster) -> None:
     shard = next(iter(shard_subs(cluster, "cl.move").values()))
     with running_cluster(settings_for(cluster.nodes[0]), shard) as engine:
@@ -217,8 +255,13 @@ def test_primary_killed_replica_promoted_subscriptions_restored(kind: str) -> No
         victim = cluster.nodes[0]
         shards = shard_subs(cluster, "cl.fail")
         doomed = shards[victim.port]
+        for node in cluster.nodes:  # keyspace events, on the replicas too: one is promoted
+            with client_for(node.host, node.port) as c:
+                c.config_set("notify-keyspace-events", "KEA")
+        sets = Subscription(Kind.CHANNEL, "__keyevent@0__:set")
         # seeded at the victim: the classic connection starts there and must move too
-        with running_cluster(settings_for(victim), NEWS, *shards.values()) as engine:
+        subs = (NEWS, sets, *shards.values())
+        with running_cluster(settings_for(victim), *subs) as engine:
             assert engine.classic.node == name(victim)
             assert engine.home_of(doomed) == name(victim)
             victim.kill()
@@ -246,5 +289,13 @@ def test_primary_killed_replica_promoted_subscriptions_restored(kind: str) -> No
                     assert gaps(engine, sub) == []
                     assert engine.home_of(sub) == f"127.0.0.1:{port}"
             assert victim.port not in {int(n.rsplit(":", 1)[1]) for n in engine.links}
+            # keyspace events of the promoted node's keys are heard there now
+            wait_for(lambda: name(promoted) in (engine.home_of(sets) or ""))
+            wait_for(lambda: engine.store.subs[sets].status == "active")
+            with client_for(promoted.host, promoted.port) as c:
+                c.set(doomed.key, "after failover")  # a key in the slot the victim owned
+            wait_for(lambda: engine.store.subs[sets].total == 1)
+            (gap,) = gaps(engine, sets)
+            assert gap.reason == f"its node {name(victim)} failed"
         with pytest.raises(redis.ConnectionError):
             client_for(victim.host, victim.port).ping()

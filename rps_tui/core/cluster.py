@@ -11,6 +11,11 @@ server unsubscribed a channel (a slot moved), answered MOVED, or died, and every
 seconds anyway (a pure subscriber never hears of a slot move otherwise). When a channel's
 owner changed, the channel is handed to the new owner's connection with its buffer and
 counts intact, and its pane gets a gap marker saying for how long nobody listened.
+
+Keyspace notifications are the one kind of classic Pub/Sub a cluster does not broadcast:
+each primary publishes the events of its own keys. Subscriptions to `__keyspace@…` and
+`__keyevent@…` therefore listen on every primary that owns slots, through the same
+per-node connections, and follow the map as the sharded ones do.
 """
 
 from __future__ import annotations
@@ -32,6 +37,12 @@ from rps_tui.core.subscriptions import Kind, Subscription
 CHECK_SECONDS = 5.0  # re-read the slot map this often when all is well
 DEGRADED_SECONDS = 0.5  # ... and this often while a connection is down or a channel homeless
 STATE_ORDER = (State.STALLED, State.RECONNECTING, State.CONNECTING, State.CONNECTED)
+
+
+def everywhere(sub: Subscription) -> bool:
+    """Keyspace notifications (`__keyspace@0__:*`, `__keyevent@0__:del`): each primary
+    publishes those of its own keys only, so they are listened to on every primary."""
+    return sub.kind is not Kind.SHARD and sub.name.startswith(("__keyspace@", "__keyevent@"))
 
 
 class _ClassicLink(Engine):
@@ -66,6 +77,7 @@ class ClusterEngine:
         self._classic_turn = -1
         self._seeds = [(settings.host, settings.port)]
         self._home: dict[Subscription, str] = {}  # sharded subscription -> node name
+        self._spread: dict[Subscription, set[str]] = {}  # keyspace subscription -> nodes
         self._wanted: dict[Subscription, None] = {}
         self._ops: deque[tuple[str, Subscription]] = deque()
         self._moved: deque[tuple[Subscription, str, float]] = deque()
@@ -87,7 +99,7 @@ class ClusterEngine:
         if sub in self._wanted:
             return
         self._wanted[sub] = None
-        if sub.kind is Kind.SHARD:
+        if sub.kind is Kind.SHARD or everywhere(sub):
             self._ops.append(("sub", sub))
             self._wake.set()
         else:
@@ -96,7 +108,7 @@ class ClusterEngine:
     def unsubscribe(self, sub: Subscription) -> None:
         if self._wanted.pop(sub, 0) == 0:
             return
-        if sub.kind is Kind.SHARD:
+        if sub.kind is Kind.SHARD or everywhere(sub):
             self._ops.append(("unsub", sub))
             self._wake.set()
         else:
@@ -192,6 +204,8 @@ class ClusterEngine:
 
     def home_of(self, sub: Subscription) -> str | None:
         """The node a sharded subscription listens to now (None while it has none)."""
+        if everywhere(sub):
+            return ", ".join(sorted(self._spread.get(sub, ()))) or None
         return self._home.get(sub) if sub.kind is Kind.SHARD else self.classic.node
 
     # -- called by the connections' threads ---------------------------------------------------
@@ -244,9 +258,11 @@ class ClusterEngine:
 
     def _degraded(self) -> bool:
         shard_subs = [s for s in self._wanted if s.kind is Kind.SHARD]
+        spread = [s for s in self._wanted if everywhere(s)]
         return (
             bool(self._moved)
             or any(s not in self._home for s in shard_subs)
+            or any(not self._spread.get(s) for s in spread)
             or any(
                 link.state is not State.CONNECTED or link.lost_since is not None
                 for link in self.links.values()
@@ -262,12 +278,13 @@ class ClusterEngine:
                     state = self.store.add_subscription(sub)
                     state.status, state.error = "pending", None
             else:
-                node = self._home.pop(sub, None)
-                if node is not None and node in self.links:
+                nodes = self._spread.pop(sub, set()) | {self._home.pop(sub, None)} - {None}
+                for node in nodes & set(self.links):
                     self.links[node].unsubscribe(sub)
-                else:
-                    with self.store.lock:
-                        self.store.subs.pop(sub, None)
+                with self.store.lock:  # (a no-op when a connection has done it)
+                    state = self.store.subs.pop(sub, None)
+                    if state is not None:
+                        state.status = "removed"
         try:
             self.map = read_map_any(self.settings, self.nodes() + self._seeds)
         except (redis.RedisError, OSError) as exc:
@@ -329,8 +346,32 @@ class ClusterEngine:
                 f"{len(names)} sharded channel{'s' if len(names) != 1 else ''} moved from "
                 f"{old_name} to {new_name}: {shown}",
             )
-        for name in [n for n, link in self.links.items() if n not in self._home.values()]:
+        self._spread_out()
+        used = set(self._home.values()).union(*self._spread.values())
+        for name in [n for n in self.links if n not in used]:
             self.links.pop(name).stop()  # nobody left to listen to there
+
+    def _spread_out(self) -> None:
+        """Keyspace notifications are published by the primary that owns the key, on that
+        node only: such subscriptions listen on every primary that owns slots."""
+        assert self.map is not None
+        owners = {node.name: node for _, _, node in self.map.ranges}
+        now = self.clock()
+        for sub in [s for s in self._wanted if everywhere(s)]:
+            homes = self._spread.setdefault(sub, set())
+            for name in sorted(homes - owners.keys()):  # no longer a primary with slots
+                old = self.links.get(name)
+                if old is not None:
+                    old.release(sub)
+                    if old.lost_since is not None:  # its events went unheard meanwhile
+                        gap = Gap(f"its node {name} failed", max(0.0, now - old.lost_since))
+                        with self.store.lock:
+                            self.store.mark_gap(gap, now, {sub})
+                homes.discard(name)
+            for name in sorted(owners.keys() - homes):
+                node = owners[name]
+                self._link(name, node.host, node.port).adopt(sub)
+                homes.add(name)
 
     def _link(self, name: str, host: str, port: int) -> Engine:
         link = self.links.get(name)

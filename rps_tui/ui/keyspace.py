@@ -104,8 +104,8 @@ class KeyspaceScreen(ModalScreen[None]):
                     (" (key → event) and ", "dim"),
                     (event, "cyan"),
                     (
-                        " (event → key). On a cluster each node publishes the events of "
-                        "its own keys; rps-tui hears the node its classic connection uses.",
+                        " (event → key). On a cluster each primary publishes the events "
+                        "of its own keys: rps-tui listens on every primary.",
                         "dim",
                     ),
                 ),

@@ -1,0 +1,269 @@
+"""From parsed arguments to options: settings (URL, environment, profile, command line, in
+that order of strength), subscriptions, the config file's look, and each command's options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from rps_tui.cli.parsers import (
+    PROG,
+    SUBCOMMANDS,
+    build_parser,
+    build_replay_parser,
+    build_tail_parser,
+    build_view_parser,
+)
+from rps_tui.core.config import Config, ConfigError
+from rps_tui.core.config import load as load_config_file
+from rps_tui.core.settings import ConnectionSettings, UsageError, from_environment
+from rps_tui.core.store import DEFAULT_HISTORY
+from rps_tui.core.subscriptions import InvalidSubscription, Kind, Subscription
+
+
+@dataclass
+class Options:
+    settings: ConnectionSettings
+    subscriptions: list[Subscription] = field(default_factory=list)
+    history: int = DEFAULT_HISTORY
+    demo: bool = False
+    embedded: bool = False
+    record: str | None = None  # --record FILE
+    theme: str | None = None  # from the config file
+    keymap: dict[str, str] = field(default_factory=dict)  # from the config file
+
+
+@dataclass
+class TailOptions:
+    settings: ConnectionSettings
+    subscriptions: list[Subscription]
+    format: str = "ndjson"
+
+
+@dataclass
+class ReplayOptions:
+    path: str
+    settings: ConnectionSettings
+    speed: float = 1.0
+    fast: bool = False
+
+
+@dataclass
+class ViewOptions:
+    path: str
+    history: int = DEFAULT_HISTORY
+    theme: str | None = None
+    keymap: dict[str, str] = field(default_factory=dict)
+
+
+AnyOptions = Options | TailOptions | ReplayOptions | ViewOptions
+
+CONNECTION_FLAGS = (
+    "url", "host", "port", "db", "user", "password", "cacert", "cert", "key", "master",
+    "sentinel_pass", "profile",
+)  # fmt: skip
+
+
+def load_config(args: argparse.Namespace) -> Config:
+    try:
+        return load_config_file(getattr(args, "config", None))
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _profile(args: argparse.Namespace, config: Config) -> dict[str, Any]:
+    try:
+        chosen = config.profile(getattr(args, "profile", None))
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    return chosen.values if chosen is not None else {}
+
+
+def settings_from_args(
+    args: argparse.Namespace, config: Config | None = None
+) -> ConnectionSettings:
+    """The profile's URL (else $REDIS_URL) and $REDISCLI_AUTH, then the profile's options,
+    then the command line's on top (as redis-cli does: options win)."""
+    config = config if config is not None else load_config(args)
+    p = _profile(args, config)
+
+    def pick(name: str, key: str | None = None) -> Any:
+        given = getattr(args, name)
+        return given if given is not None else p.get(key or name)
+
+    settings = from_environment(pick("url")).with_overrides(
+        host=pick("host"),
+        port=pick("port"),
+        db=pick("db"),
+        username=pick("user"),
+        password=pick("password"),
+        tls=args.tls or p.get("tls", False),
+        cacert=pick("cacert"),
+        cert=pick("cert"),
+        key=pick("key"),
+        insecure=args.insecure or p.get("insecure", False),
+    )
+    return _deployment(
+        settings,
+        sentinels=args.sentinel or p.get("sentinels", []),
+        master=pick("master"),
+        sentinel_pass=pick("sentinel_pass", "sentinel_password"),
+        cluster=args.cluster or p.get("cluster", False),
+        host_given=args.host is not None or args.port is not None,
+    )
+
+
+def subscriptions_from_args(
+    args: argparse.Namespace, *, dashboard: bool = False
+) -> list[Subscription]:
+    """Positional subscriptions, then --channel, --pattern, --shard; duplicates dropped."""
+    if dashboard:
+        for name in args.subscriptions:
+            if name in SUBCOMMANDS:
+                raise UsageError(
+                    f"{name!r} is a subcommand and goes first ({PROG} {name} ...); "
+                    f"to subscribe to a channel called {name}, use --channel {name}"
+                )
+    try:
+        subs = [Subscription.parse(s) for s in args.subscriptions]
+        subs += [Subscription.parse(s, Kind.CHANNEL) for s in args.channel]
+        subs += [Subscription.parse(s, Kind.PATTERN) for s in args.pattern]
+        subs += [Subscription.parse(s, Kind.SHARD) for s in args.shard]
+    except InvalidSubscription as exc:
+        raise UsageError(str(exc)) from None
+    return list(dict.fromkeys(subs))
+
+
+def _readable_file(path: str) -> str:
+    if not Path(path).is_file():
+        raise UsageError(f"{path}: no such file")
+    return path
+
+
+def _writable_path(path: str) -> str:
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"--record {path}: is a directory")
+    if not target.absolute().parent.is_dir():
+        raise UsageError(f"--record {path}: no such directory")
+    return path
+
+
+def parse_args(argv: Sequence[str]) -> Options:
+    """The dashboard's options; raises UsageError with a one-line message."""
+    args = build_parser().parse_args(list(argv))
+    if args.demo or args.embedded:
+        given = [f for f in CONNECTION_FLAGS if getattr(args, f) is not None] + [
+            flag for flag in ("tls", "cluster", "sentinel") if getattr(args, flag)
+        ]
+        if given:
+            mode = "--demo" if args.demo else "--embedded"
+            raise UsageError(f"{mode} starts its own server; drop --{given[0]}")
+        settings = ConnectionSettings()
+        config = load_config(args)
+        profile: dict[str, Any] = {}
+    else:
+        config = load_config(args)
+        profile = _profile(args, config)
+        settings = settings_from_args(args, config)
+    subs = subscriptions_from_args(args, dashboard=True) or _default_subscriptions(args, config)
+    record = _writable_path(args.record) if args.record else None
+    history = args.history or profile.get("history") or config.history or DEFAULT_HISTORY
+    theme, keymap = _look(config)
+    return Options(settings, subs, history, args.demo, args.embedded, record, theme, keymap)
+
+
+def _default_subscriptions(args: argparse.Namespace, config: Config) -> list[Subscription]:
+    """None on the command line: the profile's, else the config file's."""
+    try:
+        chosen = config.profile(getattr(args, "profile", None))
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    if chosen is not None and chosen.subscriptions:
+        return list(chosen.subscriptions)
+    return list(config.subscriptions)
+
+
+def _look(config: Config) -> tuple[str | None, dict[str, str]]:
+    """The config's theme and keymap, checked against what the app has (so a typo is an
+    error, not silently ignored as Textual would)."""
+    if config.theme is None and not config.keymap:
+        return None, {}
+    from rps_tui.ui.keymap import themes, unknown_ids
+
+    if config.theme is not None and config.theme not in themes():
+        raise UsageError(
+            f"{config.path}: theme {config.theme!r} is not a theme (themes: {', '.join(themes())})"
+        )
+    unknown = unknown_ids(config.keymap)
+    if unknown:
+        raise UsageError(
+            f"{config.path}: [keymap] no binding with id {unknown[0]!r} "
+            "(the ids are listed in the README's Keys section)"
+        )
+    return config.theme, dict(config.keymap)
+
+
+def parse_command(argv: Sequence[str]) -> AnyOptions:
+    """A subcommand's options when the first word names one, else the dashboard's."""
+    argv = list(argv)
+    command = argv[0] if argv else None
+    if command == "tail":
+        args = build_tail_parser().parse_args(argv[1:])
+        config = load_config(args)
+        subs = subscriptions_from_args(args) or _default_subscriptions(args, config)
+        if not subs:
+            raise UsageError("tail needs a SUBSCRIPTION (or --channel, --pattern, --shard)")
+        return TailOptions(settings_from_args(args, config), subs, args.format)
+    if command == "replay":
+        args = build_replay_parser().parse_args(argv[1:])
+        path = _readable_file(args.file)
+        return ReplayOptions(path, settings_from_args(args), args.speed, args.fast)
+    if command == "view":
+        args = build_view_parser().parse_args(argv[1:])
+        config = load_config(args)
+        theme, keymap = _look(config)
+        history = args.history or config.history or DEFAULT_HISTORY
+        return ViewOptions(_readable_file(args.file), history, theme, keymap)
+    return parse_args(argv)
+
+
+def _deployment(
+    settings: ConnectionSettings,
+    *,
+    sentinels: list[tuple[str, int]],
+    master: str | None,
+    sentinel_pass: str | None,
+    cluster: bool,
+    host_given: bool,
+) -> ConnectionSettings:
+    """--cluster, or --sentinel with --master, checked against the rest of the options."""
+    if sentinel_pass and not sentinels:
+        raise UsageError("--sentinel-pass goes with --sentinel")
+    if sentinels or master:
+        if not master:
+            raise UsageError("--sentinel needs --master NAME (the name the sentinels monitor)")
+        if not sentinels:
+            raise UsageError("--master needs at least one --sentinel HOST:PORT")
+        if cluster:
+            raise UsageError("--cluster and --sentinel do not go together")
+        if host_given:
+            raise UsageError("--sentinel finds the master itself; drop -h/-p")
+        return replace(
+            settings,
+            sentinels=tuple(dict.fromkeys(tuple(s) for s in sentinels)),
+            master=master,
+            sentinel_password=sentinel_pass or os.environ.get("REDISCLI_SENTINEL_AUTH"),
+        )
+    if cluster:
+        if settings.unix_path:
+            raise UsageError("--cluster needs a host and port, not a unix socket")
+        if settings.db:
+            raise UsageError(f"a cluster has only database 0, not {settings.db}")
+        return replace(settings, cluster=True)
+    return settings

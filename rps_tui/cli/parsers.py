@@ -1,0 +1,285 @@
+"""The argparse parsers: the dashboard's and each subcommand's, with shared option groups.
+
+argparse with redis-cli's conventions (`-h` is the host, help is `--help`); an error is one
+line and exit 2 (`UsageError`), never argparse's usage dump.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from rps_tui import __version__
+from rps_tui.core.config import default_path as default_config_path
+from rps_tui.core.settings import UsageError
+from rps_tui.core.store import DEFAULT_HISTORY
+
+PROG = "rps-tui"
+EXIT_OK, EXIT_CONNECT, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+SUBCOMMANDS = ("tail", "replay", "view")
+
+DESCRIPTION = """\
+A live dashboard for Redis Pub/Sub. A SUBSCRIPTION containing *, ? or [ is a glob pattern
+(PSUBSCRIBE), anything else a channel (SUBSCRIBE); --channel and --pattern force either.
+With no subscription, a dialog lists the server's active channels to pick from.
+
+Subcommands, when given as the first word (each has its own --help):
+  rps-tui tail [options] SUBSCRIPTION...   print messages as NDJSON (or text) to stdout
+  rps-tui replay FILE [options]            publish a recording again, at its pace
+  rps-tui view FILE                        browse a recording offline
+A channel named tail, replay or view: --channel tail."""
+
+TAIL_DESCRIPTION = """\
+Print every message as one line on stdout: NDJSON (the --record format) or, with
+--format text, `time channel payload` with control characters escaped. Reconnects like
+the dashboard and prints a gap record when it was not listening. Ends on Ctrl-C (exit
+130), SIGTERM (0) or when the reader of its pipe goes away (0). Diagnostics go to stderr."""
+
+REPLAY_DESCRIPTION = """\
+Publish a recording (NDJSON, as written by --record or tail) again: PUBLISH for message
+and pmessage records, SPUBLISH for smessage, gap records skipped; bytes and order intact.
+At the recorded pace by default, N times faster with --speed N, or at once with --fast.
+Nothing is retried (a retried PUBLISH could deliver twice): the first error stops it."""
+
+VIEW_DESCRIPTION = """\
+Open a recording in the dashboard without a server: one subscription per recorded
+channel, pattern and sharded channel, with the counts and statistics of the recording."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but an error is one line and exits 2 (no usage dump)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"port {text!r} is not a number") from None
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"port {value} is out of range (1-65535)")
+    return value
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host:
+        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT")
+    return host.strip("[]"), _port(port)
+
+
+def _db(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"database {text!r} is not a number")
+    return int(text)
+
+
+def _parser(prog: str, description: str, usage: str | None = None) -> _Parser:
+    return _Parser(
+        prog=prog,
+        usage=usage,
+        description=description,
+        add_help=False,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
+    """redis-cli's connection options, and the cluster / Sentinel ones (every command)."""
+    conn = parser.add_argument_group("connection (as in redis-cli)")
+    conn.add_argument(
+        "-u",
+        "--url",
+        help="redis://, rediss:// or unix:// URL "
+        "(default: $REDIS_URL, else redis://127.0.0.1:6379/0)",
+    )
+    conn.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="a connection profile from the config file (options given here win)",
+    )
+    conn.add_argument(
+        "--config",
+        metavar="FILE",
+        help=f"the config file (default: $RPS_TUI_CONFIG, else {default_config_path()})",
+    )
+    conn.add_argument("-h", "--host", help="server host (overrides the URL)")
+    conn.add_argument("-p", "--port", type=_port, help="server port")
+    conn.add_argument("-n", dest="db", type=_db, metavar="DB", help="database number")
+    conn.add_argument("--user", help="ACL username")
+    conn.add_argument(
+        "-a",
+        "--pass",
+        dest="password",
+        metavar="PASSWORD",
+        help="password (or set $REDISCLI_AUTH, which stays out of `ps`)",
+    )
+    conn.add_argument("--tls", action="store_true", help="connect with TLS")
+    conn.add_argument("--cacert", help="CA certificate file to verify the server")
+    conn.add_argument("--cert", help="client certificate file")
+    conn.add_argument("--key", help="client private key file")
+    conn.add_argument(
+        "--insecure", action="store_true", help="do not verify the server certificate"
+    )
+    scale = parser.add_argument_group("cluster and Sentinel")
+    scale.add_argument(
+        "--cluster",
+        action="store_true",
+        help="the server is a cluster node: listen to every node that matters "
+        "(detected by itself from INFO)",
+    )
+    scale.add_argument(
+        "--sentinel",
+        action="append",
+        default=[],
+        type=_host_port,
+        metavar="HOST:PORT",
+        help="ask this sentinel where the master is (repeatable); needs --master",
+    )
+    scale.add_argument("--master", metavar="NAME", help="the master's name in Sentinel")
+    scale.add_argument(
+        "--sentinel-pass",
+        metavar="PASSWORD",
+        help="the sentinels' own password, if they have one (or set $REDISCLI_SENTINEL_AUTH)",
+    )
+
+
+def add_subscription_positional(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "subscriptions",
+        nargs="*",
+        metavar="SUBSCRIPTION",
+        help="channel or glob pattern to subscribe to",
+    )
+
+
+def add_subscription_options(parser: argparse.ArgumentParser) -> None:
+    """--channel / --pattern / --shard (dashboard and tail)."""
+    subs = parser.add_argument_group("subscriptions")
+    subs.add_argument(
+        "--channel",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="subscribe to a channel, even if its name has glob characters "
+        "(or is tail, replay or view)",
+    )
+    subs.add_argument(
+        "--pattern", action="append", default=[], metavar="GLOB", help="subscribe to a glob pattern"
+    )
+    subs.add_argument(
+        "--shard",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="subscribe to a sharded channel (SSUBSCRIBE, Redis 7+)",
+    )
+
+
+def _add_help(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--help", action="help", help="show this help and exit")
+    group.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+
+
+def _add_history(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "--history",
+        type=_positive,
+        metavar="N",
+        help=f"messages kept per subscription (default: the config file's, else "
+        f"{DEFAULT_HISTORY:,})",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The dashboard's parser."""
+    parser = _parser(PROG, DESCRIPTION)
+    add_subscription_positional(parser)
+    add_connection_options(parser)
+    add_subscription_options(parser)
+    mode = parser.add_argument_group("embedded server").add_mutually_exclusive_group()
+    mode.add_argument(
+        "--demo",
+        action="store_true",
+        help="start an embedded Valkey with demo traffic and watch it",
+    )
+    mode.add_argument(
+        "--embedded",
+        action="store_true",
+        help="start an embedded Valkey without traffic (its address is in the header)",
+    )
+    other = parser.add_argument_group("other")
+    _add_history(other)
+    other.add_argument(
+        "--record",
+        metavar="FILE",
+        help="record every message to FILE as NDJSON (see rps-tui replay --help)",
+    )
+    _add_help(other)
+    return parser
+
+
+def build_tail_parser() -> argparse.ArgumentParser:
+    parser = _parser(f"{PROG} tail", TAIL_DESCRIPTION)
+    add_subscription_positional(parser)
+    add_connection_options(parser)
+    add_subscription_options(parser)
+    out = parser.add_argument_group("output")
+    out.add_argument(
+        "--format",
+        choices=("ndjson", "text"),
+        default="ndjson",
+        help="ndjson (default): one JSON object per message; text: time channel payload",
+    )
+    _add_help(out)
+    return parser
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"speed {text!r} is not a number") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"speed {text} must be a positive number")
+    return value
+
+
+def build_replay_parser() -> argparse.ArgumentParser:
+    parser = _parser(f"{PROG} replay", REPLAY_DESCRIPTION)
+    parser.add_argument("file", metavar="FILE", help="an NDJSON recording")
+    add_connection_options(parser)
+    pace = parser.add_argument_group("pace").add_mutually_exclusive_group()
+    pace.add_argument(
+        "--speed",
+        type=_speed,
+        default=1.0,
+        metavar="N",
+        help="N times the recorded pace (default 1; 0.5 is half speed)",
+    )
+    pace.add_argument(
+        "--fast", action="store_true", help="as fast as possible (pipelined), still in order"
+    )
+    _add_help(parser.add_argument_group("other"))
+    return parser
+
+
+def build_view_parser() -> argparse.ArgumentParser:
+    parser = _parser(f"{PROG} view", VIEW_DESCRIPTION)
+    parser.add_argument("file", metavar="FILE", help="an NDJSON recording")
+    other = parser.add_argument_group("other")
+    other.add_argument("--config", metavar="FILE", help="the config file (theme, keymap)")
+    _add_history(other)
+    _add_help(other)
+    return parser

@@ -1,0 +1,1 @@
+"""Test support code that is bigger than a helper: the fault-injecting TCP proxy."""

@@ -4,12 +4,17 @@ browsing with the same counts as the live view had."""
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import select
 import shutil
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,9 +22,11 @@ import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rps_tui.cli.run import _close_recorder, _open_recorder
 from rps_tui.core.engine import Engine, State
 from rps_tui.core.offline import OfflineEngine, load_recording
 from rps_tui.core.record import (
+    MAX_PENDING,
     Recorder,
     RecordError,
     dumps,
@@ -28,7 +35,7 @@ from rps_tui.core.record import (
     read_entries,
     record_to_entry,
 )
-from rps_tui.core.settings import parse_url
+from rps_tui.core.settings import UsageError, parse_url
 from rps_tui.core.store import Gap, Store
 from rps_tui.core.subscriptions import Kind, Subscription
 from tests.helpers import running, wait_for
@@ -116,11 +123,19 @@ def test_any_bytes_round_trip_exactly(
 
 
 @FAST
-@given(reason=st.text(max_size=80), seconds=st.floats(0, 1e6), when=st.floats(0, 4e9))
-def test_gap_markers_round_trip(reason: str, seconds: float, when: float) -> None:
-    gap = [None, Gap(reason, seconds), when]
+@given(
+    reason=st.text(max_size=80),
+    seconds=st.floats(0, 1e6),
+    when=st.floats(0, 4e9),
+    discarded=st.none() | st.integers(0, 2**40),
+)
+def test_gap_markers_round_trip(
+    reason: str, seconds: float, when: float, discarded: int | None
+) -> None:
+    gap = [None, Gap(reason, seconds, discarded), when]
     record = json.loads(dumps(gap))
     assert record["kind"] == "gap" and record["seconds"] == seconds
+    assert record.get("discarded_bytes") == discarded  # absent unless the server discarded
     assert loads(dumps(gap)) == gap
 
 
@@ -293,6 +308,282 @@ def test_a_write_error_stops_recording_not_the_engine(server) -> None:
         client.close()
 
 
+# ------------------------------------------------- a target that does not keep up (FIFO)
+
+
+@contextmanager
+def stuck_fifo(tmp_path: Path, name: str = "rec.fifo") -> Iterator[Path]:
+    """A FIFO whose reader never reads: it is open (so opening for writing succeeds), and
+    the 64 KiB pipe fills up."""
+    path = tmp_path / name
+    os.mkfifo(path)
+    reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        yield path
+    finally:
+        os.close(reader)
+
+
+def drain(fd: int, deadline: float) -> bytes:
+    """Everything written to a FIFO's read end until the writer closes it (or deadline)."""
+    chunks = []
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    while time.monotonic() < deadline:
+        poller.poll(100)
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            continue
+        if not chunk:  # EOF: the recorder closed its end
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def messages(first: int, count: int, size: int = 20) -> list[list]:
+    return [[b"message", b"f", b"%d " % i + b"x" * size, time.time()] for i in range(first, count)]
+
+
+def test_a_reader_that_never_reads_costs_the_caller_nothing(tmp_path: Path, capsys) -> None:
+    """300,000 entries into a FIFO that takes nothing: no call blocks, the queue stops at
+    its bound, the rest are counted as dropped, and close() gives up on time."""
+    with stuck_fifo(tmp_path) as path:
+        recorder = Recorder(path)
+        slowest = 0.0
+        start = time.monotonic()
+        for first in range(0, 300_000, 300):  # like the engine: one call per socket read
+            batch = messages(first, first + 300)
+            began = time.perf_counter()
+            recorder(batch)
+            slowest = max(slowest, time.perf_counter() - began)
+        fed = time.monotonic() - start
+        assert fed < 5 and slowest < 0.5, (fed, slowest)  # the old code blocked for good
+        assert recorder.pending <= MAX_PENDING and recorder.dropped >= 300_000 - MAX_PENDING
+        assert recorder.dropping_since is not None and recorder.active
+        wait_for(lambda: recorder.lines > 0, timeout=2)  # the pipe took its 64 KiB
+        assert recorder.lines + recorder.pending + recorder.dropped == 300_000
+        gap = [None, Gap("server restarted", 1.5), time.time()]
+        recorder([gap])  # a gap from the engine is kept even now: it records a loss
+        assert recorder.lines + recorder.pending + recorder.dropped == 300_001
+
+        start = time.monotonic()
+        recorder.close(timeout=0.5)
+        assert time.monotonic() - start < 2 and recorder.finished and not recorder.active
+        assert recorder.dropping_since is None  # the drop's gap record was queued
+        assert recorder.lines + recorder.pending + recorder.dropped == 300_002
+        error = recorder.error or ""
+        assert f"{recorder.pending:,} lines were not written" in error, error
+        assert "within 0.5 s" in error and "\n" not in error
+        recorder.close()  # idempotent, and at once
+        recorder([gap])  # ignored after close
+        assert recorder.lines + recorder.pending + recorder.dropped == 300_002
+
+        _close_recorder(recorder)
+        said = capsys.readouterr().err.splitlines()
+        assert said[0] == f"rps-tui: {error}"
+        assert said[1] == (  # the lines not written were in the error already
+            f"rps-tui: {path}: {recorder.dropped:,} messages were not recorded (the "
+            "recording fell behind)"
+        )
+        assert len(said) == 2
+
+
+def test_the_fifo_got_whole_lines_until_the_recorder_gave_up(tmp_path: Path) -> None:
+    path = tmp_path / "rec.fifo"
+    os.mkfifo(path)
+    reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        recorder = Recorder(path)
+        recorder(messages(0, 5000))
+        wait_for(lambda: recorder.lines > 0, timeout=2)
+        recorder.close(timeout=0.3)
+        data = drain(reader, time.monotonic() + 5)  # EOF: the recorder closed the FIFO
+    finally:
+        os.close(reader)
+    *whole, rest = data.split(b"\n")
+    assert len(whole) == recorder.lines > 0
+    assert [int(loads(line)[-2].split()[0]) for line in whole] == list(range(recorder.lines))
+    cut = "the last line in it is cut short" in (recorder.error or "")
+    assert cut == (rest != b""), (recorder.error, rest[:40])
+
+
+def test_the_queue_is_bounded_by_payload_bytes_too(tmp_path: Path) -> None:
+    with stuck_fifo(tmp_path) as path:
+        recorder = Recorder(path, max_bytes=1 << 20)
+        recorder([[b"message", b"big", b"x" * (2 << 20), 1.0]])  # over the limit, but alone
+        assert (recorder.pending, recorder.dropped) == (1, 0)
+        wait_for(lambda: recorder.lines == 0 and recorder.pending == 1)
+        recorder([[b"message", b"c", b"y" * 1024, 2.0] for _ in range(100)])
+        assert (recorder.pending, recorder.dropped) == (1, 100)  # 2 MiB still waiting
+        recorder.close(timeout=0.2)
+        # the big one (cut short in the pipe) and the gap record of the drop
+        error = recorder.error or ""
+        assert "2 lines were not written; the last line in it is cut short" in error, error
+    with stuck_fifo(tmp_path, "small.fifo") as path:  # small payloads: the bytes bind first
+        recorder = Recorder(path, max_bytes=100 * 1024)
+        recorder([[b"message", b"c", b"z" * 1024, 3.0] for _ in range(300)])
+        assert (recorder.pending, recorder.dropped) == (100, 200)
+        recorder([[b"message", b"c", b"", 4.0]] * 10)  # empty payloads fit in bytes...
+        assert (recorder.pending, recorder.dropped) == (100, 210)  # ...but it is dropping
+        recorder.close(timeout=0.2)
+        assert recorder.lines + recorder.pending == 101 and recorder.finished  # + the gap
+
+
+def test_a_fifo_whose_reader_goes_away_stops_the_recording(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "gone.fifo"
+    os.mkfifo(path)
+    reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    recorder = Recorder(path)
+    recorder(messages(0, 2))
+    wait_for(lambda: recorder.lines == 2, timeout=2)
+    os.close(reader)
+    recorder(messages(2, 5))  # EPIPE (SIGPIPE is ignored): the recording stops, we don't
+    wait_for(lambda: recorder.error is not None, timeout=2)
+    assert recorder.error == (
+        f"recording to {path} stopped: the process reading it went away (broken pipe)"
+    )
+    assert not recorder.active and recorder.pending == 3 and recorder.lines == 2
+    recorder([[b"message", b"c", b"after", 9.0]])  # ignored, quietly
+    start = time.monotonic()
+    _close_recorder(recorder)
+    assert time.monotonic() - start < 0.5 and recorder.finished and recorder.pending == 3
+    assert capsys.readouterr().err.splitlines() == [
+        f"rps-tui: {recorder.error}",
+        f"rps-tui: {path}: 3 lines were not written",
+    ]
+
+
+def test_a_fifo_with_no_reader_fails_at_once_with_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "noreader.fifo"
+    os.mkfifo(path)
+    start = time.monotonic()
+    with pytest.raises(OSError) as caught:
+        Recorder(path)
+    assert time.monotonic() - start < 1  # a blocking open() would wait for a reader forever
+    assert caught.value.errno == errno.ENXIO
+    assert caught.value.strerror == "no process is reading that FIFO"
+    with pytest.raises(UsageError, match=r"^--record .*noreader\.fifo: no process is reading"):
+        _open_recorder(str(path))
+    # a reader appears: recording works, and the data flows through the FIFO
+    reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        with Recorder(path) as recorder:
+            recorder(messages(0, 3))
+        assert recorder.error is None and recorder.lines == 3
+        assert [loads(line)[-2] for line in drain(reader, time.monotonic() + 5).splitlines()] == [
+            b"0 " + b"x" * 20,
+            b"1 " + b"x" * 20,
+            b"2 " + b"x" * 20,
+        ]
+    finally:
+        os.close(reader)
+
+
+def test_the_cli_says_why_it_cannot_record_to_a_fifo(server, tmp_path: Path) -> None:
+    path = tmp_path / "cli.fifo"
+    os.mkfifo(path)
+    result = subprocess.run(
+        [sys.executable, "-m", "rps_tui", "-p", str(server.port), "--record", str(path), "x"],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == (
+        f"rps-tui: --record {path}: no process is reading that FIFO"
+    ), result.stderr
+
+
+def test_a_target_that_falls_behind_gets_a_gap_record(tmp_path: Path) -> None:
+    """A reader that sleeps, then reads everything: early messages, one gap record saying
+    how many were left out and for how long, then later messages; every line valid."""
+    path = tmp_path / "slow.fifo"
+    os.mkfifo(path)
+    reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    go = threading.Event()
+    got: list[bytes] = []
+
+    def read_later() -> None:
+        go.wait(10)
+        got.append(drain(reader, time.monotonic() + 15))
+
+    thread = threading.Thread(target=read_later, daemon=True)
+    thread.start()
+    try:
+        recorder = Recorder(path, max_pending=1000)
+        for first in range(0, 2000, 100):  # 300-byte payloads: the pipe takes ~190 lines
+            recorder(messages(first, first + 100, size=300))
+        assert recorder.dropped >= 1000 - 200  # at most ~1,200 fit (queue + pipe)
+        time.sleep(0.4)
+        for first in range(2000, 4000, 100):
+            recorder(messages(first, first + 100, size=300))
+        assert recorder.dropping_since is not None
+        go.set()
+        wait_for(lambda: recorder.pending == 0, timeout=10)  # the reader drained it all
+        dropped = recorder.dropped
+        for first in range(4000, 4500, 100):
+            recorder(messages(first, first + 100, size=300))
+        assert recorder.dropped == dropped and recorder.dropping_since is None
+        recorder.close(timeout=5)
+        thread.join(20)
+        assert recorder.error is None and not thread.is_alive()
+    finally:
+        os.close(reader)
+    out = tmp_path / "slow.ndjson"
+    out.write_bytes(got[0])
+    entries = list(read_entries(out))  # every line is a valid record
+    assert len(entries) == recorder.lines == 4500 - dropped + 1
+    kinds = [e[0] for e in entries]
+    assert kinds.count(None) == 1
+    at = kinds.index(None)
+    numbers = [int(e[-2].split()[0]) for e in entries if e[0] is not None]
+    early, late = numbers[:at], numbers[at:]
+    assert early == list(range(len(early))) and len(early) >= 1000
+    assert late == list(range(4000, 4500))
+    assert len(early) + dropped == 4000  # everything between was left out, and counted
+    gap = entries[at][1]
+    assert f"{dropped:,} messages were not recorded" in gap.reason
+    assert f"{path} did not take data fast enough" in gap.reason
+    assert 0.4 <= gap.seconds < 15
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="FIFO pipe sizes differ")
+def test_a_stuck_recording_never_slows_the_subscriber(server, tmp_path: Path) -> None:
+    """The user's report: 20k+ msg/s into a FIFO nobody reads. The subscriber counts every
+    message, the server never drops it, the recording drops what it cannot hold, and close
+    returns at once. Past MAX_PENDING (where the old recorder blocked the subscriber)."""
+    sub = Subscription(Kind.CHANNEL, "rec.stuck")
+    sent, rate, batch = 130_000, 45_000, 1000
+    payload = b"p" * 100
+    with stuck_fifo(tmp_path) as path:
+        engine = Engine(parse_url(server.url), Store(history=1000))
+        recorder = Recorder(path)
+        engine.sink = recorder
+        client = redis.Redis.from_url(server.url)
+        try:
+            with running(engine, sub):
+                start = time.monotonic()
+                for n in range(0, sent, batch):
+                    pipe = client.pipeline(transaction=False)
+                    for _ in range(batch):
+                        pipe.publish("rec.stuck", payload)
+                    assert pipe.execute() == [1] * batch  # the subscriber is still there
+                    ahead = start + (n + batch) / rate - time.monotonic()
+                    if ahead > 0:
+                        time.sleep(ahead)
+                wait_for(lambda: engine.store.total == sent, timeout=15)
+                assert engine.reconnects == 0 and engine.state is State.CONNECTED
+                assert recorder.dropped > 0 and recorder.active
+                assert recorder.lines + recorder.pending + recorder.dropped == sent
+                began = time.monotonic()
+                recorder.close()
+                assert time.monotonic() - began < 2.5
+        finally:
+            client.close()
+    assert recorder.pending > 0 and "lines were not written" in (recorder.error or "")
+
+
 # --------------------------------------------------------------------------- offline
 
 
@@ -383,3 +674,36 @@ def test_dashboard_records_with_the_record_option(tmp_path: Path) -> None:
         wait_for(lambda: f"recorded 2 lines to {path}" in app.text().replace("\n", ""), 5)
     finally:
         app.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs a pty")
+def test_dashboard_recording_to_a_stuck_fifo_still_quits_at_once(tmp_path: Path) -> None:
+    """The user's report, whole: `rps-tui --record FIFO` with a reader that never reads and
+    a fast publisher. The header counts every message, `q` quits within seconds, and
+    stderr says what is missing from the file."""
+    with stuck_fifo(tmp_path) as path:
+        app = PtyApp("--embedded", "--record", str(path), "rec.dashstuck")
+        try:
+            text = app.wait_text(lambda t: "connected" in t and ADDRESS.search(t))
+            app.record_servers()
+            client = redis.Redis(port=int(ADDRESS.findall(text)[-1]), socket_timeout=5)
+            try:
+                for _ in range(130):  # 130,000 messages, past the queue's 100,000
+                    pipe = client.pipeline(transaction=False)
+                    for _ in range(1000):
+                        pipe.publish("rec.dashstuck", b"x" * 100)
+                    assert pipe.execute() == [1] * 1000  # never dropped by the server
+            finally:
+                client.close()
+            # (the header is cut at this width before it says "· N not recorded")
+            app.wait_text(lambda t: "130,000 msgs" in t and "● REC" in t, timeout=15)
+            start = time.monotonic()
+            app.send(b"q")
+            assert app.wait_exit() == 0
+            assert time.monotonic() - start < 5
+            wait_for(lambda: "recording fell behind)" in app.text().replace("\n", ""), 5)
+            said = app.text().replace("\n", "")
+            assert f"recording to {path} stopped: {path} did not take the rest" in said
+            assert "lines were not written" in said and "messages were not recorded" in said
+        finally:
+            app.close()

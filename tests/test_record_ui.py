@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 import redis
+from rich.text import Text
+from textual.app import App, ComposeResult
 
 from rps_tui.core.engine import State
 from rps_tui.core.offline import OfflineEngine, load_recording
@@ -14,6 +18,7 @@ from rps_tui.core.settings import ConnectionSettings
 from rps_tui.core.store import Store
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
+from rps_tui.ui.status_bar import StatusBar
 from tests.helpers import async_wait_for, wait_for
 from tests.test_app import SIZE, active, make_app, pane_text
 
@@ -116,3 +121,97 @@ async def test_a_recording_opens_offline(server, tmp_path: Path) -> None:
         await pilot.press("right_square_bracket")
         await async_wait_for(lambda: any("hello offline" in line for line in pane_text(app)))
         assert app.store.subs[Subscription(Kind.PATTERN, "off.*")].total == 6
+
+
+# ------------------------------------------------- a target that does not keep up (FIFO)
+
+
+class BarApp(App):
+    def compose(self) -> ComposeResult:
+        yield StatusBar()
+
+
+async def test_the_header_says_how_many_messages_were_not_recorded() -> None:
+    app = BarApp()
+    async with app.run_test(size=(100, 3)):
+        bar = app.query_one(StatusBar)
+        shown = {
+            "address": "127.0.0.1:6379",
+            "server": "Valkey 8.0",
+            "state": State.CONNECTED,
+            "detail": "",
+            "total": 120_000,
+        }
+        bar.show(**shown, recording=95_600)
+        assert "● REC 95,600" in str(bar.render()) and "not recorded" not in str(bar.render())
+        bar.show(**shown, recording=95_600, recording_dropped=12_345)
+        assert "● REC 95,600 · 12,345 not recorded" in str(bar.render())
+        text = bar._shown  # the Text it was given: one line, cut with an ellipsis if need be
+        assert isinstance(text, Text) and text.no_wrap and "\n" not in str(text)
+        start = str(text).index("12,345 not recorded")
+        styles = {str(s.style) for s in text.spans if s.start <= start < s.end}
+        assert styles == {"bold red"}, text.spans  # the drop count is as loud as REC
+        bar.show(**shown, recording=None, recording_dropped=5)  # not recording: nothing
+        assert "REC" not in str(bar.render()) and "not recorded" not in str(bar.render())
+
+
+def notifications(app: RpsApp) -> str:
+    return "\n".join(str(n.message) for n in app._notifications)
+
+
+async def test_the_record_key_says_a_fifo_has_no_reader(server, tmp_path: Path) -> None:
+    sub = Subscription(Kind.CHANNEL, "rec.nofifo")
+    path = tmp_path / "nobody.fifo"
+    os.mkfifo(path)
+    app = make_app(server.url, sub, record_path=str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, sub)
+        start = time.monotonic()
+        await pilot.press("r")  # a blocking open() would wait here for a reader, forever
+        assert time.monotonic() - start < 2
+        assert app.recorder is None and app.engine.sink is None
+        said = f"cannot record to {path}: no process is reading that FIFO"
+        await async_wait_for(lambda: said in notifications(app), 5)
+
+
+async def test_a_stuck_fifo_costs_the_dashboard_nothing(
+    server, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    """Recording into a FIFO whose reader never reads: every message still reaches the
+    dashboard, the header counts those left out of the recording, and `r` stops at once."""
+    sub = Subscription(Kind.CHANNEL, "rec.stuckui")
+    path = tmp_path / "stuck.fifo"
+    os.mkfifo(path)
+    reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # never read
+    try:
+        recorder = Recorder(path, max_pending=500)
+        app = make_app(server.url, sub, recorder=recorder)
+        async with app.run_test(size=SIZE) as pilot:
+            await active(app, sub)
+            pipe = redis_client.pipeline(transaction=False)
+            for i in range(3000):
+                pipe.publish("rec.stuckui", b"%d " % i + b"x" * 100)
+            assert pipe.execute() == [1] * 3000
+            await async_wait_for(lambda: app.store.subs[sub].total == 3000)
+            assert recorder.dropped > 0 and recorder.active
+            assert recorder.lines + recorder.pending + recorder.dropped == 3000
+
+            def header() -> str:
+                app.refresh_counts()
+                return str(app.status_bar.render())
+
+            said = f"● REC {recorder.lines:,} · {recorder.dropped:,} not recorded"
+            await async_wait_for(lambda: said in header(), 5)
+            start = time.monotonic()
+            await pilot.press("r")  # stop: the UI does not wait for the FIFO at all
+            assert time.monotonic() - start < 0.5
+            assert app.recorder is None and not recorder.active
+            # the writer gives up on the FIFO within a second, and the app says so
+            await async_wait_for(lambda: recorder.finished, 3)
+            assert "lines were not written" in (recorder.error or "")
+            await async_wait_for(
+                lambda: any("not written" in str(n.message) for n in app._notifications), 3
+            )
+            assert app.engine.state is State.CONNECTED and app.engine.reconnects == 0
+    finally:
+        os.close(reader)

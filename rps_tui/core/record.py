@@ -10,7 +10,8 @@ One JSON object per line, readable by jq:
 (`"encoding": "base64"`). A channel or pattern name that is not UTF-8 is base64 too, flagged
 by `"channel_encoding": "base64"` / `"pattern_encoding": "base64"` (absent means UTF-8).
 A gap (the subscriber was not listening for a while) is a line of its own,
-`{"time": ..., "kind": "gap", "reason": "...", "seconds": 6.1}`: consumers that want
+`{"time": ..., "kind": "gap", "reason": "...", "seconds": 6.1}`, with `"discarded_bytes"` when
+the server threw away a backlog it held for the subscriber: consumers that want
 messages only filter with `select(.kind != "gap")`. Lines are pure ASCII (non-ASCII is
 `\\uXXXX`-escaped), so no byte of a payload can act on a terminal that shows the file.
 Every byte survives the round trip: `record_to_entry(entry_to_record(e)) == e`.
@@ -20,19 +21,32 @@ from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import json
 import os
+import select
+import stat
 import threading
+import time
+from bisect import bisect_right
 from collections.abc import Iterator
+from itertools import accumulate
 from json.encoder import encode_basestring_ascii as _quote  # C: a JSON string, ASCII only
+from operator import itemgetter
 from typing import Any
 
 from rps_tui.core.store import Entry, Gap
 
-FLUSH_SECONDS = 0.25  # the writer thread writes and flushes at least this often
-HIGH_WATER = 100_000  # entries waiting: the engine thread writes them itself (back-pressure)
+FLUSH_SECONDS = 0.25  # the writer thread writes at least this often
+MAX_PENDING = 100_000  # entries waiting to be written; past that, messages are dropped
+MAX_PENDING_BYTES = 64 << 20  # ... or past this many payload bytes waiting
+CHUNK = 4096  # entries encoded and written at a time (bounds the encoded text in memory)
+WAIT_STEP = 0.1  # a target that takes no data is polled this often, so close() is seen
+CLOSE_SECONDS = 1.0  # how long close() waits for the target to take what is pending
+NEWLINE = ord("\n")
 KINDS = {b"message": "message", b"pmessage": "pmessage", b"smessage": "smessage"}
 WIRE_KINDS = {name: wire for wire, name in KINDS.items()}
+_PAYLOAD = itemgetter(-2)
 
 
 class RecordError(ValueError):
@@ -54,7 +68,10 @@ def entry_to_record(entry: Entry) -> dict[str, Any]:
     kind = entry[0]
     if kind is None:
         gap: Gap = entry[1]
-        return {"time": entry[-1], "kind": "gap", "reason": gap.reason, "seconds": gap.seconds}
+        record = {"time": entry[-1], "kind": "gap", "reason": gap.reason, "seconds": gap.seconds}
+        if gap.discarded is not None:
+            record["discarded_bytes"] = gap.discarded
+        return record
     pattern = entry[1] if kind == b"pmessage" else None
     channel, channel_b64 = _text(entry[-3])
     data, data_b64 = _text(entry[-2])
@@ -133,7 +150,9 @@ def record_to_entry(obj: object) -> Entry:
     kind = _field(obj, "kind", str)
     if kind == "gap":
         reason = _field(obj, "reason", str)
-        return [None, Gap(reason, float(_field(obj, "seconds", (int, float)))), time]
+        seconds = float(_field(obj, "seconds", (int, float)))
+        discarded = _field(obj, "discarded_bytes", int) if "discarded_bytes" in obj else None
+        return [None, Gap(reason, seconds, discarded), time]
     wire = WIRE_KINDS.get(kind)
     if wire is None:
         raise RecordError(f"unknown kind {kind!r} (message, pmessage, smessage or gap)")
@@ -176,26 +195,51 @@ def read_entries(path: str | os.PathLike[str]) -> Iterator[Entry]:
 
 
 class Recorder:
-    """Writes entries to an NDJSON file; pass it as `engine.sink`.
+    """Writes entries to an NDJSON file, FIFO or device; pass it as `engine.sink`.
 
-    The sink runs on the engine's thread (several on a cluster) with the store lock held,
-    so `__call__` only appends the entries to a list; a writer thread encodes and writes
-    them at least every `FLUSH_SECONDS` and flushes, so `tail -f` and jq see data soon. If
-    the writer falls behind by more than `HIGH_WATER` entries, the calling thread writes
-    the backlog itself: the reader slows down instead of memory growing without bound.
-    A write error (disk full, file gone) stops the recording, never the engine: `error`
-    then holds one line for the UI, and later entries are dropped.
+    Nobody waits on it. The sink runs on the engine's thread (several on a cluster) with
+    the store lock held, so `__call__` only appends the entries to a bounded queue, at C
+    speed, and never writes. A writer thread encodes and writes the queue at least every
+    `FLUSH_SECONDS`, with no buffering of its own, so `tail -f` and jq see data soon. The
+    target is opened non-blocking: a FIFO nobody reads fails at once, and a reader that
+    stops reading makes the writer wait in short `poll` steps, never inside write().
+
+    A target slower than the traffic fills the queue (`max_pending` entries or `max_bytes`
+    of payload). Further messages are then left out of the recording (never out of the
+    dashboard) and counted in `dropped`; once the queue is back under half of both limits,
+    a gap record saying how many were left out, and for how long, goes in before the next
+    entries. A write error (disk full, the FIFO's reader gone) stops the recording, never
+    the engine: `error` then holds one line for the UI, and later entries are ignored.
+    `close(timeout)` returns within about `timeout` whatever the target does.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, append: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        append: bool = False,
+        max_pending: int = MAX_PENDING,
+        max_bytes: int = MAX_PENDING_BYTES,
+    ) -> None:
         self.path = os.fspath(path)
-        self._file = open(self.path, "ab" if append else "wb")  # noqa: SIM115 (close())
-        self.lines = 0  # lines written (messages and gaps)
+        self._fd: int | None = _open_target(self.path, append)
+        self.lines = 0  # lines written whole (messages and gaps)
+        self.dropped = 0  # messages left out because the queue was full (cumulative)
+        self.dropping_since: float | None = None  # time.time() the current drop began
         self.error: str | None = None
+        self.max_pending, self.max_bytes = max_pending, max_bytes
+        self._resume = (max_pending // 2, max_bytes // 2)  # room again below both
         self._pending: list[Entry] = []
-        self._lock = threading.Lock()  # guards _pending
-        self._write_lock = threading.Lock()  # one writer at a time, in order
+        self._count = 0  # entries not written yet: queued, or in the writer's hands
+        self._bytes = 0  # their payload bytes
+        self._period_dropped = 0  # messages dropped since `dropping_since`
+        self._cut = False  # the last write ended inside a line
+        self._timeout = CLOSE_SECONDS  # what close() was given
+        self._deadline = float("inf")  # monotonic(): close() asked to be done by then
+        self._lock = threading.Lock()  # guards the queue and the counters
+        self._fd_lock = threading.Lock()  # held around each write and closing the fd
         self._closed = threading.Event()
+        self._give_up = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
         self._thread.start()
@@ -205,50 +249,203 @@ class Recorder:
         """Still recording: not closed, and no write error."""
         return not self._closed.is_set() and self.error is None
 
+    @property
+    def pending(self) -> int:
+        """Lines not written yet; after `close()`, the lines that never were."""
+        return self._count
+
+    @property
+    def finished(self) -> bool:
+        """The writer thread is done: `lines`, `pending` and `error` are final."""
+        return not self._thread.is_alive()
+
+    # -- the engine's threads --------------------------------------------------------------
     def __call__(self, entries: list[Entry]) -> None:
         if self.error is not None or self._closed.is_set():
             return
-        with self._lock:
-            self._pending.extend(entries)
-            backlog = len(self._pending)
-        if backlog > HIGH_WATER:
-            self._drain()
-
-    def _run(self) -> None:
-        while not self._closed.is_set():
-            self._wake.wait(FLUSH_SECONDS)
-            self._wake.clear()
-            self._drain()
-
-    def _drain(self) -> None:
-        """Encode and write what is pending, then flush; never raises."""
-        with self._write_lock:
-            with self._lock:
-                pending, self._pending = self._pending, []
-            if not pending or self.error is not None or self._file.closed:
-                return
-            try:
-                text = "\n".join(map(dumps, pending)) + "\n"
-                self._file.write(text.encode("ascii"))
-                self._file.flush()
-            except (OSError, ValueError) as exc:
-                self.error = f"recording to {self.path} stopped: {_reason(exc)}"
-                return
-            self.lines += len(pending)
-
-    def close(self) -> None:
-        """Write what is pending and close the file (idempotent)."""
-        if self._closed.is_set():
+        try:
+            size = sum(map(len, map(_PAYLOAD, entries)))
+        except TypeError:  # a gap among them (a Gap has no length)
+            self._add_mixed(entries)
             return
-        self._closed.set()
-        self._wake.set()
-        self._thread.join(5)
-        self._drain()
-        with self._write_lock:
+        self._add(entries, size)
+
+    def _add(self, entries: list[Entry], size: int) -> None:
+        """Queue messages whose payloads total `size` bytes, or count them as dropped."""
+        n = len(entries)
+        with self._lock:
+            if self._closed.is_set():
+                return
+            count, total = self._count + n, self._bytes + size
+            if self.dropping_since is not None:
+                if self._count and (count > self._resume[0] or total > self._resume[1]):
+                    self.dropped += n
+                    self._period_dropped += n
+                    return
+                self._end_drop()  # room again: the gap record, then these
+                count += 1
+            if count <= self.max_pending and total <= self.max_bytes:
+                self._pending.extend(entries)
+                self._count, self._bytes = count, total
+            else:
+                self._overflow(entries)
+
+    def _overflow(self, entries: list[Entry]) -> None:
+        """The queue is full: keep the part of `entries` that fits, drop the rest and start
+        a drop period (lock held). A message bigger than `max_bytes` is kept when the queue
+        is empty, so that one is recorded too."""
+        keep = max(0, min(len(entries), self.max_pending - self._count))
+        sizes = list(accumulate(map(_size, entries[:keep])))
+        keep = bisect_right(sizes, self.max_bytes - self._bytes)
+        kept = sizes[keep - 1] if keep else 0
+        if not keep and not self._count and entries:
+            keep, kept = 1, _size(entries[0])
+        if keep:
+            self._pending.extend(entries[:keep])
+            self._count += keep
+            self._bytes += kept
+        lost = len(entries) - keep
+        if lost:
+            self.dropped += lost
+            self._period_dropped = lost
+            self.dropping_since = time.time()
+
+    def _end_drop(self) -> None:
+        """Room again: queue the gap record of the drop period (lock held)."""
+        now = time.time()
+        assert self.dropping_since is not None
+        reason = (
+            f"the recording fell behind ({self.path} did not take data fast enough): "
+            f"{_were(self._period_dropped, 'message')} not recorded"
+        )
+        self._pending.append([None, Gap(reason, now - self.dropping_since), now])
+        self._count += 1
+        self.dropping_since, self._period_dropped = None, 0
+
+    def _add_mixed(self, entries: list[Entry]) -> None:
+        """The slow path, for a batch with gaps in it: gaps are always queued (they are
+        the record of a loss, and rare), runs of messages as usual."""
+        run: list[Entry] = []
+        for entry in entries:
+            if entry[0] is not None:
+                run.append(entry)
+                continue
+            if run:
+                self._add(run, sum(map(_size, run)))
+                run = []
+            with self._lock:
+                if self._closed.is_set():
+                    return
+                self._pending.append(entry)
+                self._count += 1
+        if run:
+            self._add(run, sum(map(_size, run)))
+
+    # -- the writer thread -----------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            while True:
+                closing = self._closed.is_set()  # before taking: close() queues, then sets
+                with self._lock:
+                    batch, self._pending = self._pending, []
+                for start in range(0, len(batch), CHUNK):
+                    chunk = batch[start : start + CHUNK]
+                    self._write(("\n".join(map(dumps, chunk)) + "\n").encode("ascii"))
+                    size = sum(map(_size, chunk))
+                    with self._lock:
+                        self._bytes -= size
+                if closing:
+                    return
+                if self._count < CHUNK:  # else a backlog: go on at once
+                    self._wake.wait(FLUSH_SECONDS)
+                    self._wake.clear()
+        except _GaveUp:
+            pass
+        except Exception as exc:  # a write error, or an entry that is not one
+            self._stop(_reason(exc))
+        finally:
+            self._close_fd()
+
+    def _write(self, data: bytes) -> None:
+        """Write all of `data`, counting lines as they go out; raises _GaveUp when close()
+        stopped waiting, OSError when the target fails."""
+        view, offset, end = memoryview(data), 0, len(data)
+        while offset < end:
+            with self._fd_lock:
+                fd = self._fd
+                if fd is None or self._give_up.is_set():
+                    raise _GaveUp
+                if time.monotonic() > self._deadline:
+                    self._stop(self._left_behind())
+                    raise _GaveUp
+                try:
+                    n = os.write(fd, view[offset:])
+                except BlockingIOError:  # a pipe or a terminal whose reader is behind
+                    n = 0
+            if not n:
+                poller = select.poll()
+                poller.register(fd, select.POLLOUT)
+                poller.poll(WAIT_STEP * 1000)  # a closed fd answers POLLNVAL at once
+                continue
+            done = data.count(b"\n", offset, offset + n)
+            offset += n
+            self._cut = data[offset - 1] != NEWLINE
+            if done:
+                with self._lock:
+                    self.lines += done
+                    self._count -= done
+
+    def _left_behind(self) -> str:
+        cut = "; the last line in it is cut short" if self._cut else ""
+        return (
+            f"{self.path} did not take the rest within {self._timeout:g} s: "
+            f"{_were(self._count, 'line')} not written{cut}"
+        )
+
+    def _stop(self, reason: str) -> None:
+        if self.error is None:
+            self.error = f"recording to {self.path} stopped: {reason}"
+
+    def _close_fd(self) -> None:
+        with self._fd_lock:
+            self._close_fd_locked()
+
+    def _close_fd_locked(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
             try:
-                self._file.close()
-            except OSError as exc:  # the final flush failed
-                self.error = self.error or f"recording to {self.path} stopped: {_reason(exc)}"
+                os.close(fd)
+            except OSError as exc:  # e.g. a deferred write error on a network file system
+                self._stop(_reason(exc))
+
+    # -- the owner (any thread) ------------------------------------------------------------
+    def close(self, timeout: float = CLOSE_SECONDS, *, wait: bool = True) -> None:
+        """Write what is pending and close the target, giving up after `timeout` seconds if
+        it does not take the data (then `error` says how many lines were not written).
+
+        Returns within about `timeout`; with `wait=False`, at once, while the writer
+        finishes on its own within `timeout` (see `finished`). Idempotent.
+        """
+        with self._lock:
+            if not self._closed.is_set():
+                self._timeout = timeout
+                self._deadline = time.monotonic() + timeout
+                if self.dropping_since is not None:
+                    self._end_drop()
+                self._closed.set()
+        self._wake.set()
+        if not wait:
+            return
+        self._thread.join(max(0.0, self._deadline - time.monotonic()) + 2 * WAIT_STEP)
+        if self._thread.is_alive():  # inside a write() the kernel does not return from
+            self._give_up.set()
+            self._stop(self._left_behind())
+            if self._fd_lock.acquire(timeout=WAIT_STEP):
+                try:  # the writer sees _give_up before any further write, and exits
+                    self._close_fd_locked()
+                finally:
+                    self._fd_lock.release()
+            # else the writer closes the fd itself when its write() returns
 
     def __enter__(self) -> Recorder:
         return self
@@ -257,7 +454,48 @@ class Recorder:
         self.close()
 
 
+class _GaveUp(Exception):
+    """The writer stops: close() no longer waits for the target."""
+
+
+def _were(n: int, noun: str) -> str:
+    """'1 line was', '12,345 lines were'."""
+    return f"1 {noun} was" if n == 1 else f"{n:,} {noun}s were"
+
+
+def _size(entry: Entry) -> int:
+    """Payload bytes of an entry, 0 for a gap (the slow path)."""
+    payload = entry[-2]
+    return len(payload) if isinstance(payload, bytes | bytearray | str) else 0
+
+
+def _open_target(path: str, append: bool) -> int:
+    """A non-blocking descriptor for writing to `path`: a FIFO with no reader fails at once
+    (ENXIO) instead of blocking until one comes. Raises OSError with a one-line strerror."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC
+    flags |= os.O_APPEND if append else os.O_TRUNC
+    try:
+        return os.open(path, flags, 0o644)
+    except OSError as exc:
+        if exc.errno != errno.ENXIO:
+            raise
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            mode = 0
+        reason = (
+            "no process is reading that FIFO"
+            if stat.S_ISFIFO(mode)
+            else "it is a socket, not a file"
+            if stat.S_ISSOCK(mode)
+            else exc.strerror or "no such device or address"
+        )
+        raise OSError(errno.ENXIO, reason, path) from None
+
+
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, BrokenPipeError):
+        return "the process reading it went away (broken pipe)"
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

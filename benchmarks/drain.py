@@ -1,6 +1,6 @@
 """Drain-rate benchmark: how fast does each consumer empty a backlog the server holds for it?
 
-Method (server side, black box, as in ../shared/DESIGN.md): subscribe the consumer to
+Method (server side, black box): subscribe the consumer to
 `bench.*`, stop it with SIGSTOP, queue N 100-byte messages over 100 channels with
 `redis-benchmark -P 100 -r 100 PUBLISH bench.__rand_int__ <payload>` (the server's pubsub
 output-buffer limit lifted), resume it, and time until the server's `omem` for that

@@ -8,14 +8,20 @@ server's CLIENT LIST and what it draws:
 
 1. start-up: spawn until "connected" is drawn; median of 5 runs.
 2. idle CPU: `idle.*`, no traffic; utime+stime of the process (all threads, /proc/<pid>/stat)
-   over 10 s after a 3 s settle, in % of one core.
+   over 10 s after a 3 s settle, in % of one core. Then the same with 20,000 channels in the
+   table (one message to each of `wide.0`..`wide.19999`), measured after their sparklines
+   have gone flat (65 s).
 3. latency: channel `lat`; a redis-py client publishes unique tokens (`tok-00042`) at 10/s for
    10 s; latency = first arrival of the token in the pty output minus its publish time.
 4. memory: `mem.*`; `redis-benchmark -P 100 -r 10000` publishes 5M (--quick: 1M) 100-byte
    messages over 10,000 channels, pubsub output-buffer limit lifted. VmRSS every 0.5 s until
    the benchmark is done and the app has drained its backlog (omem 0), then 5 s more: peak, at
    the middle of the run, at the end ("flat": end <= 1.1 x middle).
-5. flood: default output-buffer limits; publisher subprocesses (redis-py pipelines of 1,000
+5. large payloads: 1 MB messages at 20/s to one channel subscription for 120 s (--quick:
+   30 s), then 100 KB messages at 20/s to each of 10 channel subscriptions; VmRSS every
+   second: peak, middle, end ("flat": end <= 1.1 x middle). The history is bounded by bytes
+   (64 MiB per subscription, 256 MiB in all), so RSS must level off, well under 500 MB.
+6. flood: default output-buffer limits; publisher subprocesses (redis-py pipelines of 1,000
    PUBLISH, paced by the clock; two unless one alone calibrates at >= 1.5x the rate) send
    100k msg/s of 100 bytes for 60 s (--quick: 15 s) to `flood.0`..`flood.99`; the app watches
    `flood.*` and `other`. Every 2 s `]` is pressed: key latency = keypress until the new pane
@@ -23,7 +29,7 @@ server's CLIENT LIST and what it draws:
    must show `rps-tui-sub` with its first id (so no reconnect in between), and the app must
    draw no "reconnect", "gap", "lost" or "stalled" from the flood's start on.
 
-    python benchmarks/footprint.py [--quick]
+    python benchmarks/footprint.py [--quick] [--only PART ...]
 """
 
 from __future__ import annotations
@@ -145,6 +151,50 @@ def latency(rate: float = 10.0, seconds: float = 10.0) -> list[tuple]:
     return [("publish -> visible, 10 msg/s", value, "p50 < 60 ms", pct(ms, 0.5) < 60)]
 
 
+def idle_wide(channels: int = 20_000) -> list[tuple]:
+    with server() as (srv, client), dashboard(srv.url, "wide.*") as app:
+        pipe = client.pipeline(transaction=False)
+        for i in range(channels):
+            pipe.publish(f"wide.{i}", "1")
+        pipe.execute()
+        time.sleep(65.0)  # every sparkline is flat after 60 s
+        cpu, wall = cpu_seconds(app.pid), time.monotonic()
+        time.sleep(10.0)
+        cpu = 100 * (cpu_seconds(app.pid) - cpu) / (time.monotonic() - wall)
+    label = f"idle CPU, {channels:,} channels in the table"
+    return [(label, f"{cpu:.2f} % of a core", "< 1 %", cpu < 1.0)]
+
+
+def large(seconds: float, size: int, subs: int, rate: float = 20.0) -> list[tuple]:
+    """`subs` channel subscriptions, each getting `rate` messages of `size` bytes a second."""
+    names = [f"big.{i}" for i in range(subs)]
+    with server() as (srv, client), dashboard(srv.url, *(f"--channel={n}" for n in names)) as app:
+        time.sleep(1.0)
+        base, samples, payload = rss_mb(app.pid), [], b"x" * size
+        start = next_sample = time.monotonic()
+        sent = 0
+        while (now := time.monotonic()) - start < seconds:
+            time.sleep(max(0.0, start + sent / rate - now))
+            pipe = client.pipeline(transaction=False)
+            for name in names:
+                pipe.publish(name, payload)
+            pipe.execute()
+            sent += 1
+            if now >= next_sample:
+                samples.append(rss_mb(app.pid))
+                next_sample += 1.0
+        middle, peak, end = samples[len(samples) // 2], max(samples), samples[-1]
+        total = counted(app)
+    plural = "s" if subs > 1 else ""
+    label = f"RSS, {size // 1000:,} KB x {rate:g}/s x {subs} sub{plural}, {seconds:.0f} s"
+    value = f"peak {peak:.0f} MB (idle {base:.0f}, middle {middle:.0f}, end {end:.0f})"
+    ok = peak < 500 and end <= 1.1 * middle
+    return [
+        (label, value, "< 500 MB, flat", ok),
+        ("  published, counted", f"{sent * subs:,}, app counted {total}", "", None),
+    ]
+
+
 def memory(messages: int) -> list[tuple]:
     with server(lifted=True) as (srv, client), dashboard(srv.url, "mem.*") as app:
         time.sleep(1.0)
@@ -263,6 +313,7 @@ def publish(url: str, rate: float, seconds: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="1M messages, a 15 s flood")
+    parser.add_argument("--only", nargs="+", metavar="PART", help="run only these parts")
     parser.add_argument("--publish", nargs=3, metavar=("URL", "RATE", "SECONDS"), help="internal")
     args = parser.parse_args()
     if args.publish:
@@ -271,13 +322,22 @@ def main() -> None:
         raise SystemExit("needs redis-benchmark (apt-get install redis-tools)")
     print(f"rps-tui footprint on {KIND}-server, {os.cpu_count()} CPUs", flush=True)
     rows = []
-    for part in (
-        startup,
-        idle_cpu,
-        latency,
-        lambda: memory(1_000_000 if args.quick else 5_000_000),
-        lambda: flood(15.0 if args.quick else 60.0),
-    ):
+    seconds = 30.0 if args.quick else 120.0
+    parts = {
+        "startup": startup,
+        "idle": idle_cpu,
+        "idle-wide": idle_wide,
+        "latency": latency,
+        "memory": lambda: memory(1_000_000 if args.quick else 5_000_000),
+        "large": lambda: large(seconds, 1_000_000, 1) + large(seconds, 100_000, 10),
+        "flood": lambda: flood(15.0 if args.quick else 60.0),
+    }
+    unknown = set(args.only or ()) - set(parts)
+    if unknown:
+        raise SystemExit(f"unknown part {sorted(unknown)[0]!r}: one of {', '.join(parts)}")
+    for name, part in parts.items():
+        if args.only and name not in args.only:
+            continue
         new = part()
         rows += new
         for metric, value, *_ in new:

@@ -194,7 +194,7 @@ def test_failover_after_the_primary_dies_is_followed_with_a_gap(kind: str) -> No
         assert engine.master == new
         assert engine.store.subs[sub].status == "active"
         # backoff, not a busy loop (redis-py's asyncio Sentinel client retried ~15,000
-        # times in 2 s in the same situation; see DESIGN.md)
+        # times in 2 s in the same situation)
         assert 1 <= engine.reconnects < 20, engine.reconnects
 
 

@@ -22,7 +22,7 @@ from rps_tui.cli.parsers import (
 from rps_tui.core.config import Config, ConfigError
 from rps_tui.core.config import load as load_config_file
 from rps_tui.core.settings import ConnectionSettings, UsageError, from_environment
-from rps_tui.core.store import DEFAULT_HISTORY
+from rps_tui.core.store import DEFAULT_HISTORY, DEFAULT_MAX_BYTES, MIB
 from rps_tui.core.subscriptions import InvalidSubscription, Kind, Subscription
 
 
@@ -36,6 +36,7 @@ class Options:
     record: str | None = None  # --record FILE
     theme: str | None = None  # from the config file
     keymap: dict[str, str] = field(default_factory=dict)  # from the config file
+    history_mb: int = DEFAULT_MAX_BYTES // MIB
 
 
 @dataclass
@@ -59,6 +60,7 @@ class ViewOptions:
     history: int = DEFAULT_HISTORY
     theme: str | None = None
     keymap: dict[str, str] = field(default_factory=dict)
+    history_mb: int = DEFAULT_MAX_BYTES // MIB
 
 
 AnyOptions = Options | TailOptions | ReplayOptions | ViewOptions
@@ -174,8 +176,16 @@ def parse_args(argv: Sequence[str]) -> Options:
     subs = subscriptions_from_args(args, dashboard=True) or _default_subscriptions(args, config)
     record = _writable_path(args.record) if args.record else None
     history = args.history or profile.get("history") or config.history or DEFAULT_HISTORY
+    history_mb = (
+        args.history_mb
+        or profile.get("history_mb")
+        or config.history_mb
+        or DEFAULT_MAX_BYTES // MIB
+    )
     theme, keymap = _look(config)
-    return Options(settings, subs, history, args.demo, args.embedded, record, theme, keymap)
+    return Options(
+        settings, subs, history, args.demo, args.embedded, record, theme, keymap, history_mb
+    )
 
 
 def _default_subscriptions(args: argparse.Namespace, config: Config) -> list[Subscription]:
@@ -229,7 +239,8 @@ def parse_command(argv: Sequence[str]) -> AnyOptions:
         config = load_config(args)
         theme, keymap = _look(config)
         history = args.history or config.history or DEFAULT_HISTORY
-        return ViewOptions(_readable_file(args.file), history, theme, keymap)
+        history_mb = args.history_mb or config.history_mb or DEFAULT_MAX_BYTES // MIB
+        return ViewOptions(_readable_file(args.file), history, theme, keymap, history_mb)
     return parse_args(argv)
 
 

@@ -11,7 +11,7 @@ import argparse
 from rps_tui import __version__
 from rps_tui.core.config import default_path as default_config_path
 from rps_tui.core.settings import UsageError
-from rps_tui.core.store import DEFAULT_HISTORY
+from rps_tui.core.store import DEFAULT_HISTORY, DEFAULT_MAX_BYTES, DEFAULT_MAX_TOTAL_BYTES, MIB
 
 PROG = "rps-tui"
 EXIT_OK, EXIT_CONNECT, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -199,6 +199,13 @@ def _add_history(group: argparse._ArgumentGroup) -> None:
         metavar="N",
         help=f"messages kept per subscription (default: the config file's, else "
         f"{DEFAULT_HISTORY:,})",
+    )
+    group.add_argument(
+        "--history-mb",
+        type=_positive,
+        metavar="MB",
+        help=f"payload MiB kept per subscription; all together keep at most 4x this, or "
+        f"{DEFAULT_MAX_TOTAL_BYTES // MIB} if more (default: {DEFAULT_MAX_BYTES // MIB})",
     )
 
 

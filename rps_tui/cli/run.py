@@ -12,6 +12,7 @@ from rps_tui.cli.options import Options, ReplayOptions, TailOptions, ViewOptions
 from rps_tui.cli.parsers import EXIT_CONNECT, EXIT_INTERRUPTED, EXIT_OK, PROG
 from rps_tui.core.commands import ConnectError, ServerInfo, probe
 from rps_tui.core.settings import ConnectionSettings, UsageError, parse_url
+from rps_tui.core.store import MIB
 from rps_tui.core.subscriptions import Subscription
 
 if TYPE_CHECKING:
@@ -65,11 +66,26 @@ def _open_recorder(path: str) -> Recorder:
 
 
 def _close_recorder(recorder: Recorder) -> None:
+    """Close (within about a second, whatever the target does) and say how it went: the
+    error or the lines written, then what is missing from the file, if anything."""
     recorder.close()
     if recorder.error:
         print(f"{PROG}: {recorder.error}", file=sys.stderr)
     else:
         print(f"{PROG}: recorded {recorder.lines:,} lines to {recorder.path}", file=sys.stderr)
+    missing = []
+    if recorder.dropped:
+        missing.append(
+            f"{_were(recorder.dropped, 'message')} not recorded (the recording fell behind)"
+        )
+    if recorder.pending and "not written" not in (recorder.error or ""):  # not said yet
+        missing.append(f"{_were(recorder.pending, 'line')} not written")
+    if missing:
+        print(f"{PROG}: {recorder.path}: {' and '.join(missing)}", file=sys.stderr)
+
+
+def _were(n: int, noun: str) -> str:
+    return f"1 {noun} was" if n == 1 else f"{n:,} {noun}s were"
 
 
 def run(options: Options) -> int:
@@ -104,6 +120,7 @@ def run(options: Options) -> int:
                 settings=options.settings,
                 subscriptions=options.subscriptions,
                 history=options.history,
+                history_bytes=options.history_mb * MIB,
                 server_label=info.label + (" via Sentinel" if options.settings.sentinels else ""),
                 note=note,
                 theme=options.theme,
@@ -150,7 +167,7 @@ def view(options: ViewOptions) -> int:
     from rps_tui.core.store import Store
 
     path, history = options.path, options.history
-    store = Store(history=history)
+    store = Store(history=history, max_bytes=options.history_mb * MIB)
     try:
         result = load_recording(path, store)
     except RecordError as exc:

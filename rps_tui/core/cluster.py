@@ -36,6 +36,7 @@ from rps_tui.core.subscriptions import Kind, Subscription
 
 CHECK_SECONDS = 5.0  # re-read the slot map this often when all is well
 DEGRADED_SECONDS = 0.5  # ... and this often while a connection is down or a channel homeless
+UNRESOLVED_SECONDS = 30.0  # how long the first news of a move waits for the map to agree
 STATE_ORDER = (State.STALLED, State.RECONNECTING, State.CONNECTING, State.CONNECTED)
 
 
@@ -81,6 +82,9 @@ class ClusterEngine:
         self._wanted: dict[Subscription, None] = {}
         self._ops: deque[tuple[str, Subscription]] = deque()
         self._moved: deque[tuple[Subscription, str, float]] = deque()
+        # the first news of a move the map did not show yet: when the map catches up, the
+        # gap names that (its slot moved), not the MOVED our retry got meanwhile
+        self._unresolved: dict[Subscription, tuple[str, float]] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -282,7 +286,7 @@ class ClusterEngine:
                 for node in nodes & set(self.links):
                     self.links[node].unsubscribe(sub)
                 with self.store.lock:  # (a no-op when a connection has done it)
-                    state = self.store.subs.pop(sub, None)
+                    state = self.store.remove(sub)
                     if state is not None:
                         state.status = "removed"
         try:
@@ -302,9 +306,13 @@ class ClusterEngine:
     def _rehome(self) -> None:
         assert self.map is not None
         moved: dict[Subscription, tuple[str, float]] = {}
+        now = self.clock()
+        for sub, (_, since) in list(self._unresolved.items()):
+            if now - since > UNRESOLVED_SECONDS:
+                del self._unresolved[sub]
         while self._moved:
             sub, reason, since = self._moved.popleft()
-            moved.setdefault(sub, (reason, since))
+            moved.setdefault(sub, self._unresolved.setdefault(sub, (reason, since)))
         moves: dict[tuple[str, str], list[str]] = {}
         for sub in [s for s in self._wanted if s.kind is Kind.SHARD]:
             owner = self.map.owner_of(sub.key)
@@ -315,6 +323,7 @@ class ClusterEngine:
                 if sub in moved:  # the map lags behind the server: ask the node again
                     self.links[current].resubscribe(sub)
                 continue
+            self._unresolved.pop(sub, None)
             old = self.links.get(current) if current else None
             if old is not None:
                 old.release(sub)

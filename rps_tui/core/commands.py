@@ -131,6 +131,7 @@ class Commands:
         self.nodes: Callable[[], list[tuple[str, int]]] = lambda: [(settings.host, settings.port)]
         self._node_clients: dict[tuple[str, int], aredis.Redis] = {}
         self._sync_client: redis.Redis | None = None
+        self._warm = False  # the PING client has connected
 
     async def _call(self, *args: str | bytes) -> object:
         try:
@@ -190,7 +191,9 @@ class Commands:
                 self._sync_client = redis.Redis(
                     **target.redis_kwargs(socket_timeout=5.0, retry=Retry(NoBackoff(), 0))
                 )
-            self._sync_client.ping()  # connects on first use: not part of the round trip
+            if not self._warm:  # connects on first use: not part of the round trip
+                self._sync_client.ping()
+                self._warm = True
             start = time.perf_counter()
             self._sync_client.ping()
             return (time.perf_counter() - start) * 1000
@@ -198,6 +201,7 @@ class Commands:
             if self._sync_client is not None:  # ask anew next time (the node may have moved)
                 self._sync_client.close()
                 self._sync_client = None
+                self._warm = False
             raise CommandError(describe_error(exc, self.settings)) from None
 
     async def numsub(self, channels: list[bytes], *, sharded: bool = False) -> dict[bytes, int]:
@@ -235,19 +239,31 @@ class Commands:
         of the node it is connected to."""
         if not isinstance(client_id, int):
             return None
-        args = ("CLIENT", "LIST", "ID", str(client_id))
-        if self.settings.cluster and node:
-            host, _, port = node.rpartition(":")
-            try:
-                reply = await self._node(host.strip("[]"), int(port)).execute_command(*args)
-            except (redis.RedisError, OSError) as exc:
-                raise CommandError(describe_error(exc, self.settings)) from None
-        else:
-            reply = await self._call(*args)
-        for field in bytes(reply).split():  # type: ignore[arg-type]
+        reply = await self._on_node(node, "CLIENT", "LIST", "ID", str(client_id))
+        text = reply if isinstance(reply, bytes) else str(reply or "").encode()
+        if not text.strip():
+            raise SubscriberGone(f"client {client_id} is not in CLIENT LIST")
+        for field in text.split():
             if field.startswith(b"omem="):
                 return int(field[5:])
         return None
+
+    async def limit_disconnections(self, node: str | None = None) -> int | None:
+        """The server's count of clients dropped for an output-buffer limit (INFO stats;
+        Redis 7.2+ and Valkey), None where it has none."""
+        reply = await self._on_node(node, "INFO", "stats")
+        value = _info_dict(reply).get("client_output_buffer_limit_disconnections")
+        return None if value is None else int(value)
+
+    async def _on_node(self, node: str | None, *args: str) -> object:
+        """A command on the node the subscriber is connected to (a cluster), else as usual."""
+        if self.settings.cluster and node:
+            host, _, port = node.rpartition(":")
+            try:
+                return await self._node(host.strip("[]"), int(port)).execute_command(*args)
+            except (redis.RedisError, OSError) as exc:
+                raise CommandError(describe_error(exc, self.settings)) from None
+        return await self._call(*args)
 
     async def pubsub_limit(self) -> tuple[int, int, int] | None:
         """(hard, soft, soft seconds) of client-output-buffer-limit pubsub; None if hidden
@@ -316,3 +332,7 @@ def _bytes_value(word: str) -> int:
 
 class CommandError(Exception):
     """A command failed; the message is one line for the UI."""
+
+
+class SubscriberGone(CommandError):
+    """CLIENT LIST no longer lists the subscriber: the server has closed its connection."""

@@ -56,8 +56,16 @@ PROFILE_KEYS = {
     "sentinel_password": str,
     "subscriptions": list,
     "history": int,
+    "history_mb": int,
 }
-TOP_KEYS = {"history": int, "theme": str, "subscriptions": list, "profile": str, "keymap": dict}
+TOP_KEYS = {
+    "history": int,
+    "history_mb": int,
+    "theme": str,
+    "subscriptions": list,
+    "profile": str,
+    "keymap": dict,
+}
 PATH_KEYS = ("cacert", "cert", "key")
 
 
@@ -79,6 +87,7 @@ class Profile:
 class Config:
     path: Path | None = None  # None: no file
     history: int | None = None
+    history_mb: int | None = None  # payload MiB kept per subscription
     theme: str | None = None
     subscriptions: tuple[Subscription, ...] = ()
     keymap: dict[str, str] = field(default_factory=dict)
@@ -145,6 +154,7 @@ def _parse(data: dict[str, Any], path: Path) -> Config:
     config = Config(
         path=path,
         history=data.get("history"),
+        history_mb=data.get("history_mb"),
         theme=data.get("theme"),
         subscriptions=_subscriptions(data.get("subscriptions", []), path, ""),
         keymap=dict(keymap),

@@ -2,14 +2,16 @@
 
 redis-py sets the connection up (AUTH, HELLO, SELECT, TLS, CLIENT SETNAME); after that the
 engine reads the socket itself with a `hiredis.Reader`, because redis-py's per-message layer
-is several times slower than the server can publish (see DESIGN.md). The read loop is the only
-hot path in the program: per message it updates counters and appends to a bounded deque,
-under one lock taken once per socket read. Nothing here knows about Textual; the UI pulls
-from the `Store` on its own timers.
+is several times slower than the server can publish (about 0.15x redis-cli, see
+benchmarks/README.md). The read loop is the only hot path in the program: per socket read it
+updates counters and extends bounded deques, under one lock taken once per read. Nothing
+here knows about Textual; the UI pulls from the `Store` on its own timers.
 
 `run()` blocks, so the app calls it from a thread worker. Everything the UI asks for
 (subscribe, unsubscribe, stop) is queued and applied by the engine thread between reads, so
-only one thread ever touches the socket.
+only one thread ever touches the live socket. The one exception is a connection the server
+has dropped (`server_dropped`): a short-lived thread reads it to its end while the engine
+listens again on a new one.
 """
 
 from __future__ import annotations
@@ -23,14 +25,16 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from itertools import repeat
+from itertools import accumulate, islice, repeat
 from operator import itemgetter
+from typing import Any
 
 import hiredis
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from rps_tui.core.drops import LIMIT_REASON, Drop, discarded_estimate, dropped_reason
 from rps_tui.core.errors import describe_error
 from rps_tui.core.settings import ConnectionSettings
 from rps_tui.core.store import Gap, Store, SubscriptionState
@@ -41,6 +45,7 @@ POLL_SECONDS = 0.1  # socket timeout: how soon queued commands and the watchdog 
 PING_AFTER = 1.0  # seconds of silence before the watchdog pings
 STALL_AFTER = 3.0  # seconds a ping may go unanswered before the server counts as stalled
 BACKOFF_FIRST = 0.25
+DRAIN_SILENCE = 10.0  # a dropped connection silent this long has nothing more to give
 BACKOFF_CAP = 5.0
 SUB_COMMANDS = {Kind.CHANNEL: "SUBSCRIBE", Kind.PATTERN: "PSUBSCRIBE", Kind.SHARD: "SSUBSCRIBE"}
 UNSUB_COMMANDS = {
@@ -101,6 +106,14 @@ class Stalled(ConnectionError):
     """The server stopped answering pings."""
 
 
+class DroppedByServer(ConnectionError):
+    """The monitor saw the server drop the subscriber; its socket has not said so yet."""
+
+    def __init__(self, drop: Drop) -> None:
+        super().__init__(drop.reason)
+        self.drop = drop
+
+
 class WrongNode(ConnectionError):
     """The node we reached is not (or is no longer) the one to listen to, e.g. a demoted
     Sentinel master: reconnect, and ask again where to go."""
@@ -140,12 +153,18 @@ class Engine:
         self.on_moved: Callable[[Subscription, str], None] | None = None
         self.on_lost: Callable[[Engine], None] | None = None
         self.lost_since: float | None = None  # clock() since when we are not listening
+        self._lost_reason = ""
+        self._discarded: int | None = None  # bytes the server threw away for us, if known
+        self._seen: tuple[int | None, tuple[int, ...] | None] = (None, None)  # buffer_seen
+        self._sock: socket.socket | None = None
+        self._reader: hiredis.Reader | None = None
+        self._drainers: list[threading.Thread] = []
         # every entry as it arrives (recording, headless tail); called from this thread with
         # the store lock held, so it must be quick and thread-safe (a cluster has several)
         self.sink: Callable[[list[list]], None] | None = None
         self._armed = True
         self._wanted: dict[Subscription, None] = {}  # insertion-ordered set
-        self._commands: deque[tuple[str, Subscription]] = deque()
+        self._commands: deque[tuple[str, Any]] = deque()
         self._awaiting: deque[Subscription] = deque()  # subscribe commands not yet confirmed
         self._by_key: dict[Kind, dict[bytes, SubscriptionState]] = {k: {} for k in Kind}
         self._stop = threading.Event()
@@ -174,6 +193,17 @@ class Engine:
     def release(self, sub: Subscription) -> None:
         """Hand a subscription to another connection: stop listening, keep its state."""
         self._commands.append(("release", sub))
+
+    def server_dropped(self, drop: Drop) -> None:
+        """The server no longer lists our subscriber (the monitor asked): listen again on a
+        new connection now, and read the old one to its end meanwhile."""
+        self._commands.append(("dropped", drop))
+
+    def buffer_seen(self, omem: int | None, limit: tuple[int, ...] | None) -> None:
+        """What the monitor last saw of our buffer on the server: if the connection then
+        ends, this tells whether we were dropped for falling behind (on Redis 7.0, which
+        does not count such drops)."""
+        self._seen = (omem, limit)
 
     def stop(self) -> None:
         self._stop.set()
@@ -217,54 +247,48 @@ class Engine:
 
     # -- the engine thread -----------------------------------------------------------------
     def run(self) -> None:
-        """Connect, subscribe, read; on any failure reconnect with capped, jittered backoff."""
+        """Connect, subscribe, read; on any failure reconnect with capped, jittered backoff.
+
+        A loss lasts from the last bytes read (or, for a drop the monitor saw, from when
+        the subscriber was last seen listed) until every subscription is confirmed again;
+        then each pane gets a gap marker (`_restored`)."""
         attempt = 0
-        lost_at: float | None = None
-        lost_reason = ""
         stalled = False
         while not self._stop.is_set():
             self._apply_commands(send=False)
             try:
-                if lost_at is None:
+                if self.lost_since is None:
                     self._set_state(State.CONNECTING)
                 elif not stalled:  # a stalled server stays "stalled" until it answers again
                     self._set_state(State.RECONNECTING, self.state_detail)
                 dropped_before = self.limit_disconnects
                 sock = self._connect()
-                if lost_at is not None and self._dropped_for_limit(dropped_before):
-                    lost_reason = (
-                        "the server dropped the subscriber: it fell behind and passed "
-                        "client-output-buffer-limit pubsub"
-                    )
+                if self.lost_since is not None and self._dropped_for_limit(dropped_before):
+                    self._lost_reason = LIMIT_REASON
+                    self._discarded = self._discarded or discarded_estimate(*self._seen)
                 self._resubscribe()
                 attempt = 0
                 stalled = False
                 self._set_state(State.CONNECTED)
-                if lost_at is not None:
-                    gap = Gap(lost_reason, self.clock() - lost_at)
+                if self.lost_since is not None and not self._awaiting:
                     with self.store.lock:
-                        self.store.mark_gap(gap, self.clock(), set(self._wanted))
-                        if self.sink is not None:
-                            self.sink([[None, gap, self.clock()]])
-                    self._event("warning", f"reconnected after {gap.seconds:.1f} s ({lost_reason})")
-                    lost_at = None
-                self.lost_since = None
+                        self._restored()  # nothing to confirm
                 self._read_loop(sock)
             except (OSError, redis.RedisError, hiredis.ProtocolError) as exc:
                 if self._stop.is_set():
                     break
+                drop = exc.drop if isinstance(exc, DroppedByServer) else None
+                if drop is not None:
+                    self._drain_old()  # what the server sent before the drop is still valid
                 reason = describe_error(exc, self._attempted or self.settings)
-                if lost_at is None:
-                    # deaf since the last bytes read (pings keep that under ~1 s on a quiet
-                    # connection), not since we noticed
-                    lost_at = self.lost_since = min(self.clock(), self.last_data or self.clock())
-                    lost_reason = reason
-                    self._mark_pending()  # not listening: no longer shown as active
-                    self._event("error", f"subscriber connection lost: {reason}")
-                    if self.on_lost is not None:
-                        self.on_lost(self)
+                if drop is not None:
+                    reason = drop.reason
+                if self.lost_since is None:
+                    self._lost(exc, reason, drop)
                 self.reconnects += 1
                 delay = min(self.backoff_cap, BACKOFF_FIRST * 2**attempt) * random.uniform(0.5, 1)
+                if drop is not None:
+                    delay = 0.0  # listen again at once: every second costs messages
                 attempt += 1
                 stalled = stalled or isinstance(exc, Stalled)
                 self._set_state(
@@ -275,6 +299,96 @@ class Engine:
             finally:
                 self._disconnect()
         self._set_state(State.STOPPED)
+        for thread in self._drainers:
+            thread.join(2)
+
+    def _lost(self, exc: BaseException, reason: str, drop: Drop | None) -> None:
+        """The start of a loss: since when we are deaf, and why."""
+        now = self.clock()
+        # deaf since the last bytes read (pings keep that under ~1 s on a quiet connection),
+        # not since we noticed; a drop began when the subscriber was last seen listed
+        since = drop.since if drop is not None else self.last_data or now
+        self.lost_since = min(now, since)
+        self._lost_reason, self._discarded = reason, None
+        omem, limit = self._seen
+        if drop is not None:
+            self._discarded = drop.discarded
+        elif isinstance(exc, ServerClosed) and dropped_reason(False, omem, limit) == LIMIT_REASON:
+            # Redis 7.0 does not count the drop; the buffer we last saw tells
+            self._lost_reason, self._discarded = LIMIT_REASON, discarded_estimate(omem, limit)
+        self._mark_pending()  # not listening: no longer shown as active
+        self._event("error", f"subscriber connection lost: {self._lost_reason}")
+        if drop is not None:
+            self._event(
+                "warning",
+                "listening again on a new connection; reading what the old one still holds",
+            )
+        if self.on_lost is not None:
+            self.on_lost(self)
+
+    def _restored(self) -> None:
+        """Every subscription is confirmed again after a loss: mark the gap (lock held, or
+        no reader running)."""
+        if self.lost_since is None:
+            return
+        now = self.clock()
+        gap = Gap(self._lost_reason, max(0.0, now - self.lost_since), self._discarded)
+        self.lost_since, self._seen = None, (None, None)  # the old connection's buffer
+        self.store.mark_gap(gap, now, set(self._wanted))
+        if self.sink is not None:
+            self.sink([[None, gap, now]])
+        self._event("warning", f"reconnected after {gap.seconds:.1f} s ({gap.reason})")
+
+    def _drain_old(self) -> None:
+        """Hand the current connection to a thread that reads it to its end."""
+        conn, sock, reader = self._conn, self._sock, self._reader
+        self._conn = self._sock = self._reader = None
+        if conn is None or sock is None or reader is None:
+            return
+        thread = threading.Thread(
+            target=self._drain, args=(conn, sock, reader), name="subscriber-drain", daemon=True
+        )
+        self._drainers = [t for t in self._drainers if t.is_alive()] + [thread]
+        thread.start()
+
+    def _drain(self, conn: object, sock: socket.socket, reader: hiredis.Reader) -> None:
+        """Read a dropped connection to its end: its messages were sent before the drop and
+        are as valid as any. Ends at EOF, an error, `DRAIN_SILENCE` s of silence, or stop."""
+        buf = bytearray(READ_SIZE)
+        got, last = 0, self.clock()
+        try:
+            sock.settimeout(0.5)
+            while not self._stop.is_set():
+                try:
+                    n = sock.recv_into(buf)
+                except TimeoutError:
+                    if self.clock() - last > DRAIN_SILENCE:
+                        break
+                    continue
+                if not n:
+                    break
+                reader.feed(buf, 0, n)
+                batch = [
+                    r
+                    for r in iter(reader.gets, False)
+                    if type(r) is list and r and r[0] in MESSAGE_KINDS
+                ]
+                last = self.clock()
+                if batch:
+                    got += len(batch)
+                    with self.store.lock:
+                        self._ingest(batch, last)
+                    if self._armed:
+                        self._armed = False
+                        self._wake()
+        except (OSError, hiredis.ProtocolError):
+            pass  # a dropped connection may end in a reset
+        finally:
+            with contextlib.suppress(Exception):
+                conn.disconnect()  # type: ignore[attr-defined]
+        self._event(
+            "information", f"the dropped connection delivered {got:,} more messages at its end"
+        )
 
     def _connect(self) -> socket.socket:
         self._attempted = None  # a failure to find the node is described with self.settings
@@ -302,6 +416,7 @@ class Engine:
                     self.limit_disconnects = int(line.split(":", 1)[1])
         sock = conn._sock  # redis-py did the handshake; from here the engine reads raw RESP
         sock.settimeout(POLL_SECONDS)
+        self._sock = sock
         return sock
 
     @staticmethod
@@ -325,6 +440,7 @@ class Engine:
 
     def _disconnect(self) -> None:
         conn, self._conn = self._conn, None
+        self._sock = self._reader = None
         if conn is not None:
             # closing a dead socket may fail in many ways; it is gone either way
             with contextlib.suppress(Exception):
@@ -355,6 +471,11 @@ class Engine:
     def _apply_commands(self, send: bool = True) -> None:
         while self._commands:
             op, sub = self._commands.popleft()
+            if op == "dropped":
+                drop: Drop = sub  # type: ignore[assignment]
+                if send and drop.client_id == self.client_id:
+                    raise DroppedByServer(drop)
+                continue  # about a connection that has already ended
             if op == "resub":
                 if send and sub in self._wanted:
                     self._send_subscribe(sub)
@@ -374,7 +495,7 @@ class Engine:
                 self._by_key[sub.kind].pop(sub.key, None)
                 if op == "unsub":
                     with self.store.lock:
-                        state = self.store.subs.pop(sub, None)
+                        state = self.store.remove(sub)
                         if state is not None:
                             state.status = "removed"
                 if send:
@@ -384,7 +505,7 @@ class Engine:
     def _read_loop(self, sock: socket.socket) -> None:
         """Read, parse, hand each socket read's replies to `_ingest` as one batch."""
         buf = bytearray(READ_SIZE)
-        reader = hiredis.Reader()
+        reader = self._reader = hiredis.Reader()  # kept: a drop hands it to _drain
         feed, gets = reader.feed, reader.gets
         clock, stop, lock = self.clock, self._stop, self.store.lock
         last_data = next_sample = self.last_data = clock()
@@ -453,6 +574,7 @@ class Engine:
         else:  # several subscriptions in one read: partition (still no per-message bookkeeping)
             groups = [(key, [r for r in batch if r[1] == key]) for key in keys]
         store, channels, node = self.store, self.store.channels, self.node
+        hot = store.hot.update
         store.total += len(batch)
         channel_of, payload_of = itemgetter(channel_at), itemgetter(channel_at + 1)
         for key, group in groups:
@@ -462,8 +584,12 @@ class Engine:
             state = by_key.get(key)
             if state is not None:  # None: a message in flight after its unsubscribe
                 state.total += len(group)
+                before = state.buffered
+                state.ends.extend(islice(accumulate(sizes, initial=state.bytes), 1, None))
                 state.bytes += size_sum
                 state.buffer.extend(group)
+                store.bound(state, before)  # the byte caps
+            hot(counts)
             if len(counts) == 1:
                 per_channel = {next(iter(counts)): size_sum}
             elif min(sizes) == max(sizes):
@@ -481,7 +607,7 @@ class Engine:
 
     def _sample(self, now: float) -> float:
         with self.store.lock:
-            self.store.sample()
+            self.store.tick(now)
         self._periodic(now)
         return now + 1.0
 
@@ -501,6 +627,8 @@ class Engine:
                 if state is not None:
                     state.status, state.error = "error", text
                 self._event("error", f"{SUB_COMMANDS[sub.kind]} {sub.name!r} refused: {text}")
+                if not self._awaiting:
+                    self._restored()
             else:
                 self._event("error", f"server error: {text}")
             return
@@ -523,6 +651,8 @@ class Engine:
             state = self._by_key[kind].get(reply[1])
             if state is not None:
                 state.status = "active"
+            if not self._awaiting:
+                self._restored()
 
     def _set_state(self, state: State, detail: str = "") -> None:
         self.state, self.state_detail = state, detail

@@ -108,8 +108,10 @@ def load_recording(
                 state.status = "active"
             channel, size = entry[-3], len(entry[-2])
             state.total += 1
-            state.bytes += size
-            state.buffer.append(entry)
+            before = state.buffered
+            state.append(entry)
+            store.bound(state, before)
+            store.hot.add(channel)
             stats = store.channels.get(channel) or store.new_channel(channel, now)
             stats.count += 1
             stats.bytes += size

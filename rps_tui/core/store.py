@@ -2,24 +2,41 @@
 
 The engine thread writes here under one lock per socket read (not per message); the UI
 takes short snapshots on its timers. Counters are exact: every message received is counted,
-whether or not it is ever drawn. Memory is bounded twice: each subscription keeps its last
-`history` messages, and the channel table keeps at most `max_channels` rows (20,000 by
-default, a few MB). Beyond that the least recently seen quarter is folded into one
-"other channels" row, so the table's counts still add up to the total.
+whether or not it is ever drawn. Memory is bounded three ways:
+
+- each subscription keeps at most its last `history` messages (10,000 by default);
+- and at most `max_bytes` of payload (64 MiB by default), and all subscriptions together at
+  most `max_total_bytes` (256 MiB, or four subscriptions' worth if that is more): 10,000
+  messages of 1 MB would otherwise hold 10 GB. Past a byte cap the oldest messages are let
+  go (the largest buffer first, for the global cap) and counted in `let_go`, so the pane can
+  say so; the newest message of a subscription is always kept;
+- the channel table keeps at most `max_channels` rows (20,000 by default, a few MB). Beyond
+  that the least recently seen quarter is folded into one "other channels" row, so the
+  table's counts still add up to the total.
+
+Byte accounting costs O(1) per socket read: beside each buffer runs a deque of cumulative
+payload offsets (`ends`), evicted in lockstep by the same `maxlen`, so the bytes a buffer
+holds are `bytes - (ends[0] - size of the first entry)` and the cut for a byte cap is a
+bisection.
 """
 
 from __future__ import annotations
 
 import heapq
 import threading
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import islice
 
+from rps_tui.core.payload import human_bytes
 from rps_tui.core.subscriptions import Subscription
 
 DEFAULT_HISTORY = 10_000
+MIB = 1 << 20
+DEFAULT_MAX_BYTES = 64 * MIB  # payload bytes kept per subscription
+DEFAULT_MAX_TOTAL_BYTES = 256 * MIB  # ... and over all subscriptions (at least 4 x the above)
 DEFAULT_MAX_CHANNELS = 20_000
 SPARK_SECONDS = 60
 RATE_WINDOW = 5
@@ -31,8 +48,16 @@ class Gap:
 
     reason: str
     seconds: float
+    discarded: int | None = None  # bytes the server threw away for us (a drop), if known
 
     def describe(self) -> str:
+        if self.discarded is not None:
+            # what was queued for us is gone too: the loss began before we stopped listening
+            return (
+                f"── gap: {self.reason}; it discarded ~{human_bytes(self.discarded)} queued "
+                f"for us, and what was published until we listened again {self.seconds:.1f} s "
+                "later is lost ──"
+            )
         return (
             f"── gap: {self.reason}; not listening for {self.seconds:.1f} s, "
             "messages published then are lost ──"
@@ -48,18 +73,26 @@ Entry = list
 class RateMeter:
     """Per-second deltas of a counter: a moving rate and a sparkline history."""
 
-    __slots__ = ("history", "last_count", "rate")
+    __slots__ = ("history", "idle", "last_count", "rate")
 
     def __init__(self) -> None:
         self.history: deque[int] = deque(maxlen=SPARK_SECONDS)
         self.last_count = 0
         self.rate = 0.0
+        self.idle = 0  # consecutive samples without a new message
 
     def sample(self, count: int) -> None:
-        self.history.append(count - self.last_count)
+        delta = count - self.last_count
+        self.history.append(delta)
         self.last_count = count
+        self.idle = 0 if delta else self.idle + 1
         recent = list(self.history)[-RATE_WINDOW:]
         self.rate = sum(recent) / len(recent)
+
+    @property
+    def settled(self) -> bool:
+        """Nothing new for a whole sparkline: sampling it again would change nothing."""
+        return self.idle >= SPARK_SECONDS
 
 
 @dataclass(slots=True)
@@ -69,15 +102,52 @@ class SubscriptionState:
     sub: Subscription
     history: int
     buffer: deque = field(init=False)
+    ends: deque = field(init=False)  # cumulative payload bytes at the end of each entry
     total: int = 0
-    bytes: int = 0
+    bytes: int = 0  # every payload byte received (and the running offset of `ends`)
     gaps: int = 0
+    let_go: int = 0  # messages dropped from the buffer for a byte cap (not for `history`)
+    let_go_bytes: int = 0
     status: str = "pending"  # pending | active | error | removed
     error: str | None = None
     meter: RateMeter = field(default_factory=RateMeter)
 
     def __post_init__(self) -> None:
         self.buffer = deque(maxlen=self.history)
+        self.ends = deque(maxlen=self.history)
+
+    @property
+    def buffered(self) -> int:
+        """Payload bytes the buffer holds now (O(1))."""
+        if not self.buffer:
+            return 0
+        first = self.buffer[0]
+        return self.bytes - self.ends[0] + (0 if first[0] is None else len(first[-2]))
+
+    def append(self, entry: Entry) -> None:
+        """One entry on a slow path (a gap, a recording being loaded); the engine's hot path
+        extends `buffer` and `ends` itself, a batch at a time."""
+        if entry[0] is not None:
+            self.bytes += len(entry[-2])
+        self.buffer.append(entry)
+        self.ends.append(self.bytes)
+
+    def trim(self, cap: int) -> int:
+        """Let the oldest entries go until at most `cap` payload bytes are held, keeping at
+        least the newest entry; the bytes freed."""
+        buffer, ends = self.buffer, self.ends
+        held = self.buffered
+        if held <= cap or len(buffer) <= 1:
+            return 0
+        drop = min(bisect_left(ends, self.bytes - cap) + 1, len(buffer) - 1)
+        messages = 0
+        for _ in range(drop):
+            messages += buffer.popleft()[0] is not None
+            ends.popleft()
+        freed = held - self.buffered
+        self.let_go += messages
+        self.let_go_bytes += freed
+        return freed
 
 
 class ChannelStats:
@@ -111,17 +181,28 @@ class Store:
     """All buffers and statistics of one engine; see the module docstring for the bounds."""
 
     def __init__(
-        self, history: int = DEFAULT_HISTORY, max_channels: int = DEFAULT_MAX_CHANNELS
+        self,
+        history: int = DEFAULT_HISTORY,
+        max_channels: int = DEFAULT_MAX_CHANNELS,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_total_bytes: int | None = None,
     ) -> None:
         self.lock = threading.Lock()
         self.history = history
         self.max_channels = max_channels
+        self.max_bytes = max_bytes
+        self.max_total_bytes = max_total_bytes or max(DEFAULT_MAX_TOTAL_BYTES, 4 * max_bytes)
         self.subs: dict[Subscription, SubscriptionState] = {}
         self.channels: dict[bytes, ChannelStats] = {}
+        self.hot: set[bytes] = set()  # channels whose meters still move (see `sample`)
         self.evicted_channels = 0
         self.evicted_count = 0
         self.evicted_bytes = 0
         self.total = 0
+        self.buffered = 0  # payload bytes held by all buffers together
+        self.version = 0  # bumped when something a table shows changed, besides `total`
+        self._next_sample = float("-inf")
 
     # -- called by the engine (lock held) -------------------------------------------------
     def add_subscription(self, sub: Subscription) -> SubscriptionState:
@@ -149,18 +230,62 @@ class Store:
             self.evicted_bytes += stats.bytes
             del self.channels[name]
 
+    def bound(self, state: SubscriptionState, before: int) -> None:
+        """After `state`'s buffer grew from `before` bytes: account, and apply the byte caps
+        (with 1/16 of slack, so a flood of large messages trims every few messages, not on
+        every read)."""
+        held = state.buffered
+        self.buffered += held - before
+        if held > self.max_bytes:
+            self.buffered -= state.trim(self.max_bytes - self.max_bytes // 16)
+        if self.buffered > self.max_total_bytes:
+            self._trim_total()
+
+    def _trim_total(self) -> None:
+        """Over the global cap: take from the largest buffers first (so one flood does not
+        wipe the quiet subscriptions) until under it."""
+        goal = self.max_total_bytes - self.max_total_bytes // 16
+        for state in sorted(self.subs.values(), key=lambda s: s.buffered, reverse=True):
+            if self.buffered <= goal:
+                break
+            self.buffered -= state.trim(max(0, state.buffered - (self.buffered - goal)))
+
+    def tick(self, now: float) -> None:
+        """`sample` if a second has passed since the last one. Every connection of a
+        cluster calls this from its own thread; the meters are still fed once a second."""
+        if now >= self._next_sample:
+            self._next_sample = now + 0.95  # each caller comes every 1.0-1.1 s
+            self.sample()
+
     def sample(self) -> None:
-        """Once a second: feed every rate meter."""
+        """Once a second: feed the rate meters. A channel's meter is fed while it moves and
+        for one sparkline after its last message (then it is all zeros and stays so), so
+        an idle table of 20,000 channels costs nothing."""
         for state in self.subs.values():
             state.meter.sample(state.total)
-        for stats in self.channels.values():
+        hot, channels = self.hot, self.channels
+        if not hot:
+            return
+        self.version += 1
+        settled = []
+        for name in hot:
+            stats = channels.get(name)
+            if stats is None:  # evicted
+                settled.append(name)
+                continue
             stats.meter.sample(stats.count)
+            if stats.meter.settled:
+                settled.append(name)
+        hot.difference_update(settled)
 
     def mark_gap(self, gap: Gap, now: float, subs: Iterable[Subscription] | None = None) -> None:
         for sub, state in self.subs.items():
             if subs is None or sub in subs:
-                state.buffer.append([None, gap, now])
+                before = state.buffered
+                state.append([None, gap, now])
                 state.gaps += 1
+                self.buffered += state.buffered - before
+        self.version += 1
 
     # -- called by the UI ------------------------------------------------------------------
     def appended(self, sub: Subscription) -> int:
@@ -186,11 +311,35 @@ class Store:
                 return appended, list(buffer), new == len(buffer)
             return appended, list(islice(reversed(buffer), new))[::-1], True
 
+    def oldest_time(self, sub: Subscription) -> float | None:
+        """Receive time of the oldest entry still held for `sub` (a view drops what is
+        older, so it never keeps alive what the store let go); None if nothing is held."""
+        state = self.subs.get(sub)
+        try:
+            return state.buffer[0][-1] if state is not None else None
+        except IndexError:
+            return None
+
     def clear(self, sub: Subscription) -> None:
         with self.lock:
             state = self.subs.get(sub)
             if state is not None:
+                self.buffered -= state.buffered
                 state.buffer.clear()
+                state.ends.clear()
+
+    def remove(self, sub: Subscription) -> SubscriptionState | None:
+        """Forget a subscription (unsubscribed) and the bytes it held; lock held."""
+        state = self.subs.pop(sub, None)
+        if state is not None:
+            self.buffered -= state.buffered
+        return state
+
+    def busiest(self, n: int) -> list[bytes]:
+        """The `n` channels with the most messages, busiest first."""
+        with self.lock:
+            top = heapq.nlargest(n, self.channels.items(), key=lambda kv: kv[1].count)
+        return [name for name, _ in top]
 
     def channel_rows(self) -> list[ChannelRow]:
         with self.lock:
@@ -217,5 +366,6 @@ class Store:
         with self.lock:
             for name, n in counts.items():
                 stats = self.channels.get(name)
-                if stats is not None:
+                if stats is not None and stats.subscribers != n:
                     stats.subscribers = n
+                    self.version += 1

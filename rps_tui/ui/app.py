@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.text import Text
-from textual import events, on, work
+from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -34,11 +34,13 @@ from textual.widgets import Footer, Input
 from rps_tui.core.commands import CommandError, Commands
 from rps_tui.core.decoders import DECODERS, next_decoder
 from rps_tui.core.deployment import make_engine
+from rps_tui.core.drops import buffer_level
 from rps_tui.core.engine import State
+from rps_tui.core.monitor import ServerMonitor
 from rps_tui.core.payload import human_bytes, safe_text
 from rps_tui.core.record import Recorder
 from rps_tui.core.settings import ConnectionSettings
-from rps_tui.core.store import DEFAULT_HISTORY, Store
+from rps_tui.core.store import DEFAULT_HISTORY, DEFAULT_MAX_BYTES, Store
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.browser import MAX_ROWS as MAX_BROWSER_ROWS
 from rps_tui.ui.browser import ChannelBrowser, Snapshot
@@ -49,11 +51,10 @@ from rps_tui.ui.message_pane import MessagePane, PaneModel
 from rps_tui.ui.publish_box import PublishBox
 from rps_tui.ui.screens import HelpScreen, SubscribeScreen
 from rps_tui.ui.stats_table import StatsTable
-from rps_tui.ui.status_bar import StatusBar, buffer_level
+from rps_tui.ui.status_bar import StatusBar
 from rps_tui.ui.subscription_list import SubscriptionList
 
 HOUSEKEEPING_HZ = 2  # subscription list and scroll state; data wakes the pane itself
-MONITOR_SECONDS = 3.0
 
 
 @dataclass
@@ -63,6 +64,7 @@ class AppConfig:
     settings: ConnectionSettings
     subscriptions: list[Subscription] = field(default_factory=list)
     history: int = DEFAULT_HISTORY
+    history_bytes: int = DEFAULT_MAX_BYTES  # payload bytes kept per subscription
     server_label: str = ""
     note: str = ""  # e.g. "demo: embedded Valkey, demo traffic"
     clock: Callable[[], float] = time.time
@@ -183,7 +185,7 @@ class RpsApp(App[int]):
             self.engine = config.engine
             self.store = config.engine.store
         else:
-            self.store = Store(history=config.history)
+            self.store = Store(history=config.history, max_bytes=config.history_bytes)
             self.engine = make_engine(config.settings, self.store, clock=config.clock)
         self.recorder: Recorder | None = config.recorder
         if self.recorder is not None:
@@ -191,9 +193,12 @@ class RpsApp(App[int]):
         self.commands_client = Commands(config.settings)
         if config.settings.cluster:
             self.commands_client.nodes = self.engine.nodes  # type: ignore[union-attr]
+        self.server_monitor = ServerMonitor(
+            self.commands_client, self.engine, self.store, clock=config.clock
+        )
         self.models: dict[Subscription, PaneModel] = {}
-        self.rtt_ms: float | None = None
         self.server_label = config.server_label
+        self._counted: tuple[int, int] | None = None  # (total, version) last shown
         self._event_seq = 0
         self._known_subs: list[Subscription] = []
         self._drawn = -1  # appended count of the selected subscription when last drawn
@@ -203,9 +208,8 @@ class RpsApp(App[int]):
         self._draw_timer: Timer | None = None
         self._shown_sub: Subscription | None = None
         self._titles: tuple[str, str] | None = None
-        self.omem: int | None = None  # server-side output buffer of our subscriber
-        self._limit: tuple[int, ...] | None = None  # pubsub (hard, soft, secs); () if unknown
         self._omem_warned = False
+        self._recording_warned = False
         self._filter_error: str | None = None  # shown under the filter input
 
     # -- layout --------------------------------------------------------------------------
@@ -259,8 +263,10 @@ class RpsApp(App[int]):
         self.set_interval(1 / HOUSEKEEPING_HZ, self.refresh_pane, name="housekeeping")
         self.set_interval(1.0, self.refresh_counts, name="counts")
         if self.config.monitor:
-            self.set_interval(MONITOR_SECONDS, self.monitor, name="monitor")
-            self.monitor()
+            self.server_monitor.on_round = self._monitored
+            self.run_worker(
+                self.server_monitor.run(), name="monitor", group="monitor", exit_on_error=False
+            )
         self.refresh_counts()
         self.pane.focus()
         if not self.config.subscriptions and not self.config.offline:
@@ -324,8 +330,13 @@ class RpsApp(App[int]):
             self._counts_skipped += 1
             return
         self._counts_skipped = 0
-        self.sub_list.refresh_counts(self.store)
-        self.stats_table.update_rows(self.store.channel_rows(), self.config.clock())
+        store = self.store
+        counted = (store.total, store.version)
+        if counted != self._counted:  # nothing arrived and no meter moved: nothing to redraw
+            self._counted = counted
+            self.sub_list.refresh_counts(store)
+            self.stats_table.update_rows(store.channel_rows(), self.config.clock())
+            self._trim_models()
         self._pane_title()
         self._status()
         self._event_seq, events = self.engine.events_since(self._event_seq)
@@ -335,6 +346,15 @@ class RpsApp(App[int]):
         if recorder is not None and recorder.error:  # a write failed: it has stopped
             self.notify(safe_text(recorder.error), severity="error", markup=False)
             self._stop_recording(say=False)
+        elif recorder is not None and recorder.dropped and not self._recording_warned:
+            self._recording_warned = True
+            self.notify(
+                f"{safe_text(recorder.path)} does not take data as fast as it arrives: messages "
+                "are left out of the recording (counted in the header, and a gap record in "
+                "the file says how many). The dashboard itself misses nothing.",
+                severity="warning",
+                markup=False,
+            )
 
     def _status(self) -> None:
         self.status_bar.show(
@@ -342,48 +362,46 @@ class RpsApp(App[int]):
             server=self.server_label,
             state=self.engine.state,
             detail=self.engine.state_detail,
-            rtt_ms=self.rtt_ms,
             total=self.store.total,
             note=self.config.note,
             recording=self.recorder.lines if self.recorder is not None else None,
-            omem=self.omem,
-            limit=self._limit or None,
+            recording_dropped=self.recorder.dropped if self.recorder is not None else 0,
+            omem=self.server_monitor.omem,
+            limit=self.server_monitor.limit,
+            rtt=self.server_monitor.rtt_ms,
+            now=self.config.clock(),
         )
 
-    @work(exclusive=True, group="monitor", exit_on_error=False)
-    async def monitor(self) -> None:
-        """PING for the round trip, NUMSUB for the channels in the table, the subscriber's
-        output buffer. Each is optional: an ACL that refuses one (say CLIENT or PUBSUB)
-        blanks that field only."""
-        client = self.commands_client
-        try:
-            self.rtt_ms = await client.ping_ms()
-        except CommandError:
-            self.rtt_ms = None
-        with contextlib.suppress(CommandError):
-            if not self.server_label:
-                self.server_label = (await client.info()).label
-        names = [r.channel for r in self.store.channel_rows() if r.channel is not None]
-        names.sort(key=lambda n: -self.store.channels[n].count if n in self.store.channels else 0)
-        sharded = {s.key for s in self.engine.subscriptions if s.kind is Kind.SHARD}
-        names = names[:200]
-        with contextlib.suppress(CommandError):
-            self.store.set_subscribers(await client.numsub([n for n in names if n not in sharded]))
-        with contextlib.suppress(CommandError):
-            shard_names = [n for n in names if n in sharded]
-            self.store.set_subscribers(await client.numsub(shard_names, sharded=True))
-        if self._limit is None:
-            self._limit = await client.pubsub_limit() or ()  # None when refused
-        try:
-            self.omem = await client.subscriber_omem(self.engine.client_id, self.engine.node)
-        except CommandError:
-            self.omem = None
+    def monitor(self) -> None:
+        """Start the next round of the server monitor now (`ServerMonitor`)."""
+        self.server_monitor.poke()
+
+    @property
+    def rtt_ms(self) -> float | None:
+        reading = self.server_monitor.rtt_ms
+        return None if reading is None else reading.value
+
+    @property
+    def omem(self) -> int | None:
+        reading = self.server_monitor.omem
+        return None if reading is None else reading.value
+
+    def _monitored(self) -> None:
+        """A monitor round finished: show it."""
+        if not self.server_label:
+            self.server_label = self.server_monitor.server_label
         self._warn_omem()
         self._status()
 
+    def _trim_models(self) -> None:
+        """Views let go of what the store has let go (a paused view keeps what it shows)."""
+        for model in self.models.values():
+            if model.trim(self.store) and model is self.pane.model:
+                self.pane.sync()
+
     def _warn_omem(self) -> None:
         """Warn once each time the subscriber's server-side buffer passes half its limit."""
-        level = buffer_level(self.omem, self._limit)
+        level = buffer_level(self.omem, self.server_monitor.limit)
         if level >= 0.5 and not self._omem_warned:
             self.notify(
                 "The server is holding a growing backlog for this subscriber "
@@ -441,6 +459,8 @@ class RpsApp(App[int]):
             notes.append(f"filter: {len(model.lines):,} shown")
         if model.decoder != "auto":
             notes.append(f"decoder {model.decoder} (m)")
+        if state is not None and state.let_go:
+            notes.append(f"{state.let_go:,} older let go for size")
         if state is not None and state.error:
             notes.append(f"refused: {safe_text(state.error)}")
         if not model.follow and not model.paused:
@@ -563,18 +583,37 @@ class RpsApp(App[int]):
             self.notify(f"cannot record to {path}: {exc.strerror or exc}", severity="error")
             return
         self.engine.sink = self.recorder
+        self._recording_warned = False
         self.notify(f"recording to {path} (r stops)", markup=False)
         self._status()
 
     def _stop_recording(self, *, say: bool) -> None:
+        """Stop recording. With `say` (the r key) the UI does not wait for the target to
+        take what is queued: the writer finishes on its own (within a second) and the
+        result is shown then. Without (quitting), wait that second, so a healthy file gets
+        its last lines before the process ends."""
         recorder, self.recorder = self.recorder, None
         if recorder is None:
             return
         self.engine.sink = None
-        recorder.close()
-        if say:
-            self.notify(f"recorded {recorder.lines:,} lines to {recorder.path}", markup=False)
-            self._status()
+        if not say:
+            recorder.close()
+            return
+        recorder.close(wait=False)
+        self._status()
+        self._report_recording(recorder)
+
+    def _report_recording(self, recorder: Recorder) -> None:
+        if not recorder.finished:
+            self.set_timer(0.1, lambda: self._report_recording(recorder))
+            return
+        if recorder.error:
+            self.notify(safe_text(recorder.error), severity="error", markup=False)
+            return
+        text = f"recorded {recorder.lines:,} lines to {recorder.path}"
+        if recorder.dropped:
+            text += f"; {recorder.dropped:,} messages were left out (it fell behind)"
+        self.notify(safe_text(text), severity="warning" if recorder.dropped else "information")
 
     def action_keyspace(self) -> None:
         client = self.commands_client

@@ -11,7 +11,9 @@ its spans are highlighted when a line is rendered (only lines on screen, then ca
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from rich.segment import Segment
 from rich.style import Style
@@ -29,6 +31,7 @@ from rps_tui.core.store import Entry, Gap, Store
 from rps_tui.core.subscriptions import Subscription
 from rps_tui.ui.render import clock_text, entry_line
 
+_TIME = itemgetter(-1)  # an entry's receive time
 MATCH_STYLE = Style(color="black", bgcolor="yellow", bold=True)
 """Matched text in a line (as `less` and vim show search hits)."""
 
@@ -109,10 +112,26 @@ class PaneModel:
         self.lines.extend(fresh)
         excess = len(self.lines) - self.history
         if excess > 0:
-            del self.lines[:excess]
-            if self.cursor is not None:
-                self.cursor = max(0, self.cursor - excess)
+            self._drop(excess)
+        self.trim(store)
         return True
+
+    def trim(self, store: Store) -> bool:
+        """Drop lines older than anything the store still holds for the subscription, so
+        a view never keeps alive what the store let go for its byte caps (a filtered view
+        would otherwise hold up to `history` large messages of its own). A paused view
+        keeps what it shows. True if lines went."""
+        lines = self.lines
+        oldest = store.oldest_time(self.sub)
+        if self.paused or not lines or oldest is None or lines[0][-1] >= oldest:
+            return False
+        self._drop(bisect_left(lines, oldest, key=_TIME))
+        return True
+
+    def _drop(self, count: int) -> None:
+        del self.lines[:count]
+        if self.cursor is not None:
+            self.cursor = max(0, self.cursor - count)
 
     def rebuild(self, store: Store) -> None:
         """Start over from the whole buffer, e.g. after the filter changed."""

@@ -5,8 +5,12 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from rps_tui.core.drops import buffer_level
 from rps_tui.core.engine import State
+from rps_tui.core.monitor import Reading
 from rps_tui.core.payload import human_bytes
+
+STALE_AFTER = 7.0  # seconds: older than two monitor rounds, a value shows its age
 
 STATE_STYLE = {
     State.CONNECTING: ("◌", "yellow"),
@@ -18,12 +22,10 @@ STATE_STYLE = {
 }
 
 
-def buffer_level(omem: int | None, limit: tuple[int, ...] | None) -> float:
-    """The subscriber's server-side buffer as a fraction of the nearer limit (soft or hard)."""
-    if not omem or not limit:
-        return 0.0
-    caps = [v for v in limit[:2] if v]
-    return omem / min(caps) if caps else 0.0
+def _age(reading: Reading, now: float) -> str:
+    """' (12 s ago)' for a value read long ago (a slow link), else ''."""
+    age = now - reading.at
+    return f" ({age:.0f} s ago)" if age >= STALE_AFTER else ""
 
 
 class StatusBar(Static):
@@ -36,12 +38,14 @@ class StatusBar(Static):
         server: str,
         state: State,
         detail: str,
-        rtt_ms: float | None,
         total: int,
         note: str = "",
         recording: int | None = None,  # lines recorded so far, None when not recording
-        omem: int | None = None,
+        recording_dropped: int = 0,  # messages left out of the recording (it fell behind)
+        omem: Reading | None = None,  # the subscriber's buffer on the server
         limit: tuple[int, ...] | None = None,
+        rtt: Reading | None = None,  # ms
+        now: float = 0.0,
     ) -> None:
         icon, style = STATE_STYLE[state]
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -52,15 +56,18 @@ class StatusBar(Static):
         if detail and state is not State.CONNECTED:
             text.append(f" ({detail})", style)
         if state is not State.OFFLINE:
-            text.append("  rtt " + ("—" if rtt_ms is None else f"{rtt_ms:.1f} ms"), "dim")
+            shown = "—" if rtt is None else f"{rtt.value:,.1f} ms{_age(rtt, now)}"
+            text.append(f"  rtt {shown}", "dim")
         text.append(f"  {total:,} msgs")
         if omem is not None:
-            level = buffer_level(omem, limit)
+            level = buffer_level(omem.value, limit)
             style = "bold red" if level >= 0.8 else "yellow" if level >= 0.5 else "dim"
             cap = f" of {human_bytes(min(v for v in limit[:2] if v))}" if limit else ""
-            text.append(f"  obuf {human_bytes(omem)}{cap}", style)
+            text.append(f"  obuf {human_bytes(omem.value)}{cap}{_age(omem, now)}", style)
         if recording is not None:
             text.append(f"  ● REC {recording:,}", "bold red")
+            if recording_dropped:
+                text.append(f" · {recording_dropped:,} not recorded", "bold red")
         if note:
             text.append(f"  {note}", "italic magenta")
         if text != self._shown:  # an update costs a layout pass: skip it when nothing changed

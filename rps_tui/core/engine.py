@@ -25,7 +25,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from itertools import accumulate, islice, repeat
+from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
@@ -575,6 +575,7 @@ class Engine:
             groups = [(key, [r for r in batch if r[1] == key]) for key in keys]
         store, channels, node = self.store, self.store.channels, self.node
         hot = store.hot.update
+        max_bytes, max_total = store.max_bytes, store.max_total_bytes
         store.total += len(batch)
         channel_of, payload_of = itemgetter(channel_at), itemgetter(channel_at + 1)
         for key, group in groups:
@@ -584,24 +585,29 @@ class Engine:
             state = by_key.get(key)
             if state is not None:  # None: a message in flight after its unsubscribe
                 state.total += len(group)
-                before = state.buffered
-                state.ends.extend(islice(accumulate(sizes, initial=state.bytes), 1, None))
                 state.bytes += size_sum
-                state.buffer.extend(group)
-                store.bound(state, before)  # the byte caps
+                store.buffered += state.take(group, size_sum)
+                if state.held > max_bytes or store.buffered > max_total:
+                    store.bound(state)  # the byte caps
             hot(counts)
-            if len(counts) == 1:
-                per_channel = {next(iter(counts)): size_sum}
-            elif min(sizes) == max(sizes):
-                per_channel = {channel: n * sizes[0] for channel, n in counts.items()}
-            else:  # mixed sizes over several channels: the one per-message Python loop
+            if len(counts) > 1 and min(sizes) != max(sizes):
+                # mixed sizes over several channels: the one per-message Python loop
                 per_channel = dict.fromkeys(counts, 0)
                 for channel, size in zip(map(channel_of, group), sizes, strict=True):
                     per_channel[channel] += size
+                for channel, count in counts.items():
+                    stats = channels.get(channel) or store.new_channel(channel, now)
+                    stats.count += count
+                    stats.bytes += per_channel[channel]
+                    stats.last_seen = now
+                    stats.node = node
+                continue
+            # one channel (its bytes are the sum), or one size for all (count x size)
+            size, one = sizes[0], len(counts) == 1
             for channel, count in counts.items():
                 stats = channels.get(channel) or store.new_channel(channel, now)
                 stats.count += count
-                stats.bytes += per_channel[channel]
+                stats.bytes += size_sum if one else count * size
                 stats.last_seen = now
                 stats.node = node
 

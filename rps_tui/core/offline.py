@@ -108,9 +108,8 @@ def load_recording(
                 state.status = "active"
             channel, size = entry[-3], len(entry[-2])
             state.total += 1
-            before = state.buffered
-            state.append(entry)
-            store.bound(state, before)
+            store.buffered += state.append(entry)
+            store.bound(state)
             store.hot.add(channel)
             stats = store.channels.get(channel) or store.new_channel(channel, now)
             stats.count += 1

@@ -14,17 +14,18 @@ whether or not it is ever drawn. Memory is bounded three ways:
   that the least recently seen quarter is folded into one "other channels" row, so the
   table's counts still add up to the total.
 
-Byte accounting costs O(1) per socket read: beside each buffer runs a deque of cumulative
-payload offsets (`ends`), evicted in lockstep by the same `maxlen`, so the bytes a buffer
-holds are `bytes - (ends[0] - size of the first entry)` and the cut for a byte cap is a
-bisection.
+Byte accounting costs O(1) per socket read, nothing per message (the engine's read loop is
+measured against redis-cli): beside each buffer runs a short deque of `[messages, bytes]`, one
+per read that fed it. When `maxlen` pushes old messages out, whole reads are retired exactly;
+a read pushed out only in part is retired in proportion, and exactly once it has gone. So
+`held` can be off by at most part of one read (32 KiB, or one large message) while a read is
+half gone, and never drifts.
 """
 
 from __future__ import annotations
 
 import heapq
 import threading
-from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -102,9 +103,10 @@ class SubscriptionState:
     sub: Subscription
     history: int
     buffer: deque = field(init=False)
-    ends: deque = field(init=False)  # cumulative payload bytes at the end of each entry
+    chunks: deque = field(init=False)  # [messages, payload bytes] of each read, oldest first
+    held: int = 0  # payload bytes in the buffer
     total: int = 0
-    bytes: int = 0  # every payload byte received (and the running offset of `ends`)
+    bytes: int = 0  # every payload byte received
     gaps: int = 0
     let_go: int = 0  # messages dropped from the buffer for a byte cap (not for `history`)
     let_go_bytes: int = 0
@@ -114,37 +116,63 @@ class SubscriptionState:
 
     def __post_init__(self) -> None:
         self.buffer = deque(maxlen=self.history)
-        self.ends = deque(maxlen=self.history)
+        self.chunks = deque()
 
-    @property
-    def buffered(self) -> int:
-        """Payload bytes the buffer holds now (O(1))."""
-        if not self.buffer:
-            return 0
-        first = self.buffer[0]
-        return self.bytes - self.ends[0] + (0 if first[0] is None else len(first[-2]))
+    def take(self, entries: list[Entry], size: int) -> int:
+        """Append one read's entries (`size` payload bytes); the change in `held`. The hot
+        path: a few operations per read, none per message."""
+        buffer = self.buffer
+        before = len(buffer)
+        buffer.extend(entries)
+        self.chunks.append([len(entries), size])
+        gone = before + len(entries) - len(buffer)  # pushed out by `history`
+        freed = self._retire(gone) if gone else 0
+        self.held += size - freed
+        return size - freed
 
-    def append(self, entry: Entry) -> None:
-        """One entry on a slow path (a gap, a recording being loaded); the engine's hot path
-        extends `buffer` and `ends` itself, a batch at a time."""
-        if entry[0] is not None:
-            self.bytes += len(entry[-2])
-        self.buffer.append(entry)
-        self.ends.append(self.bytes)
+    def _retire(self, gone: int) -> int:
+        """Forget the oldest `gone` messages' chunk bytes; the bytes freed."""
+        chunks, freed = self.chunks, 0
+        while gone and chunks:
+            chunk = chunks[0]
+            if chunk[0] <= gone:
+                gone -= chunk[0]
+                freed += chunk[1]
+                chunks.popleft()
+            else:
+                part = chunk[1] * gone // chunk[0]
+                chunk[0] -= gone
+                chunk[1] -= part
+                freed += part
+                gone = 0
+        return freed
+
+    def append(self, entry: Entry) -> int:
+        """One entry on a slow path (a gap, a recording being loaded); the change in
+        `held`."""
+        size = 0 if entry[0] is None else len(entry[-2])
+        self.bytes += size
+        return self.take([entry], size)
 
     def trim(self, cap: int) -> int:
         """Let the oldest entries go until at most `cap` payload bytes are held, keeping at
-        least the newest entry; the bytes freed."""
-        buffer, ends = self.buffer, self.ends
-        held = self.buffered
-        if held <= cap or len(buffer) <= 1:
-            return 0
-        drop = min(bisect_left(ends, self.bytes - cap) + 1, len(buffer) - 1)
-        messages = 0
-        for _ in range(drop):
-            messages += buffer.popleft()[0] is not None
-            ends.popleft()
-        freed = held - self.buffered
+        least the newest entry; the bytes freed. (Rare: per entry, exactly.)"""
+        buffer, chunks = self.buffer, self.chunks
+        freed = messages = 0
+        while self.held - freed > cap and len(buffer) > 1:
+            entry = buffer.popleft()
+            size = 0 if entry[0] is None else len(entry[-2])
+            messages += entry[0] is not None
+            chunk = chunks[0]
+            chunk[0] -= 1
+            if chunk[0] == 0:  # the chunk's own count of bytes settles any rounding
+                size = chunk[1]
+                chunks.popleft()
+            else:
+                size = min(size, chunk[1])
+                chunk[1] -= size
+            freed += size
+        self.held -= freed
         self.let_go += messages
         self.let_go_bytes += freed
         return freed
@@ -230,13 +258,11 @@ class Store:
             self.evicted_bytes += stats.bytes
             del self.channels[name]
 
-    def bound(self, state: SubscriptionState, before: int) -> None:
-        """After `state`'s buffer grew from `before` bytes: account, and apply the byte caps
-        (with 1/16 of slack, so a flood of large messages trims every few messages, not on
-        every read)."""
-        held = state.buffered
-        self.buffered += held - before
-        if held > self.max_bytes:
+    def bound(self, state: SubscriptionState) -> None:
+        """Apply the byte caps after `state` grew past one (the caller checks, cheaply):
+        down to 15/16 of the cap, so a flood of large messages trims every few messages, not
+        on every read."""
+        if state.held > self.max_bytes:
             self.buffered -= state.trim(self.max_bytes - self.max_bytes // 16)
         if self.buffered > self.max_total_bytes:
             self._trim_total()
@@ -245,10 +271,10 @@ class Store:
         """Over the global cap: take from the largest buffers first (so one flood does not
         wipe the quiet subscriptions) until under it."""
         goal = self.max_total_bytes - self.max_total_bytes // 16
-        for state in sorted(self.subs.values(), key=lambda s: s.buffered, reverse=True):
+        for state in sorted(self.subs.values(), key=lambda s: s.held, reverse=True):
             if self.buffered <= goal:
                 break
-            self.buffered -= state.trim(max(0, state.buffered - (self.buffered - goal)))
+            self.buffered -= state.trim(max(0, state.held - (self.buffered - goal)))
 
     def tick(self, now: float) -> None:
         """`sample` if a second has passed since the last one. Every connection of a
@@ -281,10 +307,8 @@ class Store:
     def mark_gap(self, gap: Gap, now: float, subs: Iterable[Subscription] | None = None) -> None:
         for sub, state in self.subs.items():
             if subs is None or sub in subs:
-                before = state.buffered
-                state.append([None, gap, now])
+                self.buffered += state.append([None, gap, now])
                 state.gaps += 1
-                self.buffered += state.buffered - before
         self.version += 1
 
     # -- called by the UI ------------------------------------------------------------------
@@ -324,15 +348,16 @@ class Store:
         with self.lock:
             state = self.subs.get(sub)
             if state is not None:
-                self.buffered -= state.buffered
+                self.buffered -= state.held
                 state.buffer.clear()
-                state.ends.clear()
+                state.chunks.clear()
+                state.held = 0
 
     def remove(self, sub: Subscription) -> SubscriptionState | None:
         """Forget a subscription (unsubscribed) and the bytes it held; lock held."""
         state = self.subs.pop(sub, None)
         if state is not None:
-            self.buffered -= state.buffered
+            self.buffered -= state.held
         return state
 
     def busiest(self, n: int) -> list[bytes]:

@@ -394,10 +394,12 @@ class RpsApp(App[int]):
         self._status()
 
     def _trim_models(self) -> None:
-        """Views let go of what the store has let go (a paused view keeps what it shows)."""
+        """Hidden views let go of what the store has let go (the shown one does so at each
+        pull, and a paused view keeps what it shows)."""
+        shown = self.pane.model
         for model in self.models.values():
-            if model.trim(self.store) and model is self.pane.model:
-                self.pane.sync()
+            if model is not shown:
+                model.trim(self.store)
 
     def _warn_omem(self) -> None:
         """Warn once each time the subscriber's server-side buffer passes half its limit."""

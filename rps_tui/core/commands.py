@@ -255,6 +255,13 @@ class Commands:
         value = _info_dict(reply).get("client_output_buffer_limit_disconnections")
         return None if value is None else int(value)
 
+    async def recent_max_output_buffer(self, node: str | None = None) -> int | None:
+        """The largest output buffer any client had in the last few seconds (INFO clients,
+        `client_recent_max_output_buffer`; a client dropped meanwhile still counts)."""
+        reply = await self._on_node(node, "INFO", "clients")
+        value = _info_dict(reply).get("client_recent_max_output_buffer")
+        return None if value is None else int(value)
+
     async def _on_node(self, node: str | None, *args: str) -> object:
         """A command on the node the subscriber is connected to (a cluster), else as usual."""
         if self.settings.cluster and node:

@@ -159,6 +159,8 @@ class Engine:
         self._sock: socket.socket | None = None
         self._reader: hiredis.Reader | None = None
         self._drainers: list[threading.Thread] = []
+        self._closed = False  # the loss began with the server closing the connection
+        self._recent_max: int | None = None  # INFO clients, read when reconnecting
         # every entry as it arrives (recording, headless tail); called from this thread with
         # the store lock held, so it must be quick and thread-safe (a cluster has several)
         self.sink: Callable[[list[list]], None] | None = None
@@ -266,6 +268,14 @@ class Engine:
                 if self.lost_since is not None and self._dropped_for_limit(dropped_before):
                     self._lost_reason = LIMIT_REASON
                     self._discarded = self._discarded or discarded_estimate(*self._seen)
+                elif self._closed and self._lost_reason != LIMIT_REASON:
+                    # Redis 7.0 counts no drops, but remembers a dropped client's buffer
+                    # for a few seconds (INFO clients): that names the reason, as above
+                    omem, limit = self._seen
+                    recent = max(omem or 0, self._recent_max or 0)
+                    if dropped_reason(False, recent, limit) == LIMIT_REASON:
+                        self._lost_reason = LIMIT_REASON
+                        self._discarded = discarded_estimate(recent, limit)
                 self._resubscribe()
                 attempt = 0
                 stalled = False
@@ -310,6 +320,7 @@ class Engine:
         since = drop.since if drop is not None else self.last_data or now
         self.lost_since = min(now, since)
         self._lost_reason, self._discarded = reason, None
+        self._closed, self._recent_max = isinstance(exc, ServerClosed), None
         omem, limit = self._seen
         if drop is not None:
             self._discarded = drop.discarded
@@ -409,11 +420,13 @@ class Engine:
         # CLIENT may be denied by an ACL: the name and id are for CLIENT LIST, not essential
         self._ask(conn, "CLIENT", "SETNAME", self.client_name)
         self.client_id = self._ask(conn, "CLIENT", "ID")
-        stats = self._ask(conn, "INFO", "stats")
-        if isinstance(stats, bytes):
-            for line in stats.decode("ascii", "replace").splitlines():
-                if line.startswith("client_output_buffer_limit_disconnections:"):
-                    self.limit_disconnects = int(line.split(":", 1)[1])
+        self.limit_disconnects = _info_int(
+            self._ask(conn, "INFO", "stats"), "client_output_buffer_limit_disconnections"
+        )
+        if self.lost_since is not None and self.limit_disconnects is None:  # Redis 7.0
+            self._recent_max = _info_int(
+                self._ask(conn, "INFO", "clients"), "client_recent_max_output_buffer"
+            )
         sock = conn._sock  # redis-py did the handshake; from here the engine reads raw RESP
         sock.settimeout(POLL_SECONDS)
         self._sock = sock
@@ -665,3 +678,13 @@ class Engine:
 
     def _event(self, level: str, text: str) -> None:
         self.log.add(level, f"{self.label}: {text}" if self.label else text)
+
+
+def _info_int(reply: object, field: str) -> int | None:
+    """One integer field of an INFO reply (raw text); None if absent or refused."""
+    if not isinstance(reply, bytes):
+        return None
+    for line in reply.decode("ascii", "replace").splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split(":", 1)[1])
+    return None

@@ -31,6 +31,8 @@ from rps_tui.core.store import Store
 from rps_tui.core.subscriptions import Kind
 
 PERIOD = 3.0  # seconds from the start of one round to the start of the next
+WATCH = 0.5  # ... and between two looks at a buffer that holds a backlog
+BACKLOG = 64 * 1024  # bytes held for the subscriber that make the monitor look closely
 NUMSUB_CHANNELS = 200  # the busiest channels get their subscriber counts
 
 
@@ -77,13 +79,24 @@ class ServerMonitor:
         self._wake.set()
 
     async def run(self) -> None:
+        """Rounds every `period`; in between, while the server holds a backlog for the
+        subscriber, a look at its buffer every `WATCH` s: a flood fills a buffer to its limit
+        within seconds, and the last look before a drop is what names it on Redis 7.0."""
         while True:
             started = self.clock()
             self._wake.clear()
             await self.round()
-            wait = max(0.0, self.period - (self.clock() - started))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
+            while (left := self.period - (self.clock() - started)) > 0:
+                backlog = self.omem is not None and self.omem.value >= BACKLOG
+                try:
+                    await asyncio.wait_for(self._wake.wait(), min(left, WATCH) if backlog else left)
+                    break  # poked: a full round now
+                except TimeoutError:
+                    if not backlog:
+                        break
+                await self._buffer()
+                if self.on_round is not None:
+                    self.on_round()
 
     async def round(self) -> None:
         """One round; each question is optional (an ACL may refuse any of them)."""
@@ -132,7 +145,7 @@ class ServerMonitor:
         counter = counter if isinstance(counter, int) else None
         try:
             if isinstance(omem, SubscriberGone):
-                self._gone(client_id, counter)
+                await self._gone(client_id, counter, node)
                 return
             if isinstance(omem, BaseException):
                 if not isinstance(omem, CommandError):
@@ -146,13 +159,23 @@ class ServerMonitor:
             self._present_at, self._present_id = asked_at, client_id
         engine.buffer_seen(omem, self.limit)
 
-    def _gone(self, client_id: object, counter: int | None) -> None:
+    async def _gone(self, client_id: object, counter: int | None, node: str | None) -> None:
         """The subscriber's id is no longer in CLIENT LIST: the server closed it. Tell the
-        engine, unless it has moved on by itself (a new connection has a new id)."""
+        engine, unless it has moved on by itself (a new connection has a new id).
+
+        Why: Valkey and Redis 7.2+ count drops for the limit; Redis 7.0 does not, but its
+        `client_recent_max_output_buffer` still remembers, for a few seconds, the buffer of
+        a client it has just dropped: with the last buffer we saw, that names the reason."""
         engine = self.engine
         last = self.omem.value if self.omem is not None else None
         self.omem = None
         if client_id != engine.client_id or engine.state is not State.CONNECTED:
+            return
+        if counter is None:
+            with contextlib.suppress(CommandError):
+                recent = await self.commands.recent_max_output_buffer(node)
+                last = max(last or 0, recent or 0) or last
+        if client_id != engine.client_id:
             return
         since = self._present_at if self._present_id == client_id else None
         grew = (

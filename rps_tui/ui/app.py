@@ -55,6 +55,7 @@ from rps_tui.ui.status_bar import StatusBar
 from rps_tui.ui.subscription_list import SubscriptionList
 
 HOUSEKEEPING_HZ = 2  # subscription list and scroll state; data wakes the pane itself
+QUIT_WAIT = 0.5  # seconds a recording target gets to take what is queued when we quit
 
 
 @dataclass
@@ -592,14 +593,15 @@ class RpsApp(App[int]):
     def _stop_recording(self, *, say: bool) -> None:
         """Stop recording. With `say` (the r key) the UI does not wait for the target to
         take what is queued: the writer finishes on its own (within a second) and the
-        result is shown then. Without (quitting), wait that second, so a healthy file gets
-        its last lines before the process ends."""
+        result is shown then. Without (quitting), wait up to `QUIT_WAIT`, so a healthy file
+        gets its last lines (it takes them in milliseconds) and a stuck one cannot hold up
+        the exit."""
         recorder, self.recorder = self.recorder, None
         if recorder is None:
             return
         self.engine.sink = None
         if not say:
-            recorder.close()
+            recorder.close(QUIT_WAIT)
             return
         recorder.close(wait=False)
         self._status()

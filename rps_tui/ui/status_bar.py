@@ -59,15 +59,15 @@ class StatusBar(Static):
             shown = "—" if rtt is None else f"{rtt.value:,.1f} ms{_age(rtt, now)}"
             text.append(f"  rtt {shown}", "dim")
         text.append(f"  {total:,} msgs")
+        if recording is not None:  # before obuf: on a narrow screen, what is lost shows
+            text.append(f"  ● REC {recording:,}", "bold red")
+            if recording_dropped:
+                text.append(f" · {recording_dropped:,} not recorded", "bold red")
         if omem is not None:
             level = buffer_level(omem.value, limit)
             style = "bold red" if level >= 0.8 else "yellow" if level >= 0.5 else "dim"
             cap = f" of {human_bytes(min(v for v in limit[:2] if v))}" if limit else ""
             text.append(f"  obuf {human_bytes(omem.value)}{cap}{_age(omem, now)}", style)
-        if recording is not None:
-            text.append(f"  ● REC {recording:,}", "bold red")
-            if recording_dropped:
-                text.append(f" · {recording_dropped:,} not recorded", "bold red")
         if note:
             text.append(f"  {note}", "italic magenta")
         if text != self._shown:  # an update costs a layout pass: skip it when nothing changed

@@ -184,6 +184,7 @@ def large(seconds: float, size: int, subs: int, rate: float = 20.0) -> list[tupl
                 samples.append(rss_mb(app.pid))
                 next_sample += 1.0
         middle, peak, end = samples[len(samples) // 2], max(samples), samples[-1]
+        time.sleep(2.0)  # the header's count is redrawn once a second
         total = counted(app)
     plural = "s" if subs > 1 else ""
     label = f"RSS, {size // 1000:,} KB x {rate:g}/s x {subs} sub{plural}, {seconds:.0f} s"

@@ -150,6 +150,20 @@ def monitoring(monitor: ServerMonitor) -> Iterator[None]:
         assert not thread.is_alive()
 
 
+@contextmanager
+def behind_a_slow_link(
+    port: int, sub: Subscription, period: float
+) -> Iterator[tuple[Engine, Store, ServerMonitor]]:
+    """An engine and its monitor, both through a proxy that passes 100 KB/s to them."""
+    with FaultProxy("127.0.0.1", port) as proxy:
+        proxy.set_throttle(100_000)
+        store = Store()
+        engine = Engine(parse_url(proxy.url()), store)
+        monitor = ServerMonitor(Commands(parse_url(proxy.url())), engine, store, period=period)
+        with running(engine, sub), monitoring(monitor):
+            yield engine, store, monitor
+
+
 def client_ids(client: redis.Redis) -> set[int]:
     return {int(c["id"]) for c in client.client_list() if c.get("name") == "rps-tui-sub"}
 
@@ -171,30 +185,25 @@ def test_a_drop_for_falling_behind_is_seen_at_once_and_named(server_factory, ser
             pipe.execute()
             time.sleep(0.01)
 
-    with FaultProxy("127.0.0.1", srv.port) as proxy:
-        proxy.set_throttle(100_000)
-        store = Store()
-        engine = Engine(parse_url(proxy.url()), store)
-        monitor = ServerMonitor(Commands(parse_url(proxy.url())), engine, store, period=1.0)
-        with running(engine, sub), monitoring(monitor):
-            first = engine.client_id
-            wait_for(lambda: monitor.omem is not None)
-            publisher = threading.Thread(target=flood, daemon=True)
-            publisher.start()
-            try:
-                wait_for(lambda: first not in client_ids(direct), timeout=30)
-                dropped_at = time.monotonic()
-                # listening again on a new connection while the old one still delivers
-                wait_for(lambda: engine.client_id != first, timeout=10)
-                assert any(t.is_alive() for t in engine._drainers), "noticed only at EOF"
-                noticed = time.monotonic() - dropped_at
-            finally:
-                stop.set()
-                publisher.join(10)
-            assert noticed < 5.0  # the monitor's period, not the old socket's tens of seconds
-            check_the_gap(engine, store, sub, direct, limit=1_000_000)
-            wait_for(lambda: not any(t.is_alive() for t in engine._drainers), timeout=30)
-            assert any("more messages at its end" in e.text for e in engine.events)
+    with behind_a_slow_link(srv.port, sub, period=1.0) as (engine, store, monitor):
+        first = engine.client_id
+        wait_for(lambda: monitor.omem is not None)
+        publisher = threading.Thread(target=flood, daemon=True)
+        publisher.start()
+        try:
+            wait_for(lambda: first not in client_ids(direct), timeout=30)
+            dropped_at = time.monotonic()
+            # listening again on a new connection while the old one still delivers
+            wait_for(lambda: engine.client_id != first, timeout=10)
+            assert any(t.is_alive() for t in engine._drainers), "noticed only at EOF"
+            noticed = time.monotonic() - dropped_at
+        finally:
+            stop.set()
+            publisher.join(10)
+        assert noticed < 5.0  # the monitor's period, not the old socket's tens of seconds
+        check_the_gap(engine, store, sub, direct, limit=1_000_000)
+        wait_for(lambda: not any(t.is_alive() for t in engine._drainers), timeout=30)
+        assert any("more messages at its end" in e.text for e in engine.events)
     direct.close()
 
 
@@ -207,22 +216,17 @@ def test_a_sudden_drop_is_named_the_same_way(server_factory, server_kind) -> Non
     srv = server_factory(server_kind, extra_args=["--client-output-buffer-limit", "pubsub 1mb 0 0"])
     sub = Subscription(Kind.PATTERN, "safe.burst.*")
     direct = redis.Redis(port=srv.port)
-    with FaultProxy("127.0.0.1", srv.port) as proxy:
-        proxy.set_throttle(100_000)
-        store = Store()
-        engine = Engine(parse_url(proxy.url()), store)
-        monitor = ServerMonitor(Commands(parse_url(proxy.url())), engine, store, period=3.0)
-        with running(engine, sub), monitoring(monitor):
-            first = engine.client_id
-            wait_for(lambda: monitor.omem is not None and monitor.omem.value == 0)
-            for _ in range(150):  # ~2 MB/s for 1.5 s: full within a second, seen by no look
-                pipe = direct.pipeline(transaction=False)
-                for i in range(200):
-                    pipe.publish(f"safe.burst.{i % 4}", b"b" * 100)
-                pipe.execute()
-                time.sleep(0.01)
-            wait_for(lambda: engine.client_id != first, timeout=30)
-            check_the_gap(engine, store, sub, direct, limit=1_000_000)
+    with behind_a_slow_link(srv.port, sub, period=3.0) as (engine, store, monitor):
+        first = engine.client_id
+        wait_for(lambda: monitor.omem is not None and monitor.omem.value == 0)
+        for _ in range(150):  # ~2 MB/s for 1.5 s: full within a second, seen by no look
+            pipe = direct.pipeline(transaction=False)
+            for i in range(200):
+                pipe.publish(f"safe.burst.{i % 4}", b"b" * 100)
+            pipe.execute()
+            time.sleep(0.01)
+        wait_for(lambda: engine.client_id != first, timeout=30)
+        check_the_gap(engine, store, sub, direct, limit=1_000_000)
     direct.close()
 
 

@@ -113,6 +113,13 @@ def main() -> None:
     server = start_server(kind, extra_args=["--client-output-buffer-limit", "pubsub 0 0 0"])
     consumers = {
         "redis-cli": ["redis-cli", "-p", str(server.port), "psubscribe", "bench.*"],
+        "python limit": [
+            sys.executable,
+            str(HERE / "consumers.py"),
+            "limit",
+            server.url,
+            "bench.*",
+        ],
         "redis-py listen()": [
             sys.executable,
             str(HERE / "consumers.py"),

@@ -167,6 +167,28 @@ async def test_app_subscribes_and_spublishes_on_a_cluster(cluster: Cluster) -> N
         assert app.stats_table.get_cell(shard.key.hex(), "node") == name(owner)
 
 
+async def test_the_server_monitor_watches_the_classic_connection(cluster: Cluster) -> None:
+    """The header's rounds on a cluster: the buffer of the classic connection on its node,
+    the round trip, and no fault of the monitor's own."""
+    from rps_tui.core.commands import Commands
+    from rps_tui.core.monitor import ServerMonitor
+
+    settings = settings_for(cluster.nodes[0])
+    engine = ClusterEngine(settings)
+    commands = Commands(settings)
+    commands.nodes = engine.nodes
+    monitor = ServerMonitor(commands, engine, engine.store)
+    with running(engine, NEWS):
+        try:
+            await monitor.round()
+            await monitor.round()
+        finally:
+            await commands.close()
+    assert monitor.omem is not None and monitor.omem.value == 0
+    assert monitor.rtt_ms is not None and monitor.rounds == 2
+    assert not [e for e in engine.events if "server monitor" in e.text]
+
+
 def test_a_moved_reply_to_ssubscribe_is_reported(cluster: Cluster) -> None:
     """A connection that reaches the wrong node (a stale map) hands the channel back to
     the coordinator instead of calling it refused."""

@@ -28,6 +28,7 @@ from collections.abc import Callable
 import redis
 
 from rps_tui.core.cluster_map import ClusterMap, read_map_any
+from rps_tui.core.drops import Drop
 from rps_tui.core.engine import Engine, EventLog, State
 from rps_tui.core.errors import describe_error
 from rps_tui.core.settings import ConnectionSettings
@@ -181,6 +182,13 @@ class ClusterEngine:
     @property
     def client_id(self) -> object:
         return self.classic.client_id
+
+    def server_dropped(self, drop: Drop) -> None:
+        """The monitor watches the classic connection's buffer (see Engine.server_dropped)."""
+        self.classic.server_dropped(drop)
+
+    def buffer_seen(self, omem: int | None, limit: tuple[int, ...] | None) -> None:
+        self.classic.buffer_seen(omem, limit)
 
     @property
     def node(self) -> str | None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +74,7 @@ class ServerMonitor:
         self._present_id: object = None
         self._wake = asyncio.Event()
         self._busiest: tuple[int, list[bytes]] = (-1, [])
+        self._fault = ""  # the last fault told as an event
 
     def poke(self) -> None:
         self._wake.set()
@@ -94,16 +95,26 @@ class ServerMonitor:
                 except TimeoutError:
                     if not backlog:
                         break
-                await self._buffer()
+                await self._ask(self._buffer())
                 if self.on_round is not None:
                     self.on_round()
 
     async def round(self) -> None:
-        """One round; each question is optional (an ACL may refuse any of them)."""
-        await asyncio.gather(self._rtt(), self._buffer(), self._numsub(), self._label())
+        """One round; each question is optional (an ACL may refuse any of them). A fault
+        of the monitor itself is told as an event, once, and the rounds go on: a header
+        that silently stops updating would pass stale numbers for current ones."""
+        await self._ask(self._rtt(), self._buffer(), self._numsub(), self._label())
         self.rounds += 1
         if self.on_round is not None:
             self.on_round()
+
+    async def _ask(self, *questions: Awaitable[None]) -> None:
+        for result in await asyncio.gather(*questions, return_exceptions=True):
+            if isinstance(result, Exception) and not isinstance(result, CommandError):
+                text = f"server monitor: {type(result).__name__}: {result}"
+                if text != self._fault:
+                    self._fault = text
+                    self.engine.log.add("error", text)
 
     async def _rtt(self) -> None:
         try:

@@ -11,6 +11,7 @@ import asyncio
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 
 def redispy(url: str, pattern: str) -> None:
@@ -19,17 +20,22 @@ def redispy(url: str, pattern: str) -> None:
 
     pubsub = redis.Redis.from_url(url).pubsub()
     pubsub.psubscribe(pattern)
-    count = 0
-
-    def report() -> None:
-        while True:
-            time.sleep(0.25)
-            print(count, flush=True)
-
-    threading.Thread(target=report, daemon=True).start()
+    count = [0]
+    report(lambda: count[0])
     for message in pubsub.listen():
         if message["type"] == "pmessage":
-            count += 1
+            count[0] += 1
+
+
+def report(counted: Callable[[], int]) -> None:
+    """Print the count every 0.25 s, from a thread (drain.py reads the last line)."""
+
+    def loop() -> None:
+        while True:
+            time.sleep(0.25)
+            print(counted(), flush=True)
+
+    threading.Thread(target=loop, daemon=True).start()
 
 
 def limit(url: str, pattern: str) -> None:
@@ -47,21 +53,15 @@ def limit(url: str, pattern: str) -> None:
     sock = socket.create_connection((where.hostname, where.port or 6379))
     sock.sendall(b"*2\r\n$10\r\nPSUBSCRIBE\r\n$%d\r\n%s\r\n" % (len(pattern), pattern.encode()))
     counts: Counter[bytes] = Counter()
-    total = 0
-
-    def report() -> None:
-        while True:
-            time.sleep(0.25)
-            print(total, flush=True)
-
-    threading.Thread(target=report, daemon=True).start()
+    total = [0]  # (not counts.total(): the report thread must not iterate a growing dict)
+    report(lambda: total[0])
     buf, reader, channel = bytearray(1 << 15), hiredis.Reader(), itemgetter(2)
     while n := sock.recv_into(buf):
         reader.feed(buf, 0, n)
         batch = list(iter(reader.gets, False))
         if batch and batch[0][0] == b"pmessage":  # (the confirmation comes alone, first)
             counts.update(map(channel, batch))
-            total += len(batch)
+            total[0] += len(batch)
 
 
 def engine(url: str, pattern: str) -> None:

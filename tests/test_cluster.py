@@ -219,6 +219,9 @@ def test_keyspace_notifications_are_heard_from_every_primary(cluster: Cluster) -
     try:
         with running_cluster(settings_for(cluster.nodes[0]), space, NEWS) as engine:
             assert set(engine.links) == {name(p) for p in primaries}
+            # "active" once one node confirmed it: wait until every primary listens (a key
+            # set on a primary whose link had not subscribed yet made this test flake once)
+            wait_for(lambda: all(_numpat(p) == 1 for p in primaries))
             for port, key in keys.items():
                 with client_for("127.0.0.1", port) as c:
                     c.set(key, "v")

@@ -347,3 +347,62 @@ async def test_the_channel_table_is_not_rebuilt_while_nothing_changes(server, ch
             assert len(calls) == shown + 1
     finally:
         client.close()
+
+
+async def test_the_subscription_list_follows_a_status_change_without_traffic(
+    server_factory,
+) -> None:
+    """Counts and tables are redrawn only when something changed; a subscription that goes
+    from active to pending (the server went away) is such a change, with no message."""
+    from rps_tui.ui.subscription_list import STATUS_STYLE
+
+    srv = server_factory("valkey")
+    sub = Subscription(Kind.CHANNEL, "safe.quiet")
+    app = make_app(srv.url, sub, monitor=False)
+    async with app.run_test(size=SIZE):
+        await active(app, sub)
+
+        def style() -> object:
+            return app.sub_list._shown.get(sub, (None, None))[1]
+
+        await async_wait_for(lambda: style() == STATUS_STYLE["active"], timeout=5)
+        srv.kill()
+        await async_wait_for(lambda: app.store.subs[sub].status == "pending", timeout=10)
+        await async_wait_for(lambda: style() == STATUS_STYLE["pending"], timeout=5)
+
+
+def test_a_late_message_for_a_removed_subscription_holds_no_bytes(server) -> None:
+    """A cluster forgets a subscription before each of its connections has let it go: a
+    message still in flight must not count into the bytes held (it would never leave)."""
+    sub = Subscription(Kind.CHANNEL, "safe.removed")
+    client = redis.Redis.from_url(server.url)
+    store = Store()
+    try:
+        with running(Engine(parse_url(server.url), store), sub):
+            with store.lock:
+                store.remove(sub)  # as ClusterEngine._tick does, before the link's unsub
+            client.publish("safe.removed", b"r" * 1000)
+            wait_for(lambda: store.channels.get(b"safe.removed") is not None)
+            assert store.buffered == sum(s.held for s in store.subs.values()) == 0
+    finally:
+        client.close()
+
+
+async def test_a_subscriber_never_seen_listed_is_not_reported_dropped(server_factory) -> None:
+    """Behind a load balancer the command connection may reach another server, which has
+    never listed our subscriber: that is no drop, and no reason to reconnect."""
+    here, elsewhere = server_factory("valkey"), server_factory("valkey")
+    sub = Subscription(Kind.CHANNEL, "safe.elsewhere")
+    store = Store()
+    engine = Engine(parse_url(here.url), store)
+    commands = Commands(parse_url(elsewhere.url))
+    monitor = ServerMonitor(commands, engine, store)
+    with running(engine, sub):
+        try:
+            for _ in range(3):
+                await monitor.round()
+        finally:
+            await commands.close()
+        time.sleep(0.5)  # a reconnect, had one been asked for, starts at once
+        assert engine.reconnects == 0 and not gaps(store, sub)
+        assert monitor.omem is None  # nothing known about its buffer: nothing shown

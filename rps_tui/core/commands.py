@@ -234,19 +234,25 @@ class Commands:
             raise
         return parse_info(_info_dict(reply))
 
-    async def subscriber_omem(self, client_id: object, node: str | None = None) -> int | None:
+    async def subscriber_omem(
+        self, client_id: object, node: str | None = None, name: str = "rps-tui-sub"
+    ) -> int | None:
         """Bytes the server holds for our subscriber connection (`omem` in CLIENT LIST), asked
-        of the node it is connected to."""
+        of the node it is connected to. SubscriberGone if that server does not list it: no
+        client with that id, or one that is not our subscriber (ids are per server, and
+        behind a load balancer this connection may reach another one): it must carry our
+        name, or no name (an ACL without CLIENT SETNAME) and the Pub/Sub flag `P`."""
         if not isinstance(client_id, int):
             return None
         reply = await self._on_node(node, "CLIENT", "LIST", "ID", str(client_id))
         text = reply if isinstance(reply, bytes) else str(reply or "").encode()
-        if not text.strip():
-            raise SubscriberGone(f"client {client_id} is not in CLIENT LIST")
-        for field in text.split():
-            if field.startswith(b"omem="):
-                return int(field[5:])
-        return None
+        fields = dict(f.split(b"=", 1) for f in text.split() if b"=" in f)
+        listed = fields.get(b"name", b"").decode("utf-8", "replace")
+        ours = listed == name or (not listed and b"P" in fields.get(b"flags", b""))
+        if not fields or not ours:
+            raise SubscriberGone(f"client {client_id} is not our subscriber in CLIENT LIST")
+        omem = fields.get(b"omem")
+        return int(omem) if omem is not None else None
 
     async def limit_disconnections(self, node: str | None = None) -> int | None:
         """The server's count of clients dropped for an output-buffer limit (INFO stats;

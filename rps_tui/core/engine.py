@@ -84,18 +84,21 @@ class EventLog:
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
+        self._lock = threading.Lock()
         self.events: deque[Event] = deque(maxlen=200)
         self.seq = 0
 
     def add(self, level: str, text: str) -> None:
-        self.events.append(Event(self.clock(), level, text))
-        self.seq += 1
+        with self._lock:  # the engine, a drain thread and the UI may all add
+            self.events.append(Event(self.clock(), level, text))
+            self.seq += 1
 
     def since(self, seq: int) -> tuple[int, list[Event]]:
         """Events newer than `seq` (as returned last time), and the new sequence number."""
-        current = self.seq
-        new = min(current - seq, len(self.events))
-        return current, list(self.events)[len(self.events) - new :] if new > 0 else []
+        with self._lock:
+            current, events = self.seq, list(self.events)
+        new = min(current - seq, len(events))
+        return current, events[len(events) - new :] if new > 0 else []
 
 
 class ServerClosed(ConnectionError):
@@ -596,7 +599,8 @@ class Engine:
             sizes = list(map(len, map(payload_of, group)))
             size_sum = sum(sizes)
             state = by_key.get(key)
-            if state is not None:  # None: a message in flight after its unsubscribe
+            if state is not None and state.status != "removed":
+                # (None or removed: a message in flight after its unsubscribe)
                 state.total += len(group)
                 state.bytes += size_sum
                 store.buffered += state.take(group, size_sum)
@@ -640,6 +644,8 @@ class Engine:
                 if state is not None:
                     state.status = "pending"
                 self.on_moved(sub, f"the node answered {text.split()[0]}")
+                if not self._awaiting:
+                    self._restored()
                 return
             if sub is not None:
                 state = self.store.subs.get(sub)

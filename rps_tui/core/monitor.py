@@ -150,7 +150,7 @@ class ServerMonitor:
         asked_at = self.clock()
         counter, omem = await asyncio.gather(
             client.limit_disconnections(node),
-            client.subscriber_omem(client_id, node),
+            client.subscriber_omem(client_id, node, getattr(engine, "client_name", "rps-tui-sub")),
             return_exceptions=True,
         )
         counter = counter if isinstance(counter, int) else None
@@ -162,9 +162,12 @@ class ServerMonitor:
                 if not isinstance(omem, CommandError):
                     raise omem
                 self.omem = None  # refused (an ACL without CLIENT): blank, not stale
+                engine.buffer_seen(None, self.limit)
                 return
         finally:
             self._disconnections = counter
+        if client_id != engine.client_id:
+            return  # about a connection that has been replaced meanwhile
         self.omem = None if omem is None else Reading(omem, self.clock())
         if omem is not None:
             self._present_at, self._present_id = asked_at, client_id
@@ -180,7 +183,10 @@ class ServerMonitor:
         engine = self.engine
         last = self.omem.value if self.omem is not None else None
         self.omem = None
-        if client_id != engine.client_id or engine.state is not State.CONNECTED:
+        if self._present_id != client_id:
+            return  # never seen listed: another server answers (a load balancer), not a drop
+        connection = getattr(engine, "classic", engine)  # a cluster: its classic connection
+        if client_id != engine.client_id or connection.state is not State.CONNECTED:
             return
         if counter is None:
             with contextlib.suppress(CommandError):
@@ -188,7 +194,7 @@ class ServerMonitor:
                 last = max(last or 0, recent or 0) or last
         if client_id != engine.client_id:
             return
-        since = self._present_at if self._present_id == client_id else None
+        since = self._present_at
         grew = (
             counter is not None
             and self._disconnections is not None

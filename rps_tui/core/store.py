@@ -354,10 +354,13 @@ class Store:
                 state.held = 0
 
     def remove(self, sub: Subscription) -> SubscriptionState | None:
-        """Forget a subscription (unsubscribed) and the bytes it held; lock held."""
+        """Forget a subscription (unsubscribed) and the bytes it held; lock held. Its state
+        is marked removed, so a message still in flight on some connection (a cluster's
+        links let go one by one) is not counted into the bytes held any more."""
         state = self.subs.pop(sub, None)
         if state is not None:
             self.buffered -= state.held
+            state.status = "removed"
         return state
 
     def busiest(self, n: int) -> list[bytes]:

@@ -333,9 +333,10 @@ class RpsApp(App[int]):
         self._counts_skipped = 0
         store = self.store
         counted = (store.total, store.version)
+        self.sub_list.refresh_counts(store)  # cheap (unchanged rows are skipped), and a
+        # status (pending, active, refused) can change with no message at all
         if counted != self._counted:  # nothing arrived and no meter moved: nothing to redraw
             self._counted = counted
-            self.sub_list.refresh_counts(store)
             self.stats_table.update_rows(store.channel_rows(), self.config.clock())
             self._trim_models()
         self._pane_title()

@@ -11,9 +11,7 @@ its spans are highlighted when a line is rendered (only lines on screen, then ca
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from dataclasses import dataclass, field
-from operator import itemgetter
 
 from rich.segment import Segment
 from rich.style import Style
@@ -31,7 +29,6 @@ from rps_tui.core.store import Entry, Gap, Store
 from rps_tui.core.subscriptions import Subscription
 from rps_tui.ui.render import clock_text, entry_line
 
-_TIME = itemgetter(-1)  # an entry's receive time
 MATCH_STYLE = Style(color="black", bgcolor="yellow", bold=True)
 """Matched text in a line (as `less` and vim show search hits)."""
 
@@ -125,7 +122,10 @@ class PaneModel:
         oldest = store.oldest_time(self.sub)
         if self.paused or not lines or oldest is None or lines[0][-1] >= oldest:
             return False
-        self._drop(bisect_left(lines, oldest, key=_TIME))
+        count = 0  # from the front, not a bisection: receive times need not be sorted
+        while count < len(lines) and lines[count][-1] < oldest:
+            count += 1
+        self._drop(count)
         return True
 
     def _drop(self, count: int) -> None:

@@ -178,9 +178,27 @@ def _wait_gone(pids: dict[int, str], timeout: float) -> list[int]:
 
 
 def _refuses(port: int) -> bool:
+    """Nothing listens on the port. A connect to a port in the ephemeral range with nothing
+    behind it can pick that same port as its source and "succeed" by connecting to itself
+    (TCP simultaneous open): that is no listener, and it once failed CI."""
     with socket.socket() as sock:
         sock.settimeout(1.0)
-        return sock.connect_ex(("127.0.0.1", port)) != 0
+        if sock.connect_ex(("127.0.0.1", port)) != 0:
+            return True
+        return sock.getsockname() == sock.getpeername()
+
+
+def test_a_connection_to_itself_is_not_a_listener() -> None:
+    """Provoke the self-connect that made the check above fail once."""
+    from rps_tui.core.server import free_port
+
+    port = free_port()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", port))
+        sock.settimeout(1.0)
+        if sock.connect_ex(("127.0.0.1", port)) == 0:  # Linux: simultaneous open to itself
+            assert sock.getsockname() == sock.getpeername()
+    assert _refuses(port)
 
 
 @pytest.fixture

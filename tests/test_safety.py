@@ -406,3 +406,19 @@ async def test_a_subscriber_never_seen_listed_is_not_reported_dropped(server_fac
         time.sleep(0.5)  # a reconnect, had one been asked for, starts at once
         assert engine.reconnects == 0 and not gaps(store, sub)
         assert monitor.omem is None  # nothing known about its buffer: nothing shown
+
+
+def test_one_message_over_every_cap_does_not_empty_the_other_histories(server) -> None:
+    big, small = Subscription(Kind.CHANNEL, "safe.huge"), Subscription(Kind.CHANNEL, "safe.tiny")
+    client = redis.Redis.from_url(server.url)
+    store = Store(max_bytes=MIB, max_total_bytes=4 * MIB)
+    try:
+        with running(Engine(parse_url(server.url), store), big, small):
+            for _ in range(30):
+                client.publish("safe.tiny", b"t" * 30_000)
+            client.publish("safe.huge", b"h" * (6 * MIB))  # over both caps on its own
+            wait_for(lambda: store.subs[big].total == 1 and store.subs[small].total == 30)
+            assert len(store.subs[big].buffer) == 1  # the newest message is always kept
+            assert len(store.subs[small].buffer) > 20  # ~0.9 MiB of 30 KB messages
+    finally:
+        client.close()

@@ -269,8 +269,13 @@ class Store:
 
     def _trim_total(self) -> None:
         """Over the global cap: take from the largest buffers first (so one flood does not
-        wipe the quiet subscriptions) until under it."""
-        goal = self.max_total_bytes - self.max_total_bytes // 16
+        wipe the quiet subscriptions) until under it. A subscription down to one message
+        larger than its own cap is kept and left out of the sum: it cannot shrink, and
+        cutting every other history to one entry for it would help nobody."""
+        oversized = sum(
+            s.held for s in self.subs.values() if len(s.buffer) == 1 and s.held > self.max_bytes
+        )
+        goal = self.max_total_bytes - self.max_total_bytes // 16 + oversized
         for state in sorted(self.subs.values(), key=lambda s: s.held, reverse=True):
             if self.buffered <= goal:
                 break

@@ -1,6 +1,9 @@
 """Subscribers for `drain.py`, each run as its own process so it can be SIGSTOPped.
 
-    python benchmarks/consumers.py {limit|redispy|engine|app} URL PATTERN
+    python benchmarks/consumers.py {limit|redispy|engine|app} URL PATTERN[,PATTERN...]
+
+Several comma-separated patterns subscribe to each (drain.py's --patterns: overlapping
+patterns, so one socket read mixes subscriptions).
 
 Each prints the number of messages it has counted, one line every 0.25 s, on stdout.
 """
@@ -19,7 +22,7 @@ def redispy(url: str, pattern: str) -> None:
     import redis
 
     pubsub = redis.Redis.from_url(url).pubsub()
-    pubsub.psubscribe(pattern)
+    pubsub.psubscribe(*pattern.split(","))
     count = [0]
     report(lambda: count[0])
     for message in pubsub.listen():
@@ -51,7 +54,8 @@ def limit(url: str, pattern: str) -> None:
 
     where = urlparse(url)
     sock = socket.create_connection((where.hostname, where.port or 6379))
-    sock.sendall(b"*2\r\n$10\r\nPSUBSCRIBE\r\n$%d\r\n%s\r\n" % (len(pattern), pattern.encode()))
+    for one in pattern.encode().split(b","):
+        sock.sendall(b"*2\r\n$10\r\nPSUBSCRIBE\r\n$%d\r\n%s\r\n" % (len(one), one))
     counts: Counter[bytes] = Counter()
     total = [0]  # (not counts.total(): the report thread must not iterate a growing dict)
     report(lambda: total[0])
@@ -59,7 +63,7 @@ def limit(url: str, pattern: str) -> None:
     while n := sock.recv_into(buf):
         reader.feed(buf, 0, n)
         batch = list(iter(reader.gets, False))
-        if batch and batch[0][0] == b"pmessage":  # (the confirmation comes alone, first)
+        if batch and batch[-1][0] == b"pmessage":  # (confirmations come first, alone)
             counts.update(map(channel, batch))
             total[0] += len(batch)
 
@@ -71,7 +75,8 @@ def engine(url: str, pattern: str) -> None:
     from rps_tui.core.subscriptions import Subscription
 
     eng = Engine(parse_url(url))
-    eng.subscribe(Subscription.parse(pattern))
+    for one in pattern.split(","):
+        eng.subscribe(Subscription.parse(one))
     threading.Thread(target=eng.run, daemon=True).start()
     while True:
         time.sleep(0.25)
@@ -89,7 +94,7 @@ def app(url: str, pattern: str) -> None:
     dashboard = RpsApp(
         AppConfig(
             settings=settings,
-            subscriptions=[Subscription.parse(pattern)],
+            subscriptions=[Subscription.parse(one) for one in pattern.split(",")],
             server_label=probe(settings).label,
         )
     )

@@ -6,8 +6,12 @@ Method (server side, black box): subscribe the consumer to
 output-buffer limit lifted), resume it, and time until the server's `omem` for that
 connection (CLIENT LIST) is 0. Every consumer is measured the same way in the same run, and
 rates are reported as ratios against `redis-cli psubscribe` (stdout to /dev/null).
+`--channels`, `--size` and `--patterns` vary the channel count (`-r`), the payload and the
+number of overlapping patterns (each message is then delivered that many times, and one
+socket read mixes subscriptions); msg/s counts published messages.
 
-    python benchmarks/drain.py [--messages 1000000] [--server redis|valkey]
+    python benchmarks/drain.py [--messages 1000000] [--repeat 3] [--server redis|valkey]
+        [--channels 100] [--size 100] [--patterns 1] [--only CONSUMER ...]
 """
 
 from __future__ import annotations
@@ -27,12 +31,12 @@ import redis
 from rps_tui.core.server import start_server
 
 HERE = Path(__file__).resolve().parent
-PAYLOAD = "x" * 100
 
 
-def subscriber(client: redis.Redis) -> dict | None:
+def subscriber(client: redis.Redis, patterns: int = 1) -> dict | None:
+    """The consumer, once it has subscribed to all its patterns."""
     for info in client.client_list():
-        if int(info.get("psub", 0)) > 0:
+        if int(info.get("psub", 0)) >= patterns:
             return info
     return None
 
@@ -47,12 +51,20 @@ def wait(predicate, timeout: float, what: str):
     raise SystemExit(f"timed out waiting for {what}")
 
 
-def measure(name: str, cmd: list[str], port: int, count: int) -> dict:
+def measure(
+    name: str,
+    cmd: list[str],
+    port: int,
+    count: int,
+    channels: int = 100,
+    size: int = 100,
+    patterns: int = 1,
+) -> dict:
     client = redis.Redis(port=port)
     out = subprocess.PIPE if cmd[0] == sys.executable else subprocess.DEVNULL
     proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL)
     try:
-        wait(lambda: subscriber(client), 20, f"{name} to subscribe")
+        wait(lambda: subscriber(client, patterns), 20, f"{name} to subscribe")
         time.sleep(0.3)
         os.kill(proc.pid, signal.SIGSTOP)
         subprocess.run(
@@ -65,11 +77,11 @@ def measure(name: str, cmd: list[str], port: int, count: int) -> dict:
                 "-P",
                 "100",
                 "-r",
-                "100",
+                str(channels),
                 "-q",
                 "PUBLISH",
                 "bench.__rand_int__",
-                PAYLOAD,
+                "x" * size,
             ],
             check=True,
             stdout=subprocess.DEVNULL,
@@ -101,6 +113,15 @@ def measure(name: str, cmd: list[str], port: int, count: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--channels", type=int, default=100, help="distinct channels")
+    parser.add_argument("--size", type=int, default=100, help="payload bytes")
+    parser.add_argument(
+        "--patterns",
+        type=int,
+        default=1,
+        help="overlapping patterns per consumer (bench.*, bench*, ...): each message is "
+        "delivered that many times, and one read mixes subscriptions",
+    )
     parser.add_argument("--server", choices=("redis", "valkey"), default="redis")
     parser.add_argument("--only", nargs="*", default=None)
     parser.add_argument(
@@ -111,40 +132,53 @@ def main() -> None:
         raise SystemExit("needs redis-benchmark and redis-cli (apt-get install redis-tools)")
     kind = args.server if shutil.which("redis-server") else "valkey"
     server = start_server(kind, extra_args=["--client-output-buffer-limit", "pubsub 0 0 0"])
+    patterns = ["bench.*", "bench*", "bench.?*", "b*", "*", "be*", "ben*", "benc*", "bench.[0-9]*",
+                "*.*"][: args.patterns]  # fmt: skip
+    pattern = ",".join(patterns)
     consumers = {
-        "redis-cli": ["redis-cli", "-p", str(server.port), "psubscribe", "bench.*"],
+        "redis-cli": ["redis-cli", "-p", str(server.port), "psubscribe", *patterns],
         "python limit": [
             sys.executable,
             str(HERE / "consumers.py"),
             "limit",
             server.url,
-            "bench.*",
+            pattern,
         ],
         "redis-py listen()": [
             sys.executable,
             str(HERE / "consumers.py"),
             "redispy",
             server.url,
-            "bench.*",
+            pattern,
         ],
         "rps-tui engine": [
             sys.executable,
             str(HERE / "consumers.py"),
             "engine",
             server.url,
-            "bench.*",
+            pattern,
         ],
-        "rps-tui app": [sys.executable, str(HERE / "consumers.py"), "app", server.url, "bench.*"],
+        "rps-tui app": [sys.executable, str(HERE / "consumers.py"), "app", server.url, pattern],
     }
     chosen = {n: c for n, c in consumers.items() if not args.only or n in args.only}
     chosen["redis-cli"] = consumers["redis-cli"]
     rounds: list[dict[str, dict]] = []
     try:
         for _ in range(args.repeat):  # interleaved, so drift in the machine hits all alike
-            rounds.append({n: measure(n, c, server.port, args.messages) for n, c in chosen.items()})
+            rounds.append(
+                {
+                    n: measure(
+                        n, c, server.port, args.messages, args.channels, args.size, args.patterns
+                    )
+                    for n, c in chosen.items()
+                }
+            )
     finally:
         server.stop()
-    print(f"\n{args.messages:,} x 100-byte messages, 100 channels, {kind}-server, one psubscribe;")
+    print(
+        f"\n{args.messages:,} x {args.size}-byte messages, {args.channels:,} channels, "
+        f"{kind}-server, {args.patterns} overlapping psubscribe(s);"
+    )
     print(f"median of {args.repeat} interleaved rounds (ratio = median of per-round ratios)")
     print(
         f"{'consumer':20} {'msg/s':>12} {'vs redis-cli':>13} {'min-max ratio':>15} {'counted':>10}"

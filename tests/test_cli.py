@@ -73,9 +73,13 @@ def test_url_forms() -> None:
 
 def test_history_and_demo_conflicts() -> None:
     assert parse_args(["--history", "5"]).history == 5
+    assert parse_args([]).history_mb == 64
+    assert parse_args(["--history-mb", "8"]).history_mb == 8
     for argv in (
         ["--history", "0"],
         ["--history", "many"],
+        ["--history-mb", "0"],
+        ["--history-mb", "lots"],
         ["--demo", "-p", "1"],
         ["--demo", "--embedded"],
         ["--cert", "/nonexistent"],
@@ -92,6 +96,7 @@ def test_history_and_demo_conflicts() -> None:
         (["-u", "redis://h:99999"], 2, "port"),
         (["-p", "0"], 2, "out of range"),
         (["--history", "-3"], 2, "must be at least 1"),
+        (["--history-mb", "-1"], 2, "must be at least 1"),
         (["--cert", "/nope.pem", "--key", "/nope.key"], 2, "no such file"),
         (
             ["-u", "redis://:hunter2@127.0.0.1:1/0"],

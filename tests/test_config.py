@@ -68,6 +68,18 @@ def test_no_file_is_an_empty_config_unless_one_was_named(tmp_path, monkeypatch) 
     assert load().history == 5
 
 
+def test_history_mb_from_the_file_and_the_command_line(tmp_path, monkeypatch) -> None:
+    from rps_tui.cli import parse_args
+
+    path = write(tmp_path, "history_mb = 16\n[profiles.big]\nhistory_mb = 128")
+    assert load(path).history_mb == 16
+    assert parse_args(["--config", str(path)]).history_mb == 16
+    assert parse_args(["--config", str(path), "--profile", "big"]).history_mb == 128
+    assert parse_args(["--config", str(path), "--history-mb", "2"]).history_mb == 2
+    with pytest.raises(ConfigError, match="history_mb must be a positive number"):
+        load(write(tmp_path, "history_mb = 0"))
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

@@ -4,8 +4,9 @@ redis-py sets the connection up (AUTH, HELLO, SELECT, TLS, CLIENT SETNAME); afte
 engine reads the socket itself with a `hiredis.Reader`, because redis-py's per-message layer
 is several times slower than the server can publish (about 0.15x redis-cli, see
 benchmarks/README.md). The read loop is the only hot path in the program: per socket read it
-updates counters and extends bounded deques, under one lock taken once per read. Nothing
-here knows about Textual; the UI pulls from the `Store` on its own timers.
+hands the replies to the connection's `Intake` (counters, bounded deques), under one lock
+taken once per read. Nothing here knows about Textual; the UI pulls from the `Store` on its
+own timers.
 
 `run()` blocks, so the app calls it from a thread worker. Everything the UI asks for
 (subscribe, unsubscribe, stop) is queued and applied by the engine thread between reads, so
@@ -21,12 +22,10 @@ import random
 import socket
 import threading
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from itertools import repeat
-from operator import itemgetter
 from typing import Any
 
 import hiredis
@@ -36,8 +35,9 @@ from redis.retry import Retry
 
 from rps_tui.core.drops import LIMIT_REASON, Drop, discarded_estimate, dropped_reason
 from rps_tui.core.errors import describe_error
+from rps_tui.core.intake import MESSAGE_KINDS, Intake, Sink
 from rps_tui.core.settings import ConnectionSettings
-from rps_tui.core.store import Gap, Store, SubscriptionState
+from rps_tui.core.store import FOLD_SECONDS, Gap, Store, SubscriptionState
 from rps_tui.core.subscriptions import Kind, Subscription
 
 READ_SIZE = 1 << 15  # one reused buffer; small reads keep a batch in the CPU cache
@@ -54,10 +54,7 @@ UNSUB_COMMANDS = {
     Kind.SHARD: "SUNSUBSCRIBE",
 }
 CONFIRMS = {b"subscribe": Kind.CHANNEL, b"psubscribe": Kind.PATTERN, b"ssubscribe": Kind.SHARD}
-KIND_OF = {b"message": Kind.CHANNEL, b"pmessage": Kind.PATTERN, b"smessage": Kind.SHARD}
-MESSAGE_KINDS = frozenset(KIND_OF)
-_FIRST, _SECOND = itemgetter(0), itemgetter(1)
-_consume = deque(maxlen=0).extend  # runs an iterator to its end at C speed
+ENDS = {b"unsubscribe": Kind.CHANNEL, b"punsubscribe": Kind.PATTERN, b"sunsubscribe": Kind.SHARD}
 
 
 class State(StrEnum):
@@ -164,19 +161,30 @@ class Engine:
         self._drainers: list[threading.Thread] = []
         self._closed = False  # the loss began with the server closing the connection
         self._recent_max: int | None = None  # INFO clients, read when reconnecting
-        # every entry as it arrives (recording, headless tail); called from this thread with
-        # the store lock held, so it must be quick and thread-safe (a cluster has several)
-        self.sink: Callable[[list[list]], None] | None = None
         self._armed = True
         self._wanted: dict[Subscription, None] = {}  # insertion-ordered set
         self._commands: deque[tuple[str, Any]] = deque()
         self._awaiting: deque[Subscription] = deque()  # subscribe commands not yet confirmed
         self._by_key: dict[Kind, dict[bytes, SubscriptionState]] = {k: {} for k in Kind}
+        self.intake = Intake(self.store, self._by_key)
+        # what the server may send on the live connection: confirmed, not confirmed ended
+        self._listening: set[tuple[Kind, bytes]] = set()
         self._stop = threading.Event()
         self._conn: redis.connection.AbstractConnection | None = None
         self._attempted: ConnectionSettings | None = None  # the node of the last attempt
 
     # -- API for the UI (any thread) -------------------------------------------------------
+    @property
+    def sink(self) -> Sink | None:
+        """Every entry as it arrives (recording, headless tail); called from the engine
+        thread with the store lock held, so it must be quick and thread-safe (a cluster
+        has several)."""
+        return self.intake.sink
+
+    @sink.setter
+    def sink(self, sink: Sink | None) -> None:
+        self.intake.sink = sink
+
     @property
     def subscriptions(self) -> list[Subscription]:
         return list(self._wanted)
@@ -259,6 +267,8 @@ class Engine:
         then each pane gets a gap marker (`_restored`)."""
         attempt = 0
         stalled = False
+        with self.store.lock:
+            self.store.tally(self.intake.tally)  # (again, if this engine ran before)
         while not self._stop.is_set():
             self._apply_commands(send=False)
             try:
@@ -314,6 +324,8 @@ class Engine:
         self._set_state(State.STOPPED)
         for thread in self._drainers:
             thread.join(2)
+        with self.store.lock:
+            self.store.forget(self.intake.tally)
 
     def _lost(self, exc: BaseException, reason: str, drop: Drop | None) -> None:
         """The start of a loss: since when we are deaf, and why."""
@@ -390,8 +402,8 @@ class Engine:
                 last = self.clock()
                 if batch:
                     got += len(batch)
-                    with self.store.lock:
-                        self._ingest(batch, last)
+                    with self.store.lock:  # not the fast path: that follows the new connection
+                        self.intake.take_any(batch, last, _ignore)
                     if self._armed:
                         self._armed = False
                         self._wake()
@@ -420,6 +432,10 @@ class Engine:
         self._conn = conn
         self._check_node(conn)
         self.node = target.node
+        with self.store.lock:
+            self.store.fold()  # what came before, under the node it came from
+            self.intake.tally.node = self.node
+            self._listen(clear=True)
         # CLIENT may be denied by an ACL: the name and id are for CLIENT LIST, not essential
         self._ask(conn, "CLIENT", "SETNAME", self.client_name)
         self.client_id = self._ask(conn, "CLIENT", "ID")
@@ -509,6 +525,7 @@ class Engine:
                 if self._wanted.pop(sub, 0) == 0:
                     continue
                 self._by_key[sub.kind].pop(sub.key, None)
+                self._listen()  # the fast path must not find it any more
                 if op == "unsub":
                     with self.store.lock:
                         state = self.store.remove(sub)
@@ -523,8 +540,9 @@ class Engine:
         buf = bytearray(READ_SIZE)
         reader = self._reader = hiredis.Reader()  # kept: a drop hands it to _drain
         feed, gets = reader.feed, reader.gets
-        clock, stop, lock = self.clock, self._stop, self.store.lock
+        clock, stop, lock, store = self.clock, self._stop, self.store.lock, self.store
         last_data = next_sample = self.last_data = clock()
+        next_fold = 0.0
         ping_sent: float | None = None
         while not stop.is_set():
             if self._commands:
@@ -533,6 +551,9 @@ class Engine:
                 n = sock.recv_into(buf)
             except TimeoutError:
                 now = clock()
+                if self.intake.tally.time is not None:
+                    with lock:
+                        store.fold()
                 if now >= next_sample:
                     next_sample = self._sample(now)
                 if ping_sent is not None and now - ping_sent > STALL_AFTER:
@@ -552,6 +573,9 @@ class Engine:
             if batch:
                 with lock:
                     self._ingest(batch, now)
+                    if now >= next_fold:
+                        store.fold()
+                        next_fold = now + FOLD_SECONDS
                 if self._armed:  # at most one wake-up per frame the UI draws
                     self._armed = False
                     self._wake()
@@ -559,82 +583,10 @@ class Engine:
                 next_sample = self._sample(now)
 
     def _ingest(self, batch: list, now: float) -> None:
-        """Count and buffer one read's replies (store lock held).
-
-        The hot path. A busy read holds hundreds of messages, nearly always of one kind for
-        a few subscriptions, so the work is done with C-level iteration (map, Counter,
-        deque.extend) per batch instead of Python bytecode per message. Each reply list gets
-        its receive time appended and goes into the buffer as is: [kind, (pattern,) channel,
-        data, time].
-        """
-        try:
-            kinds = set(map(_FIRST, batch))
-        except TypeError:  # an error reply (not a list) among them
-            kinds = None
-        if kinds is None or len(kinds) != 1 or not kinds <= MESSAGE_KINDS:
-            for reply in batch:  # rare: confirmations, pongs, errors, mixed kinds
-                if isinstance(reply, list) and reply[0] in MESSAGE_KINDS:
-                    self._ingest([reply], now)
-                else:
-                    self._control(reply)
-            return
-        kind = kinds.pop()
-        by_key = self._by_key[KIND_OF[kind]]
-        channel_at = 2 if kind == b"pmessage" else 1
-        _consume(map(list.append, batch, repeat(now)))
-        if self.sink is not None:
-            self.sink(batch)
-        keys = set(map(_SECOND, batch))
-        if len(keys) == 1:
-            groups = [(keys.pop(), batch)]
-        else:  # several subscriptions in one read: partition (still no per-message bookkeeping)
-            groups = [(key, [r for r in batch if r[1] == key]) for key in keys]
-        store, channels, node = self.store, self.store.channels, self.node
-        hot = store.hot.update
-        max_bytes, max_total = store.max_bytes, store.max_total_bytes
-        store.total += len(batch)
-        channel_of, payload_of = itemgetter(channel_at), itemgetter(channel_at + 1)
-        for key, group in groups:
-            counts = Counter(map(channel_of, group))
-            sizes = list(map(len, map(payload_of, group)))
-            size_sum = sum(sizes)
-            state = by_key.get(key)
-            if state is not None and state.status != "removed":
-                # (None or removed: a message in flight after its unsubscribe)
-                state.total += len(group)
-                state.bytes += size_sum
-                # SubscriptionState.take, inlined: with 10 KB messages a read holds three
-                buffer = state.buffer
-                before = len(buffer)
-                buffer.extend(group)
-                state.chunks.append([len(group), size_sum])
-                gone = before + len(group) - len(buffer)  # pushed out by `history`
-                grew = size_sum - state._retire(gone) if gone else size_sum
-                state.held += grew
-                store.buffered += grew
-                if state.held > max_bytes or store.buffered > max_total:
-                    store.bound(state)  # the byte caps
-            hot(counts)
-            if len(counts) > 1 and min(sizes) != max(sizes):
-                # mixed sizes over several channels: the one per-message Python loop
-                per_channel = dict.fromkeys(counts, 0)
-                for channel, size in zip(map(channel_of, group), sizes, strict=True):
-                    per_channel[channel] += size
-                for channel, count in counts.items():
-                    stats = channels.get(channel) or store.new_channel(channel, now)
-                    stats.count += count
-                    stats.bytes += per_channel[channel]
-                    stats.last_seen = now
-                    stats.node = node
-                continue
-            # one channel (its bytes are the sum), or one size for all (count x size)
-            size, one = sizes[0], len(counts) == 1
-            for channel, count in counts.items():
-                stats = channels.get(channel) or store.new_channel(channel, now)
-                stats.count += count
-                stats.bytes += size_sum if one else count * size
-                stats.last_seen = now
-                stats.node = node
+        """One read's replies (store lock held): the intake's fast path, else reply by
+        reply with confirmations, pongs and errors to `_control`."""
+        if not self.intake.take(batch, now):
+            self.intake.take_any(batch, now, self._control)
 
     def _sample(self, now: float) -> float:
         with self.store.lock:
@@ -667,6 +619,10 @@ class Engine:
             return
         if not isinstance(reply, list) or not reply:
             return
+        ended = ENDS.get(reply[0])
+        if ended is not None:  # ours, or (sunsubscribe) pushed by the server
+            self._listening.discard((ended, reply[1]))
+            self._listen()
         if reply[0] == b"sunsubscribe" and self.on_moved is not None:
             # pushed by the server when the channel's slot moved away (or the node stopped
             # serving it); our own SUNSUBSCRIBE has already removed the channel from _wanted
@@ -679,6 +635,8 @@ class Engine:
             return
         kind = CONFIRMS.get(reply[0])
         if kind is not None:
+            self._listening.add((kind, reply[1]))
+            self._listen()
             if self._awaiting and self._awaiting[0].kind is kind:
                 self._awaiting.popleft()
             state = self._by_key[kind].get(reply[1])
@@ -687,11 +645,21 @@ class Engine:
             if not self._awaiting:
                 self._restored()
 
+    def _listen(self, clear: bool = False) -> None:
+        """Tell the intake what the server may send now (a new connection: nothing)."""
+        if clear:
+            self._listening.clear()
+        self.intake.listen(self._listening)
+
     def _set_state(self, state: State, detail: str = "") -> None:
         self.state, self.state_detail = state, detail
 
     def _event(self, level: str, text: str) -> None:
         self.log.add(level, f"{self.label}: {text}" if self.label else text)
+
+
+def _ignore(reply: object) -> None:
+    """What a dropped connection says besides messages is of no interest."""
 
 
 def _info_int(reply: object, field: str) -> int | None:

@@ -18,11 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rps_tui.core.engine import Event, EventLog, State
+from rps_tui.core.intake import KIND_OF
 from rps_tui.core.record import RecordError, loads, read_entries
 from rps_tui.core.store import SPARK_SECONDS, Store, SubscriptionState
-from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.core.subscriptions import Subscription
 
-KIND_OF = {b"message": Kind.CHANNEL, b"pmessage": Kind.PATTERN, b"smessage": Kind.SHARD}
 TAIL_BYTES = 1 << 16  # read from the end of the file to find the recording's last time
 
 
@@ -110,11 +110,7 @@ def load_recording(
             state.total += 1
             store.buffered += state.append(entry)
             store.bound(state)
-            store.hot.add(channel)
-            stats = store.channels.get(channel) or store.new_channel(channel, now)
-            stats.count += 1
-            stats.bytes += size
-            stats.last_seen = now
+            store.count(channel, size, now)
             store.total += 1
             result.messages += 1
         if next_sample is not None:

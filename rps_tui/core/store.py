@@ -2,7 +2,10 @@
 
 The engine thread writes here under one lock per socket read (not per message); the UI
 takes short snapshots on its timers. Counters are exact: every message received is counted,
-whether or not it is ever drawn. Memory is bounded three ways:
+whether or not it is ever drawn. Per-channel counts reach the channel table through a
+`ChannelTally` per connection, folded in at least every `FOLD_SECONDS` and before anything
+reads the table, so a read costs C-level counting and no Python work per channel.
+Memory is bounded three ways:
 
 - each subscription keeps at most its last `history` messages (10,000 by default);
 - and at most `max_bytes` of payload (64 MiB by default), and all subscriptions together at
@@ -14,35 +17,34 @@ whether or not it is ever drawn. Memory is bounded three ways:
   that the least recently seen quarter is folded into one "other channels" row, so the
   table's counts still add up to the total.
 
-Byte accounting costs O(1) per socket read, nothing per message (the engine's read loop is
-measured against redis-cli): beside each buffer runs a short deque of `[messages, bytes]`, one
-per read that fed it. When `maxlen` pushes old messages out, whole reads are retired exactly;
-a read pushed out only in part is retired in proportion, and exactly once it has gone. So
-`held` can be off by at most part of one read (32 KiB, or one large message) while a read is
-half gone, and never drifts.
+Keeping a read costs O(1), nothing per message (the engine's read loop is measured against
+redis-cli): a subscription's history is a deque of `Read`s, each the wire's replies of one
+socket read with their receive time and payload bytes. Past `history` whole reads go at
+once, exactly; a read that goes only in part gives up its bytes in proportion, and exactly
+once it has gone. So `held` can be off by at most part of one read (32 KiB, or one large
+message) while a read is half gone, and never drifts.
 """
 
 from __future__ import annotations
 
 import heapq
 import threading
-from collections import deque
-from collections.abc import Iterable
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice, repeat
-from operator import is_, itemgetter
+from operator import itemgetter
 
 from rps_tui.core.payload import human_bytes
 from rps_tui.core.subscriptions import Subscription
 
-_FIRST = itemgetter(0)
-_consume = deque(maxlen=0).extend  # runs an iterator to its end at C speed
 DEFAULT_HISTORY = 10_000
 MIB = 1 << 20
 DEFAULT_MAX_BYTES = 64 * MIB  # payload bytes kept per subscription
 DEFAULT_MAX_TOTAL_BYTES = 256 * MIB  # ... and over all subscriptions (at least 4 x the above)
 DEFAULT_MAX_CHANNELS = 20_000
 SPARK_SECONDS = 60
+FOLD_SECONDS = 0.05  # the longest a busy connection's tally waits to reach the table
 RATE_WINDOW = 5
 
 
@@ -68,10 +70,29 @@ class Gap:
         )
 
 
-# One buffer entry is the reply list from the wire with the receive time appended:
-# [kind, (pattern,) channel, payload, time]; a gap marker is [None, Gap, time]. So for any
-# entry: channel = e[-3] (None for a gap), payload = e[-2] (bytes or Gap), time = e[-1].
+# An entry, as everything outside the store sees it, is the reply list from the wire with
+# the receive time appended: [kind, (pattern,) channel, payload, time]; a gap marker is
+# [None, Gap, time]. So for any entry: channel = e[-3] (None for a gap), payload = e[-2]
+# (bytes or Gap), time = e[-1]. The store itself keeps the replies as the wire gave them,
+# one `Read` (with one time) per socket read, and makes entries only for what is asked
+# for: a flood then costs no per-message work to stamp or to buffer.
 Entry = list
+_LAST = itemgetter(-1)
+
+
+class Read:
+    """The part of one socket read that went to one subscription."""
+
+    __slots__ = ("replies", "size", "time")
+
+    def __init__(self, time: float, replies: list[list], size: int) -> None:
+        self.time = time
+        self.replies = replies  # [kind, (pattern,) channel, payload], or [None, Gap]
+        self.size = size  # payload bytes of `replies` (in proportion once some have gone)
+
+    def entries(self, start: int = 0) -> list[Entry]:
+        """Its replies from `start` on, as entries."""
+        return list(map(list.__add__, islice(self.replies, start, None), repeat([self.time])))
 
 
 class RateMeter:
@@ -101,13 +122,13 @@ class RateMeter:
 
 @dataclass(slots=True)
 class SubscriptionState:
-    """One subscription: its buffer, counters and what the server last said about it."""
+    """One subscription: its history, counters and what the server last said about it."""
 
     sub: Subscription
     history: int
-    buffer: deque = field(init=False)
-    chunks: deque = field(init=False)  # [messages, payload bytes] of each read, oldest first
-    held: int = 0  # payload bytes in the buffer
+    reads: deque[Read] = field(init=False)  # the history, oldest first
+    count: int = 0  # entries (messages and gap markers) in `reads`, at most `history`
+    held: int = 0  # payload bytes in `reads`
     total: int = 0
     bytes: int = 0  # every payload byte received
     gaps: int = 0
@@ -118,34 +139,42 @@ class SubscriptionState:
     meter: RateMeter = field(default_factory=RateMeter)
 
     def __post_init__(self) -> None:
-        self.buffer = deque(maxlen=self.history)
-        self.chunks = deque()
+        self.reads = deque()
 
-    def take(self, entries: list[Entry], size: int) -> int:
-        """Append one read's entries (`size` payload bytes); the change in `held`. The hot
-        path: a few operations per read, none per message."""
-        buffer = self.buffer
-        before = len(buffer)
-        buffer.extend(entries)
-        self.chunks.append([len(entries), size])
-        gone = before + len(entries) - len(buffer)  # pushed out by `history`
-        freed = self._retire(gone) if gone else 0
-        self.held += size - freed
-        return size - freed
+    @property
+    def buffer(self) -> list[Entry]:
+        """Every entry held, oldest first (made on each call: for tests and slow paths; safe
+        without the lock, like iterating the deque it replaced)."""
+        return [entry for read in list(self.reads) for entry in read.entries()]
 
-    def _retire(self, gone: int) -> int:
-        """Forget the oldest `gone` messages' chunk bytes; the bytes freed."""
-        chunks, freed = self.chunks, 0
-        while gone and chunks:
-            chunk = chunks[0]
-            if chunk[0] <= gone:
-                gone -= chunk[0]
-                freed += chunk[1]
-                chunks.popleft()
+    def take(self, replies: list[list], size: int, now: float) -> int:
+        """Keep one read's `replies` (`size` payload bytes), letting the oldest go past
+        `history`; the change in `held`. The hot path: a few operations per read, none per
+        message (the lists are kept as they are, so the caller must not change them)."""
+        self.reads.append(Read(now, replies, size))
+        count = self.count = self.count + len(replies)
+        if count > self.history:
+            size -= self._forget(count - self.history)
+        self.held += size
+        return size
+
+    def _forget(self, gone: int) -> int:
+        """Let the oldest `gone` entries go (for `history`); the bytes freed. Whole reads
+        go as they are; of a read that goes in part, its bytes go in proportion (exactly
+        once the rest has gone too), so `held` is off by at most part of one read."""
+        reads, freed = self.reads, 0
+        self.count -= gone
+        while gone:
+            read = reads[0]
+            n = len(read.replies)
+            if n <= gone:
+                gone -= n
+                freed += read.size
+                reads.popleft()
             else:
-                part = chunk[1] * gone // chunk[0]
-                chunk[0] -= gone
-                chunk[1] -= part
+                part = read.size * gone // n
+                del read.replies[:gone]
+                read.size -= part
                 freed += part
                 gone = 0
         return freed
@@ -155,40 +184,43 @@ class SubscriptionState:
         `held`."""
         size = 0 if entry[0] is None else len(entry[-2])
         self.bytes += size
-        return self.take([entry], size)
+        return self.take([entry[:-1]], size, entry[-1])
+
+    def newest(self, n: int) -> list[Entry]:
+        """The newest `n` entries (at most all of them), oldest first."""
+        parts: list[tuple[Read, int]] = []
+        for read in reversed(self.reads):
+            if n <= 0:
+                break
+            have = len(read.replies)
+            parts.append((read, max(0, have - n)))
+            n -= have
+        return [entry for read, start in reversed(parts) for entry in read.entries(start)]
 
     def trim(self, cap: int) -> int:
         """Let the oldest entries go until at most `cap` payload bytes are held, keeping at
-        least the newest entry; the bytes freed. Whole reads go at C speed (a flood of
-        10 KB messages trims thousands at a time); the read that holds the newest entry,
-        one entry at a time."""
-        buffer, chunks = self.buffer, self.chunks
-        freed = messages = whole = reads = 0
-        excess, last = self.held - cap, len(buffer) - 1
-        for count, size in chunks:  # the whole reads that can go (not the newest entry)
-            if freed >= excess or whole + count > last:
-                break
-            whole += count
-            freed += size
-            reads += 1
-        if whole:
-            gaps = sum(map(is_, map(_FIRST, islice(buffer, whole)), repeat(None)))
-            _consume(map(deque.popleft, repeat(buffer, whole)))
-            _consume(map(deque.popleft, repeat(chunks, reads)))
-            messages += whole - gaps
-        while self.held - freed > cap and len(buffer) > 1:
-            entry = buffer.popleft()
-            size = 0 if entry[0] is None else len(entry[-2])
-            messages += entry[0] is not None
-            chunk = chunks[0]
-            chunk[0] -= 1
-            if chunk[0] == 0:  # the chunk's own count of bytes settles any rounding
-                size = chunk[1]
-                chunks.popleft()
-            else:
-                size = min(size, chunk[1])
-                chunk[1] -= size
-            freed += size
+        least the newest entry; the bytes freed. Whole reads go at once (a flood of 10 KB
+        messages trims thousands at a time); the read that holds the newest entry, one
+        entry at a time."""
+        reads = self.reads
+        freed = messages = 0
+        while len(reads) > 1 and self.held - freed > cap:
+            read = reads.popleft()
+            freed += read.size
+            self.count -= len(read.replies)
+            messages += 0 if read.replies[0][0] is None else len(read.replies)  # a gap is alone
+        if reads and self.held - freed > cap:
+            read = reads[0]
+            replies = read.replies
+            while self.held - freed > cap and len(replies) > 1:
+                reply = replies.pop(0)
+                size = 0
+                if reply[0] is not None:
+                    size = min(len(reply[-1]), read.size)
+                    messages += 1
+                read.size -= size
+                freed += size
+                self.count -= 1
         self.held -= freed
         self.let_go += messages
         self.let_go_bytes += freed
@@ -206,6 +238,47 @@ class ChannelStats:
         self.meter = RateMeter()
         self.subscribers: int | None = None
         self.node: str | None = None  # host:port that delivered its latest messages
+
+
+class ChannelTally:
+    """One connection's per-channel counts since the last fold into the table.
+
+    A read adds its channels with one C-level `Counter.update`: when its payloads all have
+    one size (common: one producer, one format) into that size's counter, so the bytes are
+    count x size; otherwise into a counter of (channel, size) pairs. Folding costs Python
+    work per channel (and size), once per `FOLD_SECONDS` instead of once per read. The
+    channels' `last_seen` is then the time of the newest read in the tally: at most
+    `FOLD_SECONDS` late under a flood, exact when reads are further apart."""
+
+    __slots__ = ("by_size", "node", "pairs", "time")
+
+    def __init__(self) -> None:
+        self.by_size: dict[int, Counter[bytes]] = {}
+        self.pairs: Counter[tuple[bytes, int]] = Counter()
+        self.time: float | None = None  # of the newest read; None: nothing to fold
+        self.node: str | None = None  # host:port of the connection, kept per channel
+
+    def add(self, channels: Iterator[bytes], sizes: list[int], now: float) -> None:
+        """One read: its channels, one per message, and the payload sizes in order."""
+        self.time = now
+        size = sizes[0]
+        if sizes.count(size) == len(sizes):
+            counter = self.by_size.get(size)
+            if counter is None:
+                counter = self.by_size[size] = Counter()
+            counter.update(channels)
+        else:
+            self.pairs.update(zip(channels, sizes, strict=True))
+
+    def drain(self) -> Iterator[tuple[bytes, int, int]]:
+        """(channel, messages, bytes) for every count in the tally, which is then empty."""
+        by_size, pairs = self.by_size, self.pairs
+        self.by_size, self.pairs, self.time = {}, Counter(), None
+        for size, counter in by_size.items():
+            for channel, count in counter.items():
+                yield channel, count, count * size
+        for (channel, size), count in pairs.items():
+            yield channel, count, count * size
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,13 +306,14 @@ class Store:
         max_bytes: int = DEFAULT_MAX_BYTES,
         max_total_bytes: int | None = None,
     ) -> None:
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()  # reentrant: `channels` folds, and may be read under it
         self.history = history
         self.max_channels = max_channels
         self.max_bytes = max_bytes
         self.max_total_bytes = max_total_bytes or max(DEFAULT_MAX_TOTAL_BYTES, 4 * max_bytes)
         self.subs: dict[Subscription, SubscriptionState] = {}
-        self.channels: dict[bytes, ChannelStats] = {}
+        self._channels: dict[bytes, ChannelStats] = {}
+        self._tallies: list[ChannelTally] = []  # one per connection, see `fold`
         self.hot: set[bytes] = set()  # channels whose meters still move (see `sample`)
         self.evicted_channels = 0
         self.evicted_count = 0
@@ -256,24 +330,64 @@ class Store:
             state = self.subs[sub] = SubscriptionState(sub, self.history)
         return state
 
-    def new_channel(self, channel: bytes, now: float) -> ChannelStats:
-        """A row for a channel seen for the first time, making room if the table is full."""
-        if len(self.channels) >= self.max_channels:
-            self._evict()
-        stats = self.channels[channel] = ChannelStats(now)
-        return stats
+    @property
+    def channels(self) -> dict[bytes, ChannelStats]:
+        """The channel table, every tally folded in (takes the lock)."""
+        with self.lock:
+            self.fold()
+            return self._channels
+
+    def tally(self, tally: ChannelTally | None = None) -> ChannelTally:
+        """A connection's tally (a new one by default), folded in by `fold` from now on."""
+        tally = tally or ChannelTally()
+        if tally not in self._tallies:
+            self._tallies.append(tally)
+        return tally
+
+    def forget(self, tally: ChannelTally) -> None:
+        """A connection has ended for good: fold its tally in one last time (lock held)."""
+        self.fold()
+        if tally in self._tallies:
+            self._tallies.remove(tally)
+
+    def fold(self) -> None:
+        """Bring every connection's tally into the channel table (lock held). Everything
+        that reads the table calls this first, so what it shows adds up to `total`."""
+        for tally in self._tallies:
+            if tally.time is not None:
+                now, node = tally.time, tally.node
+                hot = self.hot
+                for channel, count, size in tally.drain():
+                    self._count(channel, count, size, now, node)
+                    hot.add(channel)
+
+    def count(self, channel: bytes, size: int, now: float, node: str | None = None) -> None:
+        """One message on a slow path (a recording being loaded); lock held."""
+        self._count(channel, 1, size, now, node)
+        self.hot.add(channel)
+
+    def _count(self, channel: bytes, count: int, size: int, now: float, node: str | None):
+        stats = self._channels.get(channel)
+        if stats is None:
+            if len(self._channels) >= self.max_channels:
+                self._evict()
+            stats = self._channels[channel] = ChannelStats(now)
+        stats.count += count
+        stats.bytes += size
+        stats.last_seen = now
+        stats.node = node
 
     def _evict(self) -> None:
         """Fold the least recently seen quarter of the table into the rollup row (amortised:
         one partial sort per `max_channels // 4` new channels)."""
         victims = heapq.nsmallest(
-            max(1, self.max_channels // 4), self.channels.items(), key=lambda kv: kv[1].last_seen
+            max(1, self.max_channels // 4), self._channels.items(), key=lambda kv: kv[1].last_seen
         )
         for name, stats in victims:
             self.evicted_channels += 1
             self.evicted_count += stats.count
             self.evicted_bytes += stats.bytes
-            del self.channels[name]
+            del self._channels[name]
 
     def bound(self, state: SubscriptionState) -> None:
         """Apply the byte caps after `state` grew past one (the caller checks, cheaply):
@@ -309,9 +423,10 @@ class Store:
         """Once a second: feed the rate meters. A channel's meter is fed while it moves and
         for one sparkline after its last message (then it is all zeros and stays so), so
         an idle table of 20,000 channels costs nothing."""
+        self.fold()
         for state in self.subs.values():
             state.meter.sample(state.total)
-        hot, channels = self.hot, self.channels
+        hot, channels = self.hot, self._channels
         if not hot:
             return
         self.version += 1
@@ -350,19 +465,16 @@ class Store:
                 return newer_than, [], True
             appended = state.total + state.gaps
             new = appended - newer_than
-            buffer = state.buffer
             if new <= 0:
                 return appended, [], True
-            if new >= len(buffer):
-                return appended, list(buffer), new == len(buffer)
-            return appended, list(islice(reversed(buffer), new))[::-1], True
+            return appended, state.newest(new), new <= state.count
 
     def oldest_time(self, sub: Subscription) -> float | None:
         """Receive time of the oldest entry still held for `sub` (a view drops what is
         older, so it never keeps alive what the store let go); None if nothing is held."""
         state = self.subs.get(sub)
         try:
-            return state.buffer[0][-1] if state is not None else None
+            return state.reads[0].time if state is not None else None
         except IndexError:
             return None
 
@@ -371,9 +483,8 @@ class Store:
             state = self.subs.get(sub)
             if state is not None:
                 self.buffered -= state.held
-                state.buffer.clear()
-                state.chunks.clear()
-                state.held = 0
+                state.reads.clear()
+                state.count = state.held = 0
 
     def remove(self, sub: Subscription) -> SubscriptionState | None:
         """Forget a subscription (unsubscribed) and the bytes it held; lock held. Its state
@@ -388,11 +499,13 @@ class Store:
     def busiest(self, n: int) -> list[bytes]:
         """The `n` channels with the most messages, busiest first."""
         with self.lock:
-            top = heapq.nlargest(n, self.channels.items(), key=lambda kv: kv[1].count)
+            self.fold()
+            top = heapq.nlargest(n, self._channels.items(), key=lambda kv: kv[1].count)
         return [name for name, _ in top]
 
     def channel_rows(self) -> list[ChannelRow]:
         with self.lock:
+            self.fold()
             rows = [
                 ChannelRow(
                     name,
@@ -404,7 +517,7 @@ class Store:
                     tuple(s.meter.history),
                     s.node,
                 )
-                for name, s in self.channels.items()
+                for name, s in self._channels.items()
             ]
             if self.evicted_channels:
                 rows.append(
@@ -414,8 +527,9 @@ class Store:
 
     def set_subscribers(self, counts: dict[bytes, int]) -> None:
         with self.lock:
+            self.fold()
             for name, n in counts.items():
-                stats = self.channels.get(name)
+                stats = self._channels.get(name)
                 if stats is not None and stats.subscribers != n:
                     stats.subscribers = n
                     self.version += 1

@@ -1,6 +1,6 @@
 """Subscribers for `drain.py`, each run as its own process so it can be SIGSTOPped.
 
-    python benchmarks/consumers.py {limit|redispy|engine|app} URL PATTERN[,PATTERN...]
+    python benchmarks/consumers.py {limit|history|redispy|engine|app} URL PATTERN[,PATTERN...]
 
 Several comma-separated patterns subscribe to each (drain.py's --patterns: overlapping
 patterns, so one socket read mixes subscriptions).
@@ -68,6 +68,41 @@ def limit(url: str, pattern: str) -> None:
             total[0] += len(batch)
 
 
+def history(url: str, pattern: str) -> None:
+    """The python limit plus what any dashboard must also do per message: stamp it with
+    the receive time, keep a bounded history (`deque(maxlen=10000)`), add up payload sizes.
+    The reference the engine is measured against (it keeps more: bytes per channel, byte
+    caps, gaps)."""
+    import socket
+    from collections import Counter, deque
+    from itertools import repeat
+    from operator import itemgetter
+    from urllib.parse import urlparse
+
+    import hiredis
+
+    where = urlparse(url)
+    sock = socket.create_connection((where.hostname, where.port or 6379))
+    for one in pattern.encode().split(b","):
+        sock.sendall(b"*2\r\n$10\r\nPSUBSCRIBE\r\n$%d\r\n%s\r\n" % (len(one), one))
+    counts: Counter[bytes] = Counter()
+    kept: deque[list] = deque(maxlen=10_000)
+    consume = deque(maxlen=0).extend
+    total, size = [0], [0]
+    report(lambda: total[0])
+    buf, reader = bytearray(1 << 15), hiredis.Reader()
+    channel, payload, clock = itemgetter(2), itemgetter(3), time.time
+    while n := sock.recv_into(buf):
+        reader.feed(buf, 0, n)
+        batch = list(iter(reader.gets, False))
+        if batch and batch[-1][0] == b"pmessage":
+            consume(map(list.append, batch, repeat(clock())))
+            kept.extend(batch)
+            counts.update(map(channel, batch))
+            size[0] += sum(map(len, map(payload, batch)))
+            total[0] += len(batch)
+
+
 def engine(url: str, pattern: str) -> None:
     """The dashboard's engine alone, no screen."""
     from rps_tui.core.engine import Engine
@@ -107,5 +142,11 @@ def app(url: str, pattern: str) -> None:
 
 
 if __name__ == "__main__":
-    consumers = {"limit": limit, "redispy": redispy, "engine": engine, "app": app}
+    consumers = {
+        "limit": limit,
+        "history": history,
+        "redispy": redispy,
+        "engine": engine,
+        "app": app,
+    }
     consumers[sys.argv[1]](sys.argv[2], sys.argv[3])

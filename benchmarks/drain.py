@@ -144,6 +144,13 @@ def main() -> None:
             server.url,
             pattern,
         ],
+        "python + history": [
+            sys.executable,
+            str(HERE / "consumers.py"),
+            "history",
+            server.url,
+            pattern,
+        ],
         "redis-py listen()": [
             sys.executable,
             str(HERE / "consumers.py"),

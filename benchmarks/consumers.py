@@ -1,6 +1,7 @@
 """Subscribers for `drain.py`, each run as its own process so it can be SIGSTOPped.
 
     python benchmarks/consumers.py {limit|history|redispy|engine|app} URL PATTERN[,PATTERN...]
+    python benchmarks/consumers.py {cluster-engine|cluster-app} NODE-URL CHANNEL[,CHANNEL...]
 
 Several comma-separated patterns subscribe to each (drain.py's --patterns: overlapping
 patterns, so one socket read mixes subscriptions).
@@ -118,20 +119,41 @@ def engine(url: str, pattern: str) -> None:
         print(eng.store.total, flush=True)
 
 
-def app(url: str, pattern: str) -> None:
-    """The whole dashboard, headless (Textual composes and renders every frame as usual)."""
+def cluster_engine(url: str, channels: str) -> None:
+    """The dashboard's cluster engine alone: sharded subscriptions, one reader per shard."""
+    from dataclasses import replace
+
+    from rps_tui.core.cluster import ClusterEngine
+    from rps_tui.core.settings import parse_url
+    from rps_tui.core.subscriptions import Kind, Subscription
+
+    eng = ClusterEngine(replace(parse_url(url), cluster=True))
+    for one in channels.split(","):
+        eng.subscribe(Subscription(Kind.SHARD, one))
+    threading.Thread(target=eng.run, daemon=True).start()
+    while True:
+        time.sleep(0.25)
+        print(eng.store.total, flush=True)
+
+
+def app(url: str, pattern: str, cluster: bool = False) -> None:
+    """The whole dashboard, headless (Textual composes and renders every frame as usual);
+    `cluster`: `pattern` is a list of sharded channels on a cluster."""
+    from dataclasses import replace
+
     from rps_tui.core.commands import probe
     from rps_tui.core.settings import parse_url
-    from rps_tui.core.subscriptions import Subscription
+    from rps_tui.core.subscriptions import Kind, Subscription
     from rps_tui.ui.app import AppConfig, RpsApp
 
     settings = parse_url(url)
+    if cluster:
+        settings = replace(settings, cluster=True)
+        subs = [Subscription(Kind.SHARD, one) for one in pattern.split(",")]
+    else:
+        subs = [Subscription.parse(one) for one in pattern.split(",")]
     dashboard = RpsApp(
-        AppConfig(
-            settings=settings,
-            subscriptions=[Subscription.parse(one) for one in pattern.split(",")],
-            server_label=probe(settings).label,
-        )
+        AppConfig(settings=settings, subscriptions=subs, server_label=probe(settings).label)
     )
 
     def report() -> None:
@@ -148,5 +170,7 @@ if __name__ == "__main__":
         "redispy": redispy,
         "engine": engine,
         "app": app,
+        "cluster-engine": cluster_engine,
+        "cluster-app": lambda url, channels: app(url, channels, cluster=True),
     }
     consumers[sys.argv[1]](sys.argv[2], sys.argv[3])

@@ -37,7 +37,7 @@ from rps_tui.core.drops import LIMIT_REASON, Drop, discarded_estimate, dropped_r
 from rps_tui.core.errors import describe_error
 from rps_tui.core.intake import MESSAGE_KINDS, Intake, Sink
 from rps_tui.core.settings import ConnectionSettings
-from rps_tui.core.store import FOLD_SECONDS, Gap, Store, SubscriptionState
+from rps_tui.core.store import Gap, Store, SubscriptionState
 from rps_tui.core.subscriptions import Kind, Subscription
 
 READ_SIZE = 1 << 15  # one reused buffer; small reads keep a batch in the CPU cache
@@ -536,13 +536,13 @@ class Engine:
                     self._send(UNSUB_COMMANDS[sub.kind], sub.key)
 
     def _read_loop(self, sock: socket.socket) -> None:
-        """Read, parse, hand each socket read's replies to `_ingest` as one batch."""
+        """Read, parse, hand each socket read's replies to the intake as one batch."""
         buf = bytearray(READ_SIZE)
         reader = self._reader = hiredis.Reader()  # kept: a drop hands it to _drain
         feed, gets = reader.feed, reader.gets
         clock, stop, lock, store = self.clock, self._stop, self.store.lock, self.store
+        take, take_any, control = self.intake.take, self.intake.take_any, self._control
         last_data = next_sample = self.last_data = clock()
-        next_fold = 0.0
         ping_sent: float | None = None
         while not stop.is_set():
             if self._commands:
@@ -572,21 +572,14 @@ class Engine:
             ping_sent = None
             if batch:
                 with lock:
-                    self._ingest(batch, now)
-                    if now >= next_fold:
-                        store.fold()
-                        next_fold = now + FOLD_SECONDS
+                    if not take(batch, now):  # the fast path, else reply by reply
+                        take_any(batch, now, control)
+                    store.settle(now)
                 if self._armed:  # at most one wake-up per frame the UI draws
                     self._armed = False
                     self._wake()
             if now >= next_sample:
                 next_sample = self._sample(now)
-
-    def _ingest(self, batch: list, now: float) -> None:
-        """One read's replies (store lock held): the intake's fast path, else reply by
-        reply with confirmations, pongs and errors to `_control`."""
-        if not self.intake.take(batch, now):
-            self.intake.take_any(batch, now, self._control)
 
     def _sample(self, now: float) -> float:
         with self.store.lock:

@@ -8,7 +8,7 @@ so the passes are few:
 1. payload sizes, which also proves the shape: a confirmation, pong or error reply among
    messages fails it (IndexError, TypeError) before anything is changed;
 2. per-channel counts into the connection's `ChannelTally` (folded into the channel table
-   every `FOLD_SECONDS`, not per read);
+   every `FOLD_SECONDS` or so, not per read);
 3. with several subscriptions in one read, one more pass sorts the replies into them.
 
 The list itself is then kept whole, with its receive time, in the subscription's history

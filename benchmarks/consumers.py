@@ -105,11 +105,14 @@ def history(url: str, pattern: str) -> None:
 
 
 def engine(url: str, pattern: str) -> None:
-    """The dashboard's engine alone, no screen."""
+    """The dashboard's engine alone, no screen, in a process set up as `rps-tui tail` and the
+    dashboard set theirs up (`tune_gc`)."""
     from rps_tui.core.engine import Engine
     from rps_tui.core.settings import parse_url
     from rps_tui.core.subscriptions import Subscription
+    from rps_tui.core.tuning import tune_gc
 
+    tune_gc()
     eng = Engine(parse_url(url))
     for one in pattern.split(","):
         eng.subscribe(Subscription.parse(one))
@@ -120,13 +123,16 @@ def engine(url: str, pattern: str) -> None:
 
 
 def cluster_engine(url: str, channels: str) -> None:
-    """The dashboard's cluster engine alone: sharded subscriptions, one reader per shard."""
+    """The dashboard's cluster engine alone: sharded subscriptions, one reader per shard
+    (process set up as in `engine`)."""
     from dataclasses import replace
 
     from rps_tui.core.cluster import ClusterEngine
     from rps_tui.core.settings import parse_url
     from rps_tui.core.subscriptions import Kind, Subscription
+    from rps_tui.core.tuning import tune_gc
 
+    tune_gc()
     eng = ClusterEngine(replace(parse_url(url), cluster=True))
     for one in channels.split(","):
         eng.subscribe(Subscription(Kind.SHARD, one))

@@ -142,8 +142,10 @@ def run(options: Options) -> int:
 def run_tail(options: TailOptions) -> int:
     """Check the connection (one line and exit 1 if it fails), then tail until stopped."""
     from rps_tui.core.tail import tail
+    from rps_tui.core.tuning import tune_gc
 
     settings, _ = adopt_mode(options.settings, probe(options.settings), "")
+    tune_gc()  # its engine keeps histories as the dashboard's does
     return tail(settings, options.subscriptions, fmt=options.format)
 
 

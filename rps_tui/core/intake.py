@@ -122,9 +122,8 @@ class Intake:
     ) -> None:
         if self.sink is not None:  # entries of its own: the history keeps the replies
             self.sink(list(map(list.__add__, batch, repeat([now]))))
-        store = self.store
-        store.total += len(batch)
-        self.tally.add(map(channel_of, batch), sizes, now)
+        self.store.total += len(batch)
+        uniform = self.tally.add(map(channel_of, batch), sizes, now)
         if single is not None:
             self._keep(single, batch, sum(sizes), now)
             return
@@ -136,10 +135,18 @@ class Intake:
             if state is not None:
                 self._keep(state, group, sum(sizes), now)
             return
+        size = sizes[0]
+        keep = self._keep
         for key, group in groups.items():
             state = states.get(key)
             if state is not None:
-                self._keep(state, group, sum(map(len, map(payload_of, group))), now)
+                # one size for all (common): no pass over the group for its bytes
+                keep(
+                    state,
+                    group,
+                    len(group) * size if uniform else sum(map(len, map(payload_of, group))),
+                    now,
+                )
 
     def _keep(self, state: SubscriptionState, replies: list, size: int, now: float) -> None:
         """One subscription's share of a read: counts, history, byte caps (O(1))."""

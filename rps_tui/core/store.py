@@ -45,6 +45,7 @@ except ImportError:  # pragma: no cover - every CPython has it
     def _count_elements(mapping: Counter, iterable: Iterable) -> None:
         mapping.update(iterable)
 
+
 from rps_tui.core.subscriptions import Subscription
 
 DEFAULT_HISTORY = 10_000
@@ -270,8 +271,9 @@ class ChannelTally:
         self.time: float | None = None  # of the newest read; None: nothing to fold
         self.node: str | None = None  # host:port of the connection, kept per channel
 
-    def add(self, channels: Iterator[bytes], sizes: list[int], now: float) -> None:
-        """One read: its channels, one per message, and the payload sizes in order."""
+    def add(self, channels: Iterator[bytes], sizes: list[int], now: float) -> bool:
+        """One read: its channels, one per message, and the payload sizes in order; True if
+        the payloads all have one size."""
         self.time = now
         size = sizes[0]
         if sizes.count(size) == len(sizes):
@@ -279,8 +281,9 @@ class ChannelTally:
             if counter is None:
                 counter = self.by_size[size] = Counter()
             _count_elements(counter, channels)
-        else:
-            _count_elements(self.pairs, zip(channels, sizes, strict=True))
+            return True
+        _count_elements(self.pairs, zip(channels, sizes, strict=True))
+        return False
 
     def drain(self) -> Iterator[tuple[bytes, int, int]]:
         """(channel, messages, bytes) for every count in the tally, which is then empty."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import gc
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -42,6 +41,7 @@ from rps_tui.core.record import Recorder
 from rps_tui.core.settings import ConnectionSettings
 from rps_tui.core.store import DEFAULT_HISTORY, DEFAULT_MAX_BYTES, Store
 from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.core.tuning import tune_gc
 from rps_tui.ui.browser import MAX_ROWS as MAX_BROWSER_ROWS
 from rps_tui.ui.browser import ChannelBrowser, Snapshot
 from rps_tui.ui.budget import FrameBudget
@@ -252,11 +252,7 @@ class RpsApp(App[int]):
         # The reader thread holds the GIL while it parses; a key press needs it several times
         # on its way to the screen. 1 ms (not Python's 5 ms) keeps keys snappy under a flood.
         sys.setswitchinterval(0.001)
-        # Every message is a list (a GC-tracked container) and most live on in the history:
-        # with the default threshold (700) the collector runs thousands of times a second
-        # under a flood and its older generations stall the UI. Collect young objects rarely.
-        gc.freeze()
-        gc.set_threshold(50_000, 20, 20)
+        tune_gc()
         self.run_worker(self.engine.run, thread=True, name="subscriber", exit_on_error=False)
         loop, context = asyncio.get_running_loop(), contextvars.copy_context()
         # the app's context, so timers started by _wake know their app

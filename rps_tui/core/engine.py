@@ -572,7 +572,7 @@ class Engine:
                 continue
             if not n:
                 raise ServerClosed("the server closed the connection")
-            self.busy = n >= READ_SIZE  # a full read: the server has more queued for us
+            self.busy = n == RECV_SIZE  # a full read: the server has more queued for us
             now = last_data = self.last_data = clock()
             ping_sent = None
             taken = False

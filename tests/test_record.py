@@ -4,6 +4,7 @@ browsing with the same counts as the live view had."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -345,6 +346,40 @@ def messages(first: int, count: int, size: int = 20) -> list[list]:
     return [[b"message", b"f", b"%d " % i + b"x" * size, time.time()] for i in range(first, count)]
 
 
+def test_the_accounting_adds_up_at_every_moment_while_the_writer_writes(tmp_path: Path) -> None:
+    """`accounted` is read at one moment: summing `lines`, `pending` and `dropped` one by
+    one could fall on both sides of a move by the writer (a failure seen in a full run)."""
+    path = tmp_path / "rec.fifo"
+    os.mkfifo(path)
+    reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    done = threading.Event()
+
+    def consume() -> None:  # a slow reader: the writer moves lines all the time
+        while not done.is_set():
+            with contextlib.suppress(BlockingIOError):
+                os.read(reader, 4096)
+            time.sleep(0.0005)
+
+    thread = threading.Thread(target=consume, daemon=True)
+    thread.start()
+    try:
+        recorder = Recorder(path)
+        fed = 0
+        for first in range(0, 20_000, 100):
+            recorder(messages(first, first + 100))
+            fed += 100
+            assert recorder.accounted == fed
+        deadline, written = time.monotonic() + 3, recorder.lines
+        while recorder.pending and time.monotonic() < deadline:  # while the writer moves
+            assert recorder.accounted == fed
+        assert recorder.lines > written and recorder.accounted == fed
+        recorder.close(2)
+    finally:
+        done.set()
+        thread.join(5)
+        os.close(reader)
+
+
 def test_a_reader_that_never_reads_costs_the_caller_nothing(tmp_path: Path, capsys) -> None:
     """300,000 entries into a FIFO that takes nothing: no call blocks, the queue stops at
     its bound, the rest are counted as dropped, and close() gives up on time."""
@@ -362,22 +397,22 @@ def test_a_reader_that_never_reads_costs_the_caller_nothing(tmp_path: Path, caps
         assert recorder.pending <= MAX_PENDING and recorder.dropped >= 300_000 - MAX_PENDING
         assert recorder.dropping_since is not None and recorder.active
         wait_for(lambda: recorder.lines > 0, timeout=2)  # the pipe took its 64 KiB
-        assert recorder.lines + recorder.pending + recorder.dropped == 300_000
+        assert recorder.accounted == 300_000
         gap = [None, Gap("server restarted", 1.5), time.time()]
         recorder([gap])  # a gap from the engine is kept even now: it records a loss
-        assert recorder.lines + recorder.pending + recorder.dropped == 300_001
+        assert recorder.accounted == 300_001
 
         start = time.monotonic()
         recorder.close(timeout=0.5)
         assert time.monotonic() - start < 2 and recorder.finished and not recorder.active
         assert recorder.dropping_since is None  # the drop's gap record was queued
-        assert recorder.lines + recorder.pending + recorder.dropped == 300_002
+        assert recorder.accounted == 300_002
         error = recorder.error or ""
         assert f"{recorder.pending:,} lines were not written" in error, error
         assert "within 0.5 s" in error and "\n" not in error
         recorder.close()  # idempotent, and at once
         recorder([gap])  # ignored after close
-        assert recorder.lines + recorder.pending + recorder.dropped == 300_002
+        assert recorder.accounted == 300_002
 
         _close_recorder(recorder)
         said = capsys.readouterr().err.splitlines()
@@ -575,7 +610,7 @@ def test_a_stuck_recording_never_slows_the_subscriber(server, tmp_path: Path) ->
                 wait_for(lambda: engine.store.total == sent, timeout=15)
                 assert engine.reconnects == 0 and engine.state is State.CONNECTED
                 assert recorder.dropped > 0 and recorder.active
-                assert recorder.lines + recorder.pending + recorder.dropped == sent
+                assert recorder.accounted == sent
                 began = time.monotonic()
                 recorder.close()
                 assert time.monotonic() - began < 2.5

@@ -36,20 +36,22 @@ async def test_the_record_key_starts_and_stops_a_recording(
     async with app.run_test(size=SIZE) as pilot:
         await active(app, sub)
         redis_client.publish("rec.ui.before", "not recorded")
-        await async_wait_for(lambda: app.store.subs[sub].total == 1)
+        await async_wait_for(lambda: app.session.store.subs[sub].total == 1)
         await pilot.press("r")
-        assert app.recorder is not None and app.engine.sink is app.recorder
+        assert (
+            app.session.recorder is not None and app.session.subscriber.sink is app.session.recorder
+        )
         for i in range(3):
             redis_client.publish("rec.ui.x", f"m{i}")
         redis_client.publish("rec.ui.bin", b"\xff\x00")
-        await async_wait_for(lambda: app.recorder.lines == 4)
-        app.refresh_counts()
-        assert "● REC 4" in str(app.status_bar.render())
+        await async_wait_for(lambda: app.session.recorder.lines == 4)
+        app.dashboard.refresh_counts()
+        assert "● REC 4" in str(app.dashboard.status_bar.render())
         await pilot.press("r")
-        assert app.recorder is None and app.engine.sink is None
+        assert app.session.recorder is None and app.session.subscriber.sink is None
         redis_client.publish("rec.ui.after", "not recorded either")
-        await async_wait_for(lambda: app.store.subs[sub].total == 6)
-        assert "REC" not in str(app.status_bar.render())
+        await async_wait_for(lambda: app.session.store.subs[sub].total == 6)
+        assert "REC" not in str(app.dashboard.status_bar.render())
     records = lines(path)
     assert [r["data"] for r in records] == ["m0", "m1", "m2", "/wA="]
     assert records[-1]["encoding"] == "base64" and records[0]["pattern"] == "rec.ui.*"
@@ -103,24 +105,24 @@ async def test_a_recording_opens_offline(server, tmp_path: Path) -> None:
             settings=ConnectionSettings(),
             subscriptions=engine.subscriptions,
             monitor=False,
-            engine=engine,
+            subscriber=engine,
         )
     )
     async with app.run_test(size=SIZE) as pilot:
-        await async_wait_for(lambda: app.sub_list.subs == engine.subscriptions)
-        assert [s.name for s in app.sub_list.subs] == ["off.*", "off.plain"]
-        assert not app.publish_box.display  # nothing to publish to
+        await async_wait_for(lambda: app.dashboard.sub_list.subs == engine.subscriptions)
+        assert [s.name for s in app.dashboard.sub_list.subs] == ["off.*", "off.plain"]
+        assert not app.dashboard.publish_box.display  # nothing to publish to
         await async_wait_for(lambda: any('{"n":4}' in line for line in pane_text(app)))
-        status = str(app.status_bar.render())
+        status = str(app.dashboard.status_bar.render())
         assert "offline" in status and "rtt" not in status and engine.state is State.OFFLINE
         await pilot.press("s", "i", "b", "k", "r")  # need a server: disabled, nothing opens
         await pilot.pause(0.2)
-        assert app.screen is app.screen_stack[0] and app.recorder is None
+        assert app.screen is app.screen_stack[0] and app.session.recorder is None
         footer_keys = {b.binding.id for b in app.screen.active_bindings.values() if b.enabled}
         assert "subscribe" not in footer_keys and "pause" in footer_keys
         await pilot.press("right_square_bracket")
         await async_wait_for(lambda: any("hello offline" in line for line in pane_text(app)))
-        assert app.store.subs[Subscription(Kind.PATTERN, "off.*")].total == 6
+        assert app.session.store.subs[Subscription(Kind.PATTERN, "off.*")].total == 6
 
 
 # ------------------------------------------------- a target that does not keep up (FIFO)
@@ -169,7 +171,7 @@ async def test_the_record_key_says_a_fifo_has_no_reader(server, tmp_path: Path) 
         start = time.monotonic()
         await pilot.press("r")  # a blocking open() would wait here for a reader, forever
         assert time.monotonic() - start < 2
-        assert app.recorder is None and app.engine.sink is None
+        assert app.session.recorder is None and app.session.subscriber.sink is None
         said = f"cannot record to {path}: no process is reading that FIFO"
         await async_wait_for(lambda: said in notifications(app), 5)
 
@@ -192,26 +194,29 @@ async def test_a_stuck_fifo_costs_the_dashboard_nothing(
             for i in range(3000):
                 pipe.publish("rec.stuckui", b"%d " % i + b"x" * 100)
             assert pipe.execute() == [1] * 3000
-            await async_wait_for(lambda: app.store.subs[sub].total == 3000)
+            await async_wait_for(lambda: app.session.store.subs[sub].total == 3000)
             assert recorder.dropped > 0 and recorder.active
-            assert recorder.lines + recorder.pending + recorder.dropped == 3000
+            assert recorder.accounted == 3000
 
             def header() -> str:
-                app.refresh_counts()
-                return str(app.status_bar.render())
+                app.dashboard.refresh_counts()
+                return str(app.dashboard.status_bar.render())
 
             said = f"● REC {recorder.lines:,} · {recorder.dropped:,} not recorded"
             await async_wait_for(lambda: said in header(), 5)
             start = time.monotonic()
             await pilot.press("r")  # stop: the UI does not wait for the FIFO at all
             assert time.monotonic() - start < 0.5
-            assert app.recorder is None and not recorder.active
+            assert app.session.recorder is None and not recorder.active
             # the writer gives up on the FIFO within a second, and the app says so
             await async_wait_for(lambda: recorder.finished, 3)
             assert "lines were not written" in (recorder.error or "")
             await async_wait_for(
                 lambda: any("not written" in str(n.message) for n in app._notifications), 3
             )
-            assert app.engine.state is State.CONNECTED and app.engine.reconnects == 0
+            assert (
+                app.session.subscriber.state is State.CONNECTED
+                and app.session.subscriber.reconnects == 0
+            )
     finally:
         os.close(reader)

@@ -255,6 +255,14 @@ class Recorder:
         return self._count
 
     @property
+    def accounted(self) -> int:
+        """Every entry handed over: written, pending or dropped, read at one moment (the
+        writer moves entries from pending to written under the lock; three separate reads
+        can fall on both sides of a move)."""
+        with self._lock:
+            return self.lines + self._count + self.dropped
+
+    @property
     def finished(self) -> bool:
         """The writer thread is done: `lines`, `pending` and `error` are final."""
         return not self._thread.is_alive()

@@ -163,7 +163,7 @@ def app(url: str, pattern: str, cluster: bool = False) -> None:
     )
 
     def report() -> None:
-        print(dashboard.store.total, flush=True)
+        print(dashboard.session.store.total, flush=True)
 
     dashboard.call_later(lambda: dashboard.set_interval(0.25, report))
     asyncio.run(dashboard.run_async(headless=True, size=(160, 45)))

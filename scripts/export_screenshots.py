@@ -60,7 +60,8 @@ async def drive(app: RpsApp, url: str) -> list[Path]:
     listener = client.pubsub()
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(lambda: all(app.store.appended(s) for s in SUBS))  # every family in
+            store = app.session.store
+            await wait_for(lambda: all(store.appended(s) for s in SUBS))  # every family in
             await pilot.pause(3.0)  # rates and sparklines start to fill
             await shoot(pilot, "main.svg", written)
 
@@ -83,9 +84,9 @@ async def drive(app: RpsApp, url: str) -> list[Path]:
             listener.unsubscribe()
 
             chat = SUBS[2]
-            before = app.store.appended(chat)
+            before = app.session.store.appended(chat)
             client.publish("demo.chat.lobby", HOSTILE)
-            await wait_for(lambda: app.store.appended(chat) > before)
+            await wait_for(lambda: app.session.store.appended(chat) > before)
             await pilot.pause(1.2)  # one counts tick
             await shoot(pilot, "hostile.svg", written)
 
@@ -118,14 +119,14 @@ async def drive(app: RpsApp, url: str) -> list[Path]:
                 app.screen.query_one("#keyspace-flags").render()))  # fmt: skip
             await pilot.press("s")  # subscribes to both patterns, closes the helper
             space = Subscription.parse("__keyspace@0__:*")
-            await wait_for(lambda: space in app.sub_list.subs)
-            await pilot.press(str(app.sub_list.subs.index(space) + 1))
+            await wait_for(lambda: space in app.dashboard.sub_list.subs)
+            await pilot.press(str(app.dashboard.sub_list.subs.index(space) + 1))
             await pilot.pause(0.5)
             for key, value in (("user:1", "ann"), ("cart:42", "3"), ("session:9", "x")):
                 client.set(key, value)
             client.expire("session:9", 1)
             client.delete("cart:42")
-            await wait_for(lambda: app.store.appended(space) >= 4)
+            await wait_for(lambda: app.session.store.appended(space) >= 4)
             await pilot.pause(1.2)
             await shoot(pilot, "keyspace.svg", written)
 
@@ -164,7 +165,7 @@ async def view(recording: Path) -> Path:
     )
     written: list[Path] = []
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(lambda: app.sub_list.subs == engine.subscriptions)
+        await wait_for(lambda: app.dashboard.sub_list.subs == engine.subscriptions)
         await pilot.pause(1.5)
         await shoot(pilot, "view.svg", written)
     return written[0]

@@ -68,3 +68,37 @@ def _status(engine: Engine | ClusterEngine, sub: Subscription) -> str | None:
 
 def running_engine(url: str, *subs: Subscription, **store_kw) -> AbstractContextManager[Engine]:
     return running(Engine(parse_url(url), Store(**store_kw)), *subs)
+
+
+class Flood:
+    """A publisher thread that floods one channel in pipelines until stopped; `published`
+    counts what the server has taken (so a subscriber that was there from the start must
+    count exactly that)."""
+
+    def __init__(self, url: str, channel: str, payload: bytes, batch: int = 200) -> None:
+        self.url, self.channel, self.payload, self.batch = url, channel, payload, batch
+        self.published = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import redis
+
+        client = redis.Redis.from_url(self.url)
+        try:
+            while not self._stop.is_set():
+                pipe = client.pipeline(transaction=False)
+                for _ in range(self.batch):
+                    pipe.publish(self.channel, self.payload)
+                pipe.execute()
+                self.published += self.batch
+        finally:
+            client.close()
+
+    def __enter__(self) -> Flood:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)

@@ -10,6 +10,7 @@ from textual import events
 from rps_tui.core.settings import parse_url
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
+from rps_tui.ui.bindings import help_rows
 from rps_tui.ui.publish_box import PublishBox
 from tests.helpers import async_wait_for
 
@@ -21,7 +22,7 @@ def make_app(url: str, *subs: Subscription, **kw) -> RpsApp:
 
 
 def pane_text(app: RpsApp) -> list[str]:
-    pane = app.pane
+    pane = app.dashboard.pane
     height = pane.scrollable_content_region.height
     return [pane.render_line(y).text for y in range(height)]
 
@@ -29,8 +30,11 @@ def pane_text(app: RpsApp) -> list[str]:
 async def active(app: RpsApp, *subs: Subscription) -> None:
     await async_wait_for(
         lambda: (
-            all(s in app.store.subs and app.store.subs[s].status == "active" for s in subs)
-            and app.sub_list.subs == app.engine.subscriptions
+            all(
+                s in app.session.store.subs and app.session.store.subs[s].status == "active"
+                for s in subs
+            )
+            and app.dashboard.sub_list.subs == app.session.subscriber.subscriptions
         )
     )
 
@@ -44,7 +48,7 @@ async def test_subscribe_and_unsubscribe_by_keys(server, redis_client: redis.Red
         await pilot.press(*"app.keys.*", "enter")
         pattern = Subscription(Kind.PATTERN, "app.keys.*")
         await active(app, pattern)
-        await async_wait_for(lambda: app.selected == pattern)
+        await async_wait_for(lambda: app.dashboard.selected == pattern)
         numpat_with = redis_client.pubsub_numpat()
         await pilot.press("x")
         await async_wait_for(lambda: redis_client.pubsub_numpat() == numpat_with - 1)
@@ -52,11 +56,13 @@ async def test_subscribe_and_unsubscribe_by_keys(server, redis_client: redis.Red
         await async_wait_for(lambda: app.screen.__class__.__name__ == "SubscribeScreen")
         await pilot.press(*"app.keys.lit", "enter")
         await active(app, Subscription(Kind.CHANNEL, "app.keys.lit"))
-        await async_wait_for(lambda: app.selected == Subscription(Kind.CHANNEL, "app.keys.lit"))
+        await async_wait_for(
+            lambda: app.dashboard.selected == Subscription(Kind.CHANNEL, "app.keys.lit")
+        )
         assert redis_client.pubsub_numsub("app.keys.lit") == [(b"app.keys.lit", 1)]
         await pilot.press("1", "x")
         await async_wait_for(lambda: redis_client.pubsub_numsub("app.first")[0][1] == 0)
-        assert app.engine.subscriptions == [Subscription(Kind.CHANNEL, "app.keys.lit")]
+        assert app.session.subscriber.subscriptions == [Subscription(Kind.CHANNEL, "app.keys.lit")]
 
 
 async def test_messages_land_in_their_own_pane_with_exact_counts(server, redis_client) -> None:
@@ -70,20 +76,20 @@ async def test_messages_land_in_their_own_pane_with_exact_counts(server, redis_c
             pipe.publish(f"app.orders.{i % 3}", f'{{"n": {i}}}')
         pipe.publish("app.chat", "hi there")
         pipe.execute()
-        await async_wait_for(lambda: app.store.subs[orders].total == 3000)
+        await async_wait_for(lambda: app.session.store.subs[orders].total == 3000)
         await pilot.pause(0.2)
-        assert app.selected == orders
-        assert app.pane.border_title.endswith("3,000 msgs")
+        assert app.dashboard.selected == orders
+        assert app.dashboard.pane.border_title.endswith("3,000 msgs")
         lines = pane_text(app)
         assert any('app.orders.2  {"n":2999}' in line for line in lines), lines[-3:]
         assert not any("hi there" in line for line in lines)
         await pilot.press("right_square_bracket")
         await pilot.pause(0.2)
-        assert app.selected == chat
+        assert app.dashboard.selected == chat
         assert any(line.strip().endswith("hi there") for line in pane_text(app))
         assert "app.chat" not in "".join(pane_text(app))  # plain channel: name not repeated
         await pilot.press("left_square_bracket")
-        assert app.selected == orders
+        assert app.dashboard.selected == orders
 
 
 async def test_publish_box_reaches_an_independent_subscriber(server) -> None:
@@ -128,37 +134,39 @@ async def test_pause_clear_and_filter(server, redis_client) -> None:
         await active(app, sub)
         for word in ("apple", "banana", "Cherry"):
             redis_client.publish("app.pcf", word)
-        await async_wait_for(lambda: len(app.pane.model.lines) == 3)
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 3)
         await pilot.press("p")
         for i in range(5):
             redis_client.publish("app.pcf", f"late{i}")
-        await async_wait_for(lambda: app.store.subs[sub].total == 8)
+        await async_wait_for(lambda: app.session.store.subs[sub].total == 8)
         await pilot.pause(0.3)
-        assert len(app.pane.model.lines) == 3  # frozen display
-        assert "5 new" in app.pane.border_subtitle
+        assert len(app.dashboard.pane.model.lines) == 3  # frozen display
+        assert "5 new" in app.dashboard.pane.border_subtitle
         await pilot.press("p")
         await pilot.pause(0.1)
-        assert len(app.pane.model.lines) == 8
+        assert len(app.dashboard.pane.model.lines) == 8
         await pilot.press("slash", *"an")
         await pilot.pause(0.1)
-        assert [e[-2] for e in app.pane.model.lines] == [b"banana"]
+        assert [e[-2] for e in app.dashboard.pane.model.lines] == [b"banana"]
         await pilot.press("enter")
         redis_client.publish("app.pcf", "mango")  # filter applies to new messages too
         redis_client.publish("app.pcf", "kiwi")
-        await async_wait_for(lambda: app.store.subs[sub].total == 10)
+        await async_wait_for(lambda: app.session.store.subs[sub].total == 10)
         await pilot.pause(0.2)
-        assert [e[-2] for e in app.pane.model.lines] == [b"banana", b"mango"]
+        assert [e[-2] for e in app.dashboard.pane.model.lines] == [b"banana", b"mango"]
         await pilot.press("slash", "ctrl+a", "ctrl+k", *"cherry")  # lower case ignores case
         await pilot.pause(0.1)
-        assert [e[-2] for e in app.pane.model.lines] == [b"Cherry"]
+        assert [e[-2] for e in app.dashboard.pane.model.lines] == [b"Cherry"]
         await pilot.press("escape")  # clears the filter
         await pilot.pause(0.1)
-        assert len(app.pane.model.lines) == 10
+        assert len(app.dashboard.pane.model.lines) == 10
         await pilot.press("c")
         await pilot.pause(0.1)
-        assert app.pane.model.lines == [] and app.store.subs[sub].total == 10  # counts stay
+        assert (
+            app.dashboard.pane.model.lines == [] and app.session.store.subs[sub].total == 10
+        )  # counts stay
         redis_client.publish("app.pcf", "fresh")
-        await async_wait_for(lambda: [e[-2] for e in app.pane.model.lines] == [b"fresh"])
+        await async_wait_for(lambda: [e[-2] for e in app.dashboard.pane.model.lines] == [b"fresh"])
 
 
 HOSTILE = [
@@ -181,8 +189,8 @@ async def test_hostile_payloads_never_reach_the_terminal_raw(server, redis_clien
             redis_client.publish("app.evil.\x1b[31mred\nline", payload)
         big = b"x" * 1_000_000
         redis_client.publish("app.evil.big", big)
-        await async_wait_for(lambda: app.store.subs[sub].total == len(HOSTILE) + 1)
-        await async_wait_for(lambda: len(app.pane.model.lines) == len(HOSTILE) + 1)
+        await async_wait_for(lambda: app.session.store.subs[sub].total == len(HOSTILE) + 1)
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == len(HOSTILE) + 1)
         await pilot.pause(0.1)
         text = "\n".join(pane_text(app))
         for bad in ("\x1b", "\x07", "\x00", "\x7f", "\x9b", "\u202e", "\u202c"):
@@ -194,7 +202,7 @@ async def test_hostile_payloads_never_reach_the_terminal_raw(server, redis_clien
         await pilot.press("enter")  # detail view of the last (1 MB) message
         await async_wait_for(lambda: app.screen.__class__.__name__ == "DetailScreen")
         await pilot.press("escape")
-        await async_wait_for(lambda: app.screen.__class__.__name__ == "Screen")
+        await async_wait_for(lambda: app.screen is app.dashboard)
 
 
 async def test_no_subscription_offers_the_active_channels(server) -> None:
@@ -239,11 +247,11 @@ async def test_mouse_selects_subscriptions_and_lines(server, redis_client) -> No
         for i in range(3):
             redis_client.publish("app.m2", f"line{i}")
         await pilot.click("#subs", offset=(10, 3))  # the second row
-        await async_wait_for(lambda: app.selected == second)
-        await async_wait_for(lambda: len(app.pane.model.lines) == 3)
+        await async_wait_for(lambda: app.dashboard.selected == second)
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 3)
         await pilot.pause(0.1)
         await pilot.click("#pane", offset=(20, 2))  # the second message (inside the border)
-        assert app.pane.model.cursor == 1
+        assert app.dashboard.pane.model.cursor == 1
         await pilot.press("enter")
         await async_wait_for(lambda: app.screen.__class__.__name__ == "DetailScreen")
         assert "line1" in str(app.screen.query_one("#detail-body Static").render())
@@ -278,7 +286,9 @@ async def test_command_palette_lists_the_actions(server) -> None:
         await pilot.press("ctrl+p", *"Pause")
         await pilot.pause(0.3)
         await pilot.press("enter")
-        await async_wait_for(lambda: app.pane.model is not None and app.pane.model.paused)
+        await async_wait_for(
+            lambda: app.dashboard.pane.model is not None and app.dashboard.pane.model.paused
+        )
 
 
 async def test_keys_typed_faster_than_the_focus_moves_reach_the_input(server) -> None:
@@ -295,18 +305,18 @@ async def test_keys_typed_faster_than_the_focus_moves_reach_the_input(server) ->
     async with app.run_test(size=SIZE) as pilot:
         await active(app, first)
         burst("i", *"xs.box")  # the channel is prefilled: `i` goes to the message field
-        await async_wait_for(lambda: app.publish_box.message_input.value == "xs.box")
-        assert app.engine.subscriptions == [first] and app.screen is app.screen_stack[0]
+        await async_wait_for(lambda: app.dashboard.publish_box.message_input.value == "xs.box")
+        assert app.session.subscriber.subscriptions == [first] and app.screen is app.screen_stack[0]
         await pilot.press("escape")
         burst("slash", *"sx")
-        await async_wait_for(lambda: app.filter_input.value == "sx")
-        assert app.focused is app.filter_input
+        await async_wait_for(lambda: app.dashboard.filter_input.value == "sx")
+        assert app.focused is app.dashboard.filter_input
         await pilot.press("escape")
-        await async_wait_for(lambda: app.focused is app.pane)
+        await async_wait_for(lambda: app.focused is app.dashboard.pane)
         burst("s", *"app.x.s", "enter")
         second = Subscription(Kind.CHANNEL, "app.x.s")
         await active(app, first, second)
-        assert app.engine.subscriptions == [first, second]
+        assert app.session.subscriber.subscriptions == [first, second]
 
 
 async def test_keymap_and_theme_from_the_config(server) -> None:
@@ -316,12 +326,12 @@ async def test_keymap_and_theme_from_the_config(server) -> None:
         await active(app, sub)
         assert app.theme == "nord"
         await pilot.press("space")
-        assert app.pane.model is not None and app.pane.model.paused
+        assert app.dashboard.pane.model is not None and app.dashboard.pane.model.paused
         await pilot.press("p")  # rebound: the old key does nothing now
-        assert app.pane.model.paused
+        assert app.dashboard.pane.model.paused
         await pilot.press("space")
-        assert not app.pane.model.paused
-        rows = dict(app._binding_rows())
+        assert not app.dashboard.pane.model.paused
+        rows = dict(help_rows(app, app.screen))
         assert rows.get("space", "").startswith("Pause")  # help shows the live keys
 
 

@@ -25,3 +25,38 @@ def test_core_modules_load_without_textual() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_every_engine_offers_the_subscriber_interface() -> None:
+    """One interface (`core/subscriber.py`) for one server, a cluster, Sentinel and a
+    recording: every member the protocol names exists on each, with a callable where the
+    protocol has a method."""
+    import inspect
+
+    from rps_tui.core.cluster import ClusterEngine
+    from rps_tui.core.engine import Engine
+    from rps_tui.core.offline import OfflineEngine
+    from rps_tui.core.sentinel import SentinelEngine
+    from rps_tui.core.settings import ConnectionSettings
+    from rps_tui.core.store import Store
+    from rps_tui.core.subscriber import Subscriber
+
+    members = {
+        name
+        for name in [*Subscriber.__dict__, *Subscriber.__annotations__]
+        if not name.startswith("_")
+    }
+    methods = {n for n in members if inspect.isfunction(Subscriber.__dict__.get(n))}
+    assert {"subscribe", "run", "stop", "store", "state", "busy", "sink"} <= members
+    store = Store()
+    engines = [
+        Engine(ConnectionSettings(), store),
+        ClusterEngine(ConnectionSettings(cluster=True), store),
+        SentinelEngine(ConnectionSettings(sentinels=(("127.0.0.1", 1),), master="m"), store),
+        OfflineEngine(store, "x.ndjson"),
+    ]
+    for engine in engines:
+        missing = sorted(n for n in members if not hasattr(engine, n))
+        assert not missing, (type(engine).__name__, missing)
+        for name in methods:
+            assert callable(getattr(engine, name)), (type(engine).__name__, name)

@@ -55,7 +55,7 @@ async def test_browser_lists_live_channels_and_enter_subscribes(server) -> None:
             await async_wait_for(lambda: rows(browser)["br.two"][2] == "✓ subscribed", 5)
             await pilot.press("escape")
             await async_wait_for(lambda: not isinstance(app.screen, ChannelBrowser))
-            assert app.engine.subscriptions == [mine, two]
+            assert app.session.subscriber.subscriptions == [mine, two]
             # sharded rows subscribe with SSUBSCRIBE
             await pilot.press("b")
             await async_wait_for(lambda: isinstance(app.screen, ChannelBrowser))
@@ -87,7 +87,10 @@ async def test_a_click_on_a_row_subscribes(server) -> None:
             table = browser.query_one("#browser-table")
             await pilot.click(table, offset=(12, 1))  # the first row, under the header
             await pilot.pause(0.2)
-            assert Subscription(Kind.CHANNEL, "br.click.target") not in app.engine.subscriptions
+            assert (
+                Subscription(Kind.CHANNEL, "br.click.target")
+                not in app.session.subscriber.subscriptions
+            )
             await pilot.click(table, offset=(12, 1))  # a click on the highlighted row picks it
             await active(app, Subscription(Kind.CHANNEL, "br.click.target"))
     finally:

@@ -153,18 +153,20 @@ async def test_app_subscribes_and_spublishes_on_a_cluster(cluster: Cluster) -> N
         app.screen.query_one("#subscribe-kind").value = Kind.SHARD.value
         await pilot.press("enter")
         await async_wait_for(
-            lambda: shard in app.store.subs and app.store.subs[shard].status == "active"
+            lambda: (
+                shard in app.session.store.subs and app.session.store.subs[shard].status == "active"
+            )
         )
-        await async_wait_for(lambda: app.selected == shard)
-        box = app.publish_box
+        await async_wait_for(lambda: app.dashboard.selected == shard)
+        box = app.dashboard.publish_box
         assert box.sharded and box.channel_input.value == shard.name
         await pilot.press("i", *"hello shard", "enter")
-        await async_wait_for(lambda: app.store.subs[shard].total == 1)
+        await async_wait_for(lambda: app.session.store.subs[shard].total == 1)
         await async_wait_for(lambda: "1 receiver" in str(box.query_one("#publish-result").render()))
-        app.refresh_counts()
+        app.dashboard.refresh_counts()
         await pilot.pause(0.1)
         owner = cluster.owner_of(shard.key)
-        assert app.stats_table.get_cell(shard.key.hex(), "node") == name(owner)
+        assert app.dashboard.stats_table.get_cell(shard.key.hex(), "node") == name(owner)
 
 
 async def test_the_server_monitor_watches_the_classic_connection(cluster: Cluster) -> None:

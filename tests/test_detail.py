@@ -61,7 +61,7 @@ async def open_detail(
     """Open the detail view as the lead's app will (decoder and previous message passed);
     returns a list that receives the decoder the view is closed with."""
     results: list[str | None] = []
-    model = app.pane.model
+    model = app.dashboard.pane.model
     assert model is not None
     previous = previous_on_channel(model.lines, entry) if with_previous else None
     app.push_screen(DetailScreen(entry, sub, decoder=decoder, previous=previous), results.append)
@@ -85,15 +85,15 @@ async def test_pane_lines_follow_the_decoder_of_the_subscription(server, redis_c
         await active(app, sub)
         for name, payload in encoded.items():
             redis_client.publish(f"dt.codec.{name}", payload)
-        await async_wait_for(lambda: len(app.pane.model.lines) == len(encoded))
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == len(encoded))
         await pilot.pause(0.1)
-        model = app.pane.model
+        model = app.dashboard.pane.model
         auto = pane_text(app)
         assert any(f"dt.codec.gzip  gzip  {COMPACT}" in line for line in auto), auto
         assert any("dt.codec.msgpack  bin " in line for line in auto), auto  # not guessed
         for name in encoded:
             model.decoder = name
-            app.pane.refresh()
+            app.dashboard.pane.refresh()
             lines = pane_text(app)
             assert any(f"dt.codec.{name}  {name}  {COMPACT}" in ln for ln in lines), (name, lines)
             others = [ln for ln in lines if "dt.codec." in ln and f"dt.codec.{name} " not in ln]
@@ -108,8 +108,8 @@ async def test_detail_view_decodes_and_cycles_the_decoder(server, redis_client) 
         await active(app, sub)
         packed = msgpack.packb(ORDER)
         redis_client.publish("dt.cycle", packed)
-        await async_wait_for(lambda: len(app.pane.model.lines) == 1)
-        results = await open_detail(app, app.pane.model.lines[0], sub)
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 1)
+        results = await open_detail(app, app.dashboard.pane.model.lines[0], sub)
         assert "binary" in detail_head(app) and "decoder auto" in detail_head(app)
         assert detail_body(app).startswith("00000000  84 a2 69 64")  # a hex dump
         for _ in range(4):  # auto -> text -> json -> hex -> msgpack
@@ -122,7 +122,7 @@ async def test_detail_view_decodes_and_cycles_the_decoder(server, redis_client) 
         assert labels == ['"id": "ord-7"', '"qty": 3', '"tags": [2 items]', '"price": 19.5']
         assert all(node.is_expanded for node in tree.root.children if node.allow_expand)
         await pilot.press("escape")
-        await async_wait_for(lambda: is_screen(app, "Screen"))
+        await async_wait_for(lambda: app.screen is app.dashboard)
         assert results == ["msgpack"]  # for the lead to keep on the subscription
 
 
@@ -143,15 +143,15 @@ async def test_detail_view_with_the_subscription_decoder(
     async with app.run_test(size=SIZE) as pilot:
         await active(app, sub)
         redis_client.publish(sub.name, encode(json.dumps(ORDER).encode()))
-        await async_wait_for(lambda: len(app.pane.model.lines) == 1)
-        await open_detail(app, app.pane.model.lines[0], sub, decoder=decoder)
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 1)
+        await open_detail(app, app.dashboard.pane.model.lines[0], sub, decoder=decoder)
         await pilot.pause()
         head = detail_head(app)
         assert f"decoder {decoder}" in head and "json," in head
         tree = app.screen.query_one("#detail-tree", JsonTree)
         assert tree.root.children[0].label.plain == '"id": "ord-7"'
         await pilot.press("q")
-        await async_wait_for(lambda: is_screen(app, "Screen"))
+        await async_wait_for(lambda: app.screen is app.dashboard)
 
 
 async def test_a_corrupt_gzip_shows_one_line_of_reason(server, redis_client) -> None:
@@ -162,13 +162,13 @@ async def test_a_corrupt_gzip_shows_one_line_of_reason(server, redis_client) -> 
     async with app.run_test(size=SIZE) as pilot:
         await active(app, sub)
         redis_client.publish("dt.corrupt", corrupt)
-        await async_wait_for(lambda: len(app.pane.model.lines) == 1)
-        app.pane.model.decoder = "gzip"
-        app.pane.refresh()
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 1)
+        app.dashboard.pane.model.decoder = "gzip"
+        app.dashboard.pane.refresh()
         await pilot.pause(0.1)
         line = next(t for t in pane_text(app) if t.strip())
         assert "gzip  ✗ not valid gzip: " in line and "\\x1f\\x8b\\x08" in line, line
-        await open_detail(app, app.pane.model.lines[0], sub, decoder="gzip")
+        await open_detail(app, app.dashboard.pane.model.lines[0], sub, decoder="gzip")
         await pilot.pause()
         error = str(app.screen.query_one("#detail-error").render())
         assert error.startswith("✗ not valid gzip: ") and "\n" not in error
@@ -177,7 +177,7 @@ async def test_a_corrupt_gzip_shows_one_line_of_reason(server, redis_client) -> 
         assert body.startswith("\\x1f\\x8b\\x08") and "\\e[2J" in body and "\x1b" not in body
         assert "Traceback" not in body + error
         await pilot.press("enter")  # Enter closes when there is no tree to fold
-        await async_wait_for(lambda: is_screen(app, "Screen"))
+        await async_wait_for(lambda: app.screen is app.dashboard)
 
 
 async def test_a_large_json_document_folds_and_unfolds(server, redis_client) -> None:
@@ -187,7 +187,7 @@ async def test_a_large_json_document_folds_and_unfolds(server, redis_client) -> 
     async with app.run_test(size=SIZE) as pilot:
         await active(app, sub)
         redis_client.publish("dt.big", json.dumps(items))
-        await async_wait_for(lambda: len(app.pane.model.lines) == 1)
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 1)
         await pilot.press("enter")  # through the app, as a user opens it
         await async_wait_for(lambda: is_screen(app, "DetailScreen"))
         await pilot.pause()
@@ -217,7 +217,7 @@ async def test_a_large_json_document_folds_and_unfolds(server, redis_client) -> 
         await async_wait_for(lambda: len(root.children) == 2 * PAGE + 1)
         assert root.children[PAGE].label.plain == f"{PAGE}: {{3 keys}}"
         await pilot.press("escape")
-        await async_wait_for(lambda: is_screen(app, "Screen"))
+        await async_wait_for(lambda: app.screen is app.dashboard)
 
 
 async def test_diff_against_the_previous_message_on_the_channel(server, redis_client) -> None:
@@ -228,8 +228,8 @@ async def test_diff_against_the_previous_message_on_the_channel(server, redis_cl
         redis_client.publish("dt.diff.a", json.dumps(ORDER))
         redis_client.publish("dt.diff.b", json.dumps({**ORDER, "qty": 99}))  # other channel
         redis_client.publish("dt.diff.a", json.dumps({**ORDER, "qty": 4}))
-        await async_wait_for(lambda: len(app.pane.model.lines) == 3)
-        lines = app.pane.model.lines
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 3)
+        lines = app.dashboard.pane.model.lines
         assert previous_on_channel(lines, lines[2]) is lines[0]
         assert previous_on_channel(lines, lines[0]) is None
 
@@ -243,21 +243,21 @@ async def test_diff_against_the_previous_message_on_the_channel(server, redis_cl
         await pilot.pause()
         assert app.screen.query_one("#detail-switch").current == "detail-body"
         await pilot.press("escape")
-        await async_wait_for(lambda: is_screen(app, "Screen"))
+        await async_wait_for(lambda: app.screen is app.dashboard)
 
         await open_detail(app, lines[0], sub, with_previous=True)
         await pilot.press("d")
         assert await diff_shown(app) == "No previous message on this channel."
         await pilot.press("escape")
-        await async_wait_for(lambda: is_screen(app, "Screen"))
+        await async_wait_for(lambda: app.screen is app.dashboard)
 
         redis_client.publish("dt.diff.a", json.dumps({**ORDER, "qty": 4}))  # the same again
-        await async_wait_for(lambda: len(app.pane.model.lines) == 4)
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 4)
         await open_detail(app, lines[3], sub, with_previous=True)
         await pilot.press("d")
         assert (await diff_shown(app)).startswith("Identical to the previous message")
         await pilot.press("escape")
-        await async_wait_for(lambda: is_screen(app, "Screen"))
+        await async_wait_for(lambda: app.screen is app.dashboard)
 
         await open_detail(app, lines[2], sub, decoder="text", with_previous=True)
         await pilot.press("d")
@@ -274,7 +274,7 @@ async def test_a_binary_payload_shows_a_hex_dump(server, redis_client) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await active(app, sub)
         redis_client.publish("dt.bin", payload)
-        await async_wait_for(lambda: len(app.pane.model.lines) == 1)
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 1)
         await pilot.pause(0.1)
         await pilot.press("enter")
         await async_wait_for(lambda: is_screen(app, "DetailScreen"))
@@ -285,7 +285,7 @@ async def test_a_binary_payload_shows_a_hex_dump(server, redis_client) -> None:
             "00000020  ff 1b 5b 32 4a                                   ..[2J",
         ]
         await pilot.press("enter")
-        await async_wait_for(lambda: is_screen(app, "Screen"))
+        await async_wait_for(lambda: app.screen is app.dashboard)
 
 
 HOSTILE_DOC = {
@@ -312,9 +312,9 @@ async def test_no_raw_control_character_in_the_detail_view_whatever_the_decoder(
         await active(app, sub)
         for payload in HOSTILE_PAYLOADS:
             redis_client.publish("dt.hostile", payload)
-        await async_wait_for(lambda: len(app.pane.model.lines) == len(HOSTILE_PAYLOADS))
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == len(HOSTILE_PAYLOADS))
         found: dict[tuple[int, str, str], list[str]] = {}
-        lines = app.pane.model.lines
+        lines = app.dashboard.pane.model.lines
         for n, entry in enumerate(lines):
             await open_detail(app, entry, sub, with_previous=True)
             for name in DECODERS:
@@ -331,11 +331,11 @@ async def test_no_raw_control_character_in_the_detail_view_whatever_the_decoder(
                 await pilot.press("m")
             assert app.screen.decoder == "auto"  # all the way round
             await pilot.press("escape")
-            await async_wait_for(lambda: is_screen(app, "Screen"))
-            model = app.pane.model
+            await async_wait_for(lambda: app.screen is app.dashboard)
+            model = app.dashboard.pane.model
             for name in DECODERS:  # and the pane, with each decoder
                 model.decoder = name
-                app.pane.refresh()
+                app.dashboard.pane.refresh()
                 await pilot.pause()
                 bad = screen_problems(app)
                 if bad:
@@ -391,9 +391,9 @@ def test_detail_view_with_a_folded_document(snap_compare, server_factory) -> Non
         client = redis.Redis.from_url(srv.url)
         client.publish(SNAP_SUB.name, folded_document())
         client.close()
-        await async_wait_for(lambda: app.store.total == 1)
+        await async_wait_for(lambda: app.session.store.total == 1)
         await pilot.pause(1.2)  # one counts tick
-        app.refresh_counts()
+        app.dashboard.refresh_counts()
         await pilot.press("enter")
         await async_wait_for(lambda: is_screen(app, "DetailScreen"))
         await pilot.pause()

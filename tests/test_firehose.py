@@ -68,10 +68,12 @@ async def test_screen_updates_are_batched_not_per_message(server, redis_client) 
             await active(app, pattern)
             before = syncs
             flood(redis_client, 50_000, 10, "fh.ui.")
-            await async_wait_for(lambda: app.store.subs[pattern].total == 50_000, timeout=60)
-            await async_wait_for(lambda: app.pane.border_title.endswith("50,000 msgs"))
+            await async_wait_for(
+                lambda: app.session.store.subs[pattern].total == 50_000, timeout=60
+            )
+            await async_wait_for(lambda: app.dashboard.pane.border_title.endswith("50,000 msgs"))
             frames = syncs - before
             assert 1 <= frames <= 200, frames  # budgeted frames: a few, not 50,000
-            assert len(app.pane.model.lines) == 10_000  # the default history
+            assert len(app.dashboard.pane.model.lines) == 10_000  # the default history
     finally:
         MessagePane.sync = original  # type: ignore[method-assign]

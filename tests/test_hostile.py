@@ -320,8 +320,8 @@ async def test_a_10_mb_payload_is_counted_cut_and_browsable(server, redis_client
     async with app.run_test(size=SIZE) as pilot:
         await active(app, big, quiet)
         redis_client.publish("hz.big", payload)
-        await async_wait_for(lambda: len(app.pane.model.lines) == 1, timeout=20)
-        state = app.store.subs[big]
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 1, timeout=20)
+        state = app.session.store.subs[big]
         assert (state.total, state.bytes) == (1, 10_000_000)
         await pilot.pause(0.1)
         line = next(text for text in pane_text(app) if text.strip())
@@ -330,13 +330,13 @@ async def test_a_10_mb_payload_is_counted_cut_and_browsable(server, redis_client
 
         started = time.monotonic()
         await pilot.press("right_square_bracket")
-        await async_wait_for(lambda: app.selected == quiet, timeout=2)
+        await async_wait_for(lambda: app.dashboard.selected == quiet, timeout=2)
         key_seconds = time.monotonic() - started
         assert key_seconds < 2, key_seconds
-        assert app.pane.model is not None and app.pane.model.lines == []
+        assert app.dashboard.pane.model is not None and app.dashboard.pane.model.lines == []
         await pilot.press("left_square_bracket")
-        await async_wait_for(lambda: app.selected == big, timeout=2)
-        await async_wait_for(lambda: app.stats_table.row_count >= 1)  # 1 Hz counts tick
+        await async_wait_for(lambda: app.dashboard.selected == big, timeout=2)
+        await async_wait_for(lambda: app.dashboard.stats_table.row_count >= 1)  # 1 Hz counts tick
 
         await pilot.press("enter")
         await async_wait_for(lambda: is_screen(app, "DetailScreen"), timeout=10)
@@ -346,9 +346,9 @@ async def test_a_10_mb_payload_is_counted_cut_and_browsable(server, redis_client
         body = str(app.screen.query_one("#detail-body Static").render())
         assert body == "€" * (DETAIL_LIMIT // 3)  # whole characters only, up to 1 MiB
         await pilot.press("escape")
-        await async_wait_for(lambda: is_screen(app, "Screen"), timeout=5)
+        await async_wait_for(lambda: app.screen is app.dashboard, timeout=5)
         await pilot.press("right_square_bracket")  # and the keys still work afterwards
-        await async_wait_for(lambda: app.selected == quiet, timeout=2)
+        await async_wait_for(lambda: app.dashboard.selected == quiet, timeout=2)
 
 
 async def test_a_json_nesting_bomb_opens_in_the_detail_view(server, redis_client) -> None:
@@ -357,13 +357,13 @@ async def test_a_json_nesting_bomb_opens_in_the_detail_view(server, redis_client
     async with app.run_test(size=SIZE) as pilot:
         await active(app, sub)
         redis_client.publish("hz.bomb", b"[" * 50_000 + b"]" * 50_000)
-        await async_wait_for(lambda: len(app.pane.model.lines) == 1)
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 1)
         await pilot.pause(0.1)
         await pilot.press("enter")
         await async_wait_for(lambda: is_screen(app, "DetailScreen"), timeout=10)
         assert "text, 97.7 KiB" in str(app.screen.query_one("#detail-head").render())
         await pilot.press("escape")
-        await async_wait_for(lambda: is_screen(app, "Screen"), timeout=5)
+        await async_wait_for(lambda: app.screen is app.dashboard, timeout=5)
 
 
 def vm_rss() -> int:
@@ -389,7 +389,7 @@ async def test_100k_distinct_channels_are_counted_exactly_in_bounded_memory(
             if i % 5000 == 4999:
                 pipe.execute()
         pipe.execute()
-        store = app.store
+        store = app.session.store
         await async_wait_for(lambda: store.subs[pattern].total == count, timeout=45)
 
         rows = store.channel_rows()
@@ -403,7 +403,7 @@ async def test_100k_distinct_channels_are_counted_exactly_in_bounded_memory(
         assert store.evicted_channels + len(named) == count
 
         # the widget: the busiest MAX_ROWS rows (the rollup among them), the rest announced
-        table = app.stats_table
+        table = app.dashboard.stats_table
         other = StatsTable._key(None)
         await async_wait_for(
             lambda: table.row_count and table.get_row(other)[1] == f"{store.evicted_count:,}",
@@ -411,8 +411,8 @@ async def test_100k_distinct_channels_are_counted_exactly_in_bounded_memory(
         )
         assert table.row_count <= MAX_ROWS
         assert table.border_subtitle == f"{len(rows) - table.row_count:,} more channels not shown"
-        await async_wait_for(lambda: app.pane.border_title.endswith(f"{count:,} msgs"))
-        assert len(app.pane.model.lines) == 1000  # the history bound
+        await async_wait_for(lambda: app.dashboard.pane.border_title.endswith(f"{count:,} msgs"))
+        assert len(app.dashboard.pane.model.lines) == 1000  # the history bound
         await pilot.pause(0.1)
         growth = vm_rss() - rss_before
         assert growth < 200 * 1024 * 1024, f"RSS grew by {growth / 2**20:.0f} MiB"
@@ -432,9 +432,11 @@ async def _subscribe_by_keys(pilot, name: str, kind: str = "auto") -> None:
     if not is_screen(app, "SubscribeScreen"):
         await pilot.press("s")
         await async_wait_for(lambda: is_screen(app, "SubscribeScreen"))
+    # the dialog opens by itself from the dashboard's mount: wait until it has composed
+    await async_wait_for(lambda: bool(app.screen.query("#subscribe-kind #label")))
     app.screen.query_one("#subscribe-kind").value = kind
     await pilot.press(*name, "enter")
-    await async_wait_for(lambda: is_screen(app, "Screen"))
+    await async_wait_for(lambda: app.screen is app.dashboard)
 
 
 async def test_hostile_channel_names_show_as_visible_escapes(server, redis_client) -> None:
@@ -445,35 +447,39 @@ async def test_hostile_channel_names_show_as_visible_escapes(server, redis_clien
         await _subscribe_by_keys(pilot, "a b")
         await _subscribe_by_keys(pilot, "[bold]x[/bold]", kind="channel")  # else a glob
         for sub in subs[1:]:
-            if sub not in app.engine.subscriptions:  # no keys type a newline, tab or ESC
-                app.engine.subscribe(sub)
+            if (
+                sub not in app.session.subscriber.subscriptions
+            ):  # no keys type a newline, tab or ESC
+                app.session.subscriber.subscribe(sub)
         await active(app, *subs)
-        assert set(app.engine.subscriptions) == set(subs)
+        assert set(app.session.subscriber.subscriptions) == set(subs)
         for name in HOSTILE_NAMES:
             redis_client.publish(name, f"hi {name}")
-        await async_wait_for(lambda: all(app.store.subs[s].total == 1 for s in subs))
-        await async_wait_for(lambda: app.stats_table.row_count == len(subs), timeout=5)
-        await async_wait_for(lambda: all(app.sub_list.get_row(str(n))[2] == "1" for n in range(5)))
+        await async_wait_for(lambda: all(app.session.store.subs[s].total == 1 for s in subs))
+        await async_wait_for(lambda: app.dashboard.stats_table.row_count == len(subs), timeout=5)
+        await async_wait_for(
+            lambda: all(app.dashboard.sub_list.get_row(str(n))[2] == "1" for n in range(5))
+        )
 
-        listed = widget_lines(app.sub_list)
-        table = widget_lines(app.stats_table)
+        listed = widget_lines(app.dashboard.sub_list)
+        table = widget_lines(app.dashboard.stats_table)
         for shown in HOSTILE_NAMES.values():
             assert any(f" # {shown} " in line for line in listed), (shown, listed)
             assert any(line.startswith(f" {shown} ") for line in table), (shown, table)
 
         for sub, shown in zip(subs, HOSTILE_NAMES.values(), strict=True):
-            await pilot.press(str(app.sub_list.subs.index(sub) + 1))
-            await async_wait_for(lambda s=sub: app.selected == s, timeout=2)
+            await pilot.press(str(app.dashboard.sub_list.subs.index(sub) + 1))
+            await async_wait_for(lambda s=sub: app.dashboard.selected == s, timeout=2)
             await async_wait_for(lambda: any(t.strip() for t in pane_text(app)), timeout=2)
             pane = pane_text(app)
             assert any(line.rstrip().endswith(f"hi {shown}") for line in pane), pane
-            for widget in (app.sub_list, app.pane, app.stats_table):
+            for widget in (app.dashboard.sub_list, app.dashboard.pane, app.dashboard.stats_table):
                 assert raw_controls("".join(widget_lines(widget))) == [], widget
             _, lines = screen_lines(app)
             assert f"─ channel {shown} — 1 msgs ─" in pane_title(lines)
 
         await pilot.press("1")  # "a b": nothing on screen is raw now
-        await async_wait_for(lambda: app.selected == subs[0], timeout=2)
+        await async_wait_for(lambda: app.dashboard.selected == subs[0], timeout=2)
         assert screen_problems(app) == []
         svg, _ = screen_lines(app)
         for literal in ("line\\nbreak", "tab\\there", "\\e[31mred", "[bold]x[/bold]", "a&#160;b"):
@@ -487,7 +493,7 @@ async def test_markup_in_a_channel_name_stays_literal_in_the_pane_title(
     app = make_app(server.url, sub)
     async with app.run_test(size=SIZE) as pilot:
         await active(app, sub)
-        await async_wait_for(lambda: app.selected == sub)
+        await async_wait_for(lambda: app.dashboard.selected == sub)
         await pilot.pause(0.1)
         _, lines = screen_lines(app)
         assert "─ channel [bold]x[/bold] — " in pane_title(lines)
@@ -504,7 +510,7 @@ async def test_no_raw_control_character_on_screen_whichever_channel_is_selected(
         found: dict[str, list[str]] = {}
         for n, sub in enumerate(subs, start=1):
             await pilot.press(str(n))
-            await async_wait_for(lambda s=sub: app.selected == s, timeout=2)
+            await async_wait_for(lambda s=sub: app.dashboard.selected == s, timeout=2)
             await pilot.pause(0.05)
             bad = screen_problems(app)
             if bad:
@@ -522,13 +528,13 @@ async def test_invalid_utf8_channel_names_show_escaped(server, redis_client) -> 
             await active(app, pattern)
             redis_client.publish(b"bad\xff\xfe", b"\xff\x1b[2J payload")
             redis_client.publish(b"bad\xed\xa0\x80", b"ok")  # an encoded surrogate: not UTF-8
-            await async_wait_for(lambda: len(app.pane.model.lines) == 2)
-            await async_wait_for(lambda: app.stats_table.row_count >= 2, timeout=5)
+            await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 2)
+            await async_wait_for(lambda: app.dashboard.stats_table.row_count >= 2, timeout=5)
             await pilot.pause(0.1)
             pane = pane_text(app)
             assert any("bad\\xff\\xfe  bin  \\xff\\x1b[2J payload" in line for line in pane), pane
             assert any(line.rstrip().endswith("bad\\xed\\xa0\\x80  ok") for line in pane), pane
-            table = widget_lines(app.stats_table)
+            table = widget_lines(app.dashboard.stats_table)
             assert any(line.startswith(" bad\\xff\\xfe ") for line in table), table
             assert any(line.startswith(" bad\\xed\\xa0\\x80 ") for line in table), table
 
@@ -547,15 +553,15 @@ async def test_invalid_utf8_channel_names_show_escaped(server, redis_client) -> 
             await active(app, pattern, channel)
             assert redis_client.pubsub_numsub(b"bad\xff\xfe") == [(b"bad\xff\xfe", 2)]
             redis_client.publish(b"bad\xff\xfe", b"again")
-            await async_wait_for(lambda: app.store.subs[channel].total == 1)
-            await async_wait_for(lambda: app.selected == channel, timeout=3)
+            await async_wait_for(lambda: app.session.store.subs[channel].total == 1)
+            await async_wait_for(lambda: app.dashboard.selected == channel, timeout=3)
             await async_wait_for(lambda: any(t.strip() for t in pane_text(app)), timeout=2)
 
-            listed = widget_lines(app.sub_list)
+            listed = widget_lines(app.dashboard.sub_list)
             assert any(" # bad\\xff\\xfe " in line for line in listed), listed
             _, lines = screen_lines(app)
             assert "─ channel bad\\xff\\xfe — 1 msgs ─" in pane_title(lines)
-            for widget in (app.sub_list, app.pane, app.stats_table):
+            for widget in (app.dashboard.sub_list, app.dashboard.pane, app.dashboard.stats_table):
                 assert raw_controls("".join(widget_lines(widget))) == [], widget
     finally:
         holder.close()

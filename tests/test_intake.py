@@ -4,14 +4,13 @@ one socket read at a time. Engine tests run against real servers."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 
 import redis
 
 from rps_tui.core.store import Gap, Store
 from rps_tui.core.subscriptions import Kind, Subscription
-from tests.helpers import running_engine, wait_for
+from tests.helpers import Flood, running_engine, wait_for
 
 
 def test_reads_that_mix_kinds_subscriptions_and_sizes_count_exactly(
@@ -62,24 +61,9 @@ def test_subscriptions_that_change_mid_flood_keep_counts_exact(
     back: nothing is lost, nothing is counted twice, nothing lands in the wrong history."""
     plain = Subscription(Kind.CHANNEL, "chg.a")
     pattern = Subscription(Kind.PATTERN, "chg.*")
-    stop = threading.Event()
-    published = [0]
-
-    def flood() -> None:
-        client = redis.Redis.from_url(server.url)
-        while not stop.is_set():
-            pipe = client.pipeline(transaction=False)
-            for _ in range(200):
-                pipe.publish("chg.a", b"x" * 40)
-            pipe.execute()
-            published[0] += 200
-        client.close()
-
     with running_engine(server.url, plain, history=1_000_000) as engine:
         store = engine.store
-        thread = threading.Thread(target=flood, daemon=True)
-        thread.start()
-        try:
+        with Flood(server.url, "chg.a", b"x" * 40) as flood:
             wait_for(lambda: store.subs[plain].total > 5_000)
             engine.subscribe(pattern)
             wait_for(lambda: pattern in store.subs and store.subs[pattern].total > 5_000)
@@ -89,16 +73,14 @@ def test_subscriptions_that_change_mid_flood_keep_counts_exact(
             wait_for(lambda: redis_client.pubsub_numpat() == 0)
             mark = store.subs[plain].total
             wait_for(lambda: store.subs[plain].total > mark + 5_000)
-        finally:
-            stop.set()
-            thread.join(10)
-        wait_for(lambda: store.subs[plain].total == published[0], timeout=20)
+        published = flood.published
+        wait_for(lambda: store.subs[plain].total == published, timeout=20)
         history = store.subs[plain].buffer
-        assert len(history) == published[0]
+        assert len(history) == published
         assert all(e[0] == b"message" for e in history)
         # every delivery is in the channel's count: the channel's own, the pattern's while
         # it was there, and the pattern's still in flight when it went (counted, not kept)
-        in_flight = store.channels[b"chg.a"].count - published[0] - gone.total
+        in_flight = store.channels[b"chg.a"].count - published - gone.total
         assert 0 <= in_flight < 50_000
         assert store.total == store.channels[b"chg.a"].count
 

@@ -61,19 +61,22 @@ async def test_helper_asks_before_changing_the_server_then_shows_events(server_f
             admin.set("ks:user:1", "ann")
             admin.delete("ks:user:1")
             await async_wait_for(
-                lambda: app.store.subs[space].total == 2 and app.store.subs[event].total == 2
+                lambda: (
+                    app.session.store.subs[space].total == 2
+                    and app.session.store.subs[event].total == 2
+                )
             )
-            entries = list(app.store.subs[space].buffer)
+            entries = list(app.session.store.subs[space].buffer)
             parsed = [keyspace.parse(e[-3], e[-2]) for e in entries]
             assert [(n.key, n.event) for n in parsed if n is not None] == [
                 (b"ks:user:1", b"set"),
                 (b"ks:user:1", b"del"),
             ]
             # shown as key and event, not as a channel name and a payload
-            await pilot.press(str(app.sub_list.subs.index(space) + 1))
+            await pilot.press(str(app.dashboard.sub_list.subs.index(space) + 1))
             await async_wait_for(lambda: any("ks:user:1  ← del" in ln for ln in pane_text(app)))
             assert not any("__keyspace@0__:ks" in line for line in pane_text(app))
-            await pilot.press(str(app.sub_list.subs.index(event) + 1))
+            await pilot.press(str(app.dashboard.sub_list.subs.index(event) + 1))
             await async_wait_for(lambda: any("set  → ks:user:1" in ln for ln in pane_text(app)))
     finally:
         admin.close()

@@ -74,10 +74,12 @@ async def test_status_shows_the_subscribers_output_buffer(server) -> None:
     app = make_app(server.url, sub)
     async with app.run_test(size=SIZE):
         await active(app, sub)
-        app.monitor()
-        await async_wait_for(lambda: app.omem is not None)
-        assert isinstance(app.engine.client_id, int)
-        await async_wait_for(lambda: "obuf 0 B of 8.0 MiB" in str(app.status_bar.render()))
+        app.dashboard.server_monitor.poke()
+        await async_wait_for(lambda: app.dashboard.omem is not None)
+        assert isinstance(app.session.subscriber.client_id, int)
+        await async_wait_for(
+            lambda: "obuf 0 B of 8.0 MiB" in str(app.dashboard.status_bar.render())
+        )
 
 
 async def test_restart_seen_on_screen_with_gap_and_counts_kept(server_factory) -> None:
@@ -92,21 +94,23 @@ async def test_restart_seen_on_screen_with_gap_and_counts_kept(server_factory) -
         for i in range(3):
             client.publish(f"res.app.{i}", "before")
         client.close()
-        await async_wait_for(lambda: app.store.subs[sub].total == 3)
+        await async_wait_for(lambda: app.session.store.subs[sub].total == 3)
         srv.kill()
-        await async_wait_for(lambda: "reconnecting" in str(app.status_bar.render()))
+        await async_wait_for(lambda: "reconnecting" in str(app.dashboard.status_bar.render()))
         srv.restart()
-        await async_wait_for(lambda: "connected" in str(app.status_bar.render()), timeout=15)
-        await async_wait_for(lambda: app.store.subs[sub].status == "active")
+        await async_wait_for(
+            lambda: "connected" in str(app.dashboard.status_bar.render()), timeout=15
+        )
+        await async_wait_for(lambda: app.session.store.subs[sub].status == "active")
         client = redis.Redis.from_url(srv.url)
         assert client.pubsub_numpat() == 1
         client.publish("res.app.9", "after")
         client.close()
-        await async_wait_for(lambda: app.store.subs[sub].total == 4)
+        await async_wait_for(lambda: app.session.store.subs[sub].total == 4)
         await async_wait_for(lambda: any("after" in line for line in pane_text(app)))
         lines = [line for line in pane_text(app) if line.strip()]
         assert "── gap:" in lines[-2] and "not listening for" in lines[-2]
-        assert app.pane.border_title.endswith("4 msgs")
+        assert app.dashboard.pane.border_title.endswith("4 msgs")
         await pilot.press("up", "enter")  # the gap marker's detail view explains it
         await async_wait_for(lambda: app.screen.__class__.__name__ == "DetailScreen")
 
@@ -130,9 +134,9 @@ async def test_refused_commands_blank_one_field_and_the_rest_works(server_factor
     app = make_app(url, sub)
     async with app.run_test(size=SIZE) as pilot:
         await active(app, sub)
-        app.monitor()
-        await async_wait_for(lambda: app.rtt_ms is not None)
-        assert app.omem is None and "obuf" not in str(app.status_bar.render())
+        app.dashboard.server_monitor.poke()
+        await async_wait_for(lambda: app.dashboard.rtt_ms is not None)
+        assert app.dashboard.omem is None and "obuf" not in str(app.dashboard.status_bar.render())
         await pilot.press("s")  # PUBSUB CHANNELS refused: the dialog says so and still works
         await async_wait_for(lambda: getattr(app.screen, "loaded", False))
         assert "Could not list active channels" in str(
@@ -142,6 +146,6 @@ async def test_refused_commands_blank_one_field_and_the_rest_works(server_factor
         await active(app, Subscription(Kind.CHANNEL, "res.second"))
         admin.publish("res.second", "still flowing")
         await async_wait_for(
-            lambda: app.store.subs[Subscription(Kind.CHANNEL, "res.second")].total == 1
+            lambda: app.session.store.subs[Subscription(Kind.CHANNEL, "res.second")].total == 1
         )
     admin.close()

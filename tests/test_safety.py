@@ -83,13 +83,17 @@ async def test_the_pane_says_older_messages_were_let_go_for_size(server) -> None
             await active(app, sub)
             for i in range(20):
                 client.publish("safe.pane", f"{i:04d}".encode() + b"z" * MIB)
-            await async_wait_for(lambda: app.store.subs[sub].total == 20, timeout=20)
-            await async_wait_for(lambda: "let go for size" in str(app.pane.border_subtitle))
-            model = app.models[sub]
-            await async_wait_for(lambda: len(model.lines) == len(app.store.subs[sub].buffer))
+            await async_wait_for(lambda: app.session.store.subs[sub].total == 20, timeout=20)
+            await async_wait_for(
+                lambda: "let go for size" in str(app.dashboard.pane.border_subtitle)
+            )
+            model = app.dashboard.models[sub]
+            await async_wait_for(
+                lambda: len(model.lines) == len(app.session.store.subs[sub].buffer)
+            )
             assert len(model.lines) < 20
             assert model.lines[-1][-2].startswith(b"0019")
-            assert "20 msgs" in str(app.pane.border_title)  # the count is exact
+            assert "20 msgs" in str(app.dashboard.pane.border_title)  # the count is exact
     finally:
         client.close()
 
@@ -258,16 +262,18 @@ async def test_the_monitor_finishes_its_rounds_over_a_slow_link(server_factory) 
             for _ in range(3_600):  # ~1 MB goes into socket buffers, over half the limit stays
                 pipe.publish("safe.slow", b"s" * 1000)
             pipe.execute()
-            await async_wait_for(lambda: (app.rtt_ms or 0) >= 1200, timeout=30)
-            await async_wait_for(lambda: (app.omem or 0) >= 2 * MIB, timeout=30)  # 4mb / 2
-            text = str(app.status_bar.render())
+            await async_wait_for(lambda: (app.dashboard.rtt_ms or 0) >= 1200, timeout=30)
+            await async_wait_for(
+                lambda: (app.dashboard.omem or 0) >= 2 * MIB, timeout=30
+            )  # 4mb / 2
+            text = str(app.dashboard.status_bar.render())
             assert "obuf" in text and "rtt 1,2" in text
             await async_wait_for(
                 lambda: any("growing backlog" in str(n.message) for n in app._notifications),
                 timeout=15,
             )
-            rounds = app.server_monitor.rounds
-            await async_wait_for(lambda: app.server_monitor.rounds > rounds, timeout=30)
+            rounds = app.dashboard.server_monitor.rounds
+            await async_wait_for(lambda: app.dashboard.server_monitor.rounds > rounds, timeout=30)
     direct.close()
 
 
@@ -329,21 +335,21 @@ async def test_the_channel_table_is_not_rebuilt_while_nothing_changes(server, ch
             for i in range(channels):
                 pipe.publish(f"safe.table.{i}", b"1")
             pipe.execute()
-            await async_wait_for(lambda: app.store.total == channels)
+            await async_wait_for(lambda: app.session.store.total == channels)
             calls: list[int] = []
-            update = app.stats_table.update_rows
-            app.stats_table.update_rows = lambda *a: calls.append(1) or update(*a)  # type: ignore[method-assign]
-            with app.store.lock:
+            update = app.dashboard.stats_table.update_rows
+            app.dashboard.stats_table.update_rows = lambda *a: calls.append(1) or update(*a)  # type: ignore[method-assign]
+            with app.session.store.lock:
                 for _ in range(61):
-                    app.store.sample()  # a minute on: every sparkline is flat
-            app.refresh_counts()
+                    app.session.store.sample()  # a minute on: every sparkline is flat
+            app.dashboard.refresh_counts()
             shown = len(calls)
             for _ in range(5):
-                app.refresh_counts()
+                app.dashboard.refresh_counts()
             assert len(calls) == shown  # no rows built, nothing redrawn
             client.publish("safe.table.new", b"1")
-            await async_wait_for(lambda: app.store.total == channels + 1)
-            app.refresh_counts()
+            await async_wait_for(lambda: app.session.store.total == channels + 1)
+            app.dashboard.refresh_counts()
             assert len(calls) == shown + 1
     finally:
         client.close()
@@ -363,11 +369,11 @@ async def test_the_subscription_list_follows_a_status_change_without_traffic(
         await active(app, sub)
 
         def style() -> object:
-            return app.sub_list._shown.get(sub, (None, None))[1]
+            return app.dashboard.sub_list._shown.get(sub, (None, None))[1]
 
         await async_wait_for(lambda: style() == STATUS_STYLE["active"], timeout=5)
         srv.kill()
-        await async_wait_for(lambda: app.store.subs[sub].status == "pending", timeout=10)
+        await async_wait_for(lambda: app.session.store.subs[sub].status == "pending", timeout=10)
         await async_wait_for(lambda: style() == STATUS_STYLE["pending"], timeout=5)
 
 

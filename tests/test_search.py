@@ -165,7 +165,7 @@ def highlighted(app: RpsApp, y: int) -> list[str]:
     """The runs of text drawn in the match style on row `y` of the pane."""
     runs: list[str] = []
     previous = False
-    for segment in app.pane.render_line(y):
+    for segment in app.dashboard.pane.render_line(y):
         style = segment.style
         lit = style is not None and style.bgcolor == MATCH_STYLE.bgcolor
         if lit and previous:
@@ -177,7 +177,7 @@ def highlighted(app: RpsApp, y: int) -> list[str]:
 
 
 def shown(app: RpsApp) -> list[bytes | Gap]:
-    return [e[-2] for e in app.pane.model.lines]
+    return [e[-2] for e in app.dashboard.pane.model.lines]
 
 
 ORDERS = [
@@ -198,17 +198,17 @@ async def test_json_filter_typed_applies_to_history_and_new_messages(
         await active(app, sub)
         for payload in ORDERS:
             redis_client.publish("search.json.orders", payload)
-        await async_wait_for(lambda: len(app.pane.model.lines) == len(ORDERS))
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == len(ORDERS))
         await pilot.press("slash", *"json:price > `20`")
-        await async_wait_for(lambda: app.pane.model.filter == "json:price > `20`")
+        await async_wait_for(lambda: app.dashboard.pane.model.filter == "json:price > `20`")
         assert shown(app) == [ORDERS[2], ORDERS[4]]
-        assert app.pane.model.error is None
+        assert app.dashboard.pane.model.error is None
         await pilot.press("enter")  # keeps the filter, back to the pane
         redis_client.publish("search.json.orders", b'{"id": 4, "price": 21}')
         redis_client.publish("search.json.orders", b'{"id": 5, "price": 3}')
         redis_client.publish("search.json.orders", b"price > 20 (but not JSON)")
-        await async_wait_for(lambda: app.store.subs[sub].total == len(ORDERS) + 3)
-        await async_wait_for(lambda: len(app.pane.model.lines) == 3)
+        await async_wait_for(lambda: app.session.store.subs[sub].total == len(ORDERS) + 3)
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 3)
         await pilot.pause(0.2)
         assert shown(app) == [ORDERS[2], ORDERS[4], b'{"id": 4, "price": 21}']
         text = pane_text(app)
@@ -216,7 +216,7 @@ async def test_json_filter_typed_applies_to_history_and_new_messages(
         assert highlighted(app, 0) == ['"price":40']
         assert highlighted(app, 2) == ['"price":21']
         await pilot.press("slash", "ctrl+a", "ctrl+k", *"json:user.name == 'ann'")
-        await async_wait_for(lambda: len(app.pane.model.lines) == 2)
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 2)
         assert shown(app) == [ORDERS[0], ORDERS[4]]
         assert highlighted(app, 1) == ['"name":"ann"']
 
@@ -230,16 +230,16 @@ async def test_substring_and_regex_highlight_in_payload_and_channel(
         await active(app, sub)
         redis_client.publish("search.hl.eu", "ORDER ord-17 shipped")
         redis_client.publish("search.hl.us", "nothing to see")
-        await async_wait_for(lambda: len(app.pane.model.lines) == 2)
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 2)
         await pilot.press("slash", *"ord")  # lower case: both ORDER and ord-17
-        await async_wait_for(lambda: len(app.pane.model.lines) == 1)
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 1)
         assert highlighted(app, 0) == ["ORD", "ord"]
         await pilot.press("ctrl+a", "ctrl+k", *r"re:ord-(\d+)|\.eu")
-        await async_wait_for(lambda: app.pane.model.filter == r"re:ord-(\d+)|\.eu")
+        await async_wait_for(lambda: app.dashboard.pane.model.filter == r"re:ord-(\d+)|\.eu")
         assert shown(app) == [b"ORDER ord-17 shipped"]
         assert highlighted(app, 0) == [".eu", "ord-17"]
         await pilot.press("ctrl+a", "ctrl+k", *"re:17", "enter")
-        await async_wait_for(lambda: app.pane.model.filter == "re:17")
+        await async_wait_for(lambda: app.dashboard.pane.model.filter == "re:17")
         assert pane_text(app)[0].startswith("17:17:17.170  search.hl.eu  ORDER ord-17")
         assert highlighted(app, 0) == ["17"]  # in the payload; the receive time is never lit
 
@@ -253,17 +253,17 @@ async def test_n_and_shift_n_step_through_matches_and_wrap(
         await active(app, sub)
         for payload in (b"hit 1", b"miss", b"hit 2", b"miss", b"hit 3"):
             redis_client.publish("search.nav", payload)
-        await async_wait_for(lambda: len(app.pane.model.lines) == 5)
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 5)
         await pilot.press("n")  # no filter: nothing to match, the cursor stays
-        assert app.pane.model.cursor is None
-        with app.store.lock:  # a gap marker, as the engine adds after a reconnect
-            app.store.mark_gap(Gap("test gap", 1.0), time.time(), [sub])
+        assert app.dashboard.pane.model.cursor is None
+        with app.session.store.lock:  # a gap marker, as the engine adds after a reconnect
+            app.session.store.mark_gap(Gap("test gap", 1.0), time.time(), [sub])
         redis_client.publish("search.nav", b"hit 4")
-        await async_wait_for(lambda: len(app.pane.model.lines) == 7)
-        model = app.pane.model
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 7)
+        model = app.dashboard.pane.model
         assert model.set_filter("hit") is None
-        model.rebuild(app.store)
-        app.pane.sync()
+        model.rebuild(app.session.store)
+        app.dashboard.pane.sync()
         assert shown(app)[:3] == [b"hit 1", b"hit 2", b"hit 3"]
         assert isinstance(shown(app)[3], Gap)  # a filtered view still shows the gap
         assert shown(app)[4] == b"hit 4"
@@ -280,7 +280,10 @@ async def test_n_and_shift_n_step_through_matches_and_wrap(
         assert pane_text(app)[4].rstrip().endswith("hit 4")
         assert highlighted(app, 4) == ["hit"]  # the cursor line is lit too
         bindings = app.screen.active_bindings  # ids, so a keymap can rebind them
-        assert bindings["n"].binding.id == "pane.next_match" and bindings["n"].node is app.pane
+        assert (
+            bindings["n"].binding.id == "pane.next_match"
+            and bindings["n"].node is app.dashboard.pane
+        )
         assert bindings["N"].binding.id == "pane.previous_match"
 
 
@@ -293,21 +296,24 @@ async def test_invalid_regex_keeps_the_text_and_reports_the_error(
         await active(app, sub)
         for payload in (b"alpha", b"beta(", b"gamma"):
             redis_client.publish("search.bad", payload)
-        await async_wait_for(lambda: len(app.pane.model.lines) == 3)
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 3)
         await pilot.press("slash", *"re:a$")
-        await async_wait_for(lambda: len(app.pane.model.lines) == 2)
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 2)
         await pilot.press("(")  # `re:a$(`: unbalanced
-        await async_wait_for(lambda: app.filter_input.value == "re:a$(")
-        model = app.pane.model
-        assert model.filter == "re:a$(" and app.focused is app.filter_input
+        await async_wait_for(lambda: app.dashboard.filter_input.value == "re:a$(")
+        model = app.dashboard.pane.model
+        assert model.filter == "re:a$(" and app.focused is app.dashboard.filter_input
         assert model.error == "re: missing ), unterminated subpattern at position 2"
         assert shown(app) == [b"alpha", b"gamma"]  # the last valid query stays in force
-        assert "missing )" in str(app.filter_input.border_subtitle)  # shown, in red
-        assert app.filter_input.has_class("-invalid")
+        assert "missing )" in str(app.dashboard.filter_input.border_subtitle)  # shown, in red
+        assert app.dashboard.filter_input.has_class("-invalid")
         assert app.is_running and app.return_code is None  # no traceback, still up
         await pilot.press("backspace", *r"|\(")  # `re:a$|\(`: now valid
-        await async_wait_for(lambda: app.pane.model.error is None)
-        assert not app.filter_input.border_subtitle and not app.filter_input.has_class("-invalid")
+        await async_wait_for(lambda: app.dashboard.pane.model.error is None)
+        assert (
+            not app.dashboard.filter_input.border_subtitle
+            and not app.dashboard.filter_input.has_class("-invalid")
+        )
         assert shown(app) == [b"alpha", b"beta(", b"gamma"]
         assert model.set_filter("json:price >") == "json: Incomplete expression at column 7"
         assert model.filter == "json:price >"
@@ -322,19 +328,19 @@ async def test_a_runaway_regex_on_a_10mb_message_does_not_hang_the_pane(
         await active(app, sub)
         redis_client.publish("search.big", b"a" * 10_000_000)
         redis_client.publish("search.big", b"small x")
-        await async_wait_for(lambda: len(app.pane.model.lines) == 2)
-        model = app.pane.model
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 2)
+        model = app.dashboard.pane.model
         started = time.perf_counter()
         assert model.set_filter(r"re:(\w+)\s+x") is None
-        model.rebuild(app.store)
-        app.pane.sync()
+        model.rebuild(app.session.store)
+        app.dashboard.pane.sync()
         assert time.perf_counter() - started < 1.0
         assert model.error is not None and "gave up" in model.error
         assert model.lines == []  # a query that gave up shows nothing, and says why
         await pilot.press("n")  # and the keys still answer
         assert model.cursor is None
         model.set_filter(r"re:small")
-        model.rebuild(app.store)
+        model.rebuild(app.session.store)
         assert shown(app) == [b"small x"] and model.error is None
 
 
@@ -350,14 +356,16 @@ async def test_a_json_filter_reads_payloads_as_the_decoder_does(
         await active(app, sub)
         for price in (10, 25, 40):
             redis_client.publish("search.packed", msgpack.packb({"price": price}))
-        await async_wait_for(lambda: len(app.pane.model.lines) == 3)
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 3)
         await pilot.press("slash", *"json:price > `20`", "enter")
-        await async_wait_for(lambda: len(app.pane.model.lines) == 0)  # raw bytes: not JSON
+        await async_wait_for(
+            lambda: len(app.dashboard.pane.model.lines) == 0
+        )  # raw bytes: not JSON
         for _ in range(4):  # auto -> text -> json -> hex -> msgpack
             await pilot.press("m")
-        assert app.pane.model.decoder == "msgpack"
-        await async_wait_for(lambda: len(app.pane.model.lines) == 2)
-        assert [msgpack.unpackb(e[-2])["price"] for e in app.pane.model.lines] == [25, 40]
+        assert app.dashboard.pane.model.decoder == "msgpack"
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 2)
+        assert [msgpack.unpackb(e[-2])["price"] for e in app.dashboard.pane.model.lines] == [25, 40]
         redis_client.publish("search.packed", msgpack.packb({"price": 99}))
         redis_client.publish("search.packed", msgpack.packb({"price": 1}))
-        await async_wait_for(lambda: len(app.pane.model.lines) == 3)  # new ones too
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 3)  # new ones too

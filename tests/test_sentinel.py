@@ -244,26 +244,26 @@ def test_unreachable_sentinels_do_not_drop_a_live_master() -> None:
 async def test_app_shows_messages_through_sentinel(setup: SentinelSetup) -> None:
     sub = Subscription(Kind.CHANNEL, "sen.app")
     app = RpsApp(AppConfig(settings=sentinel_settings(setup), subscriptions=[sub]))
-    assert isinstance(app.engine, SentinelEngine)
+    assert isinstance(app.session.subscriber, SentinelEngine)
     async with app.run_test(size=SIZE) as pilot:
         await active(app, sub)
         assert numsub(setup.primary, "sen.app") == 1
         with client_for(setup.primary.host, setup.primary.port) as c:
             c.publish("sen.app", "hello via sentinel")
-        await async_wait_for(lambda: app.store.subs[sub].total == 1)
+        await async_wait_for(lambda: app.session.store.subs[sub].total == 1)
         await async_wait_for(
             lambda: any(line.strip().endswith("hello via sentinel") for line in pane_text(app))
         )
         # the publish box goes to the master the sentinels name, too
         box = app.query_one(PublishBox)
         await pilot.press("i", *"typed", "enter")
-        await async_wait_for(lambda: app.store.subs[sub].total == 2)
+        await async_wait_for(lambda: app.session.store.subs[sub].total == 2)
         await async_wait_for(lambda: "1 receiver" in str(box.query_one("#publish-result").render()))
         await async_wait_for(lambda: any(line.strip().endswith("typed") for line in pane_text(app)))
         # the header names the master and where the sentinels say it is
         primary = f"{setup.primary.host}:{setup.primary.port}"
-        await async_wait_for(lambda: primary in str(app.status_bar.render()))
-        status = str(app.status_bar.render())
+        await async_wait_for(lambda: primary in str(app.dashboard.status_bar.render()))
+        status = str(app.dashboard.status_bar.render())
         assert "sentinel" in status and "mymaster" in status and "connected" in status
 
 

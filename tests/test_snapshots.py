@@ -58,15 +58,18 @@ def prepare(srv):
         for widget in app.query(Input):
             widget.cursor_blink = False
         await async_wait_for(
-            lambda: all(s in app.store.subs and app.store.subs[s].status == "active" for s in SUBS)
+            lambda: all(
+                s in app.session.store.subs and app.session.store.subs[s].status == "active"
+                for s in SUBS
+            )
         )
         client = redis.Redis.from_url(srv.url)
         for channel, payload in messages():
             client.publish(channel, payload)
         client.close()
-        await async_wait_for(lambda: app.store.total == len(messages()))
+        await async_wait_for(lambda: app.session.store.total == len(messages()))
         await pilot.pause(1.2)  # one counts tick
-        app.refresh_counts()
+        app.dashboard.refresh_counts()
         await pilot.pause()
 
     return run_before

@@ -89,7 +89,7 @@ def probe_argv(*argv: str) -> tuple[ConnectionSettings, str]:
 
 
 def status_text(app: RpsApp) -> str:
-    return str(app.status_bar.render())
+    return str(app.dashboard.status_bar.render())
 
 
 # --------------------------------------------------------------------------- certificates
@@ -275,21 +275,21 @@ async def test_app_subscribes_and_publishes_over_tls(
             assert publisher.publish("tls.app", "hello over tls") == 1
         finally:
             publisher.close()
-        await async_wait_for(lambda: app.store.subs[sub].total == 1)
-        entry = app.store.subs[sub].buffer[-1]
+        await async_wait_for(lambda: app.session.store.subs[sub].total == 1)
+        entry = app.session.store.subs[sub].buffer[-1]
         assert entry[:3] == [b"message", b"tls.app", b"hello over tls"]
         await async_wait_for(
             lambda: any(line.rstrip().endswith("hello over tls") for line in pane_text(app))
         )
         # the command connection (redis.asyncio) speaks TLS too: publish from the box
         await pilot.press("i", *"typed over tls", "enter")
-        await async_wait_for(lambda: app.store.subs[sub].total == 2)
-        result = app.publish_box.query_one("#publish-result")
+        await async_wait_for(lambda: app.session.store.subs[sub].total == 2)
+        result = app.dashboard.publish_box.query_one("#publish-result")
         await async_wait_for(lambda: "1 receiver" in str(result.render()))
         await async_wait_for(
             lambda: any(line.rstrip().endswith("typed over tls") for line in pane_text(app))
         )
-        await async_wait_for(lambda: app.rtt_ms is not None)  # PING over TLS, in a thread
+        await async_wait_for(lambda: app.dashboard.rtt_ms is not None)  # PING over TLS, in a thread
         await async_wait_for(lambda: "Redis" in status_text(app))
         assert tls_server.address() in status_text(app)
 
@@ -387,19 +387,21 @@ async def test_password_never_appears_in_the_app(server_factory) -> None:
     screenshots: list[str] = []
     try:
         async with app.run_test(size=SIZE) as pilot:
-            spy(app.status_bar, "update")
-            spy(app.publish_box, "show_result")
+            spy(app.dashboard.status_bar, "update")
+            spy(app.dashboard.publish_box, "show_result")
             await active(app, allowed)
-            await async_wait_for(lambda: app.store.subs[refused].status == "error")
+            await async_wait_for(lambda: app.session.store.subs[refused].status == "error")
             await async_wait_for(lambda: any("refused" in s for s in shown))  # notified
             admin.publish("leak.msgs", "a message for the pane")
             await async_wait_for(
                 lambda: any("a message for the pane" in line for line in pane_text(app))
             )
-            await async_wait_for(lambda: app.rtt_ms is not None and "Valkey" in status_text(app))
+            await async_wait_for(
+                lambda: app.dashboard.rtt_ms is not None and "Valkey" in status_text(app)
+            )
             # PUBLISH refused by the ACL: the error shown in the publish box
             await pilot.press("i", *"not allowed", "enter")
-            result = app.publish_box.query_one("#publish-result")
+            result = app.dashboard.publish_box.query_one("#publish-result")
             await async_wait_for(lambda: "not sent" in str(result.render()))
             assert "no permissions" in str(result.render())
             # the server drops our connections: "connection lost", "reconnected", status detail
@@ -415,13 +417,14 @@ async def test_password_never_appears_in_the_app(server_factory) -> None:
             screenshots.append(app.export_screenshot())
             await pilot.press("escape")
             await async_wait_for(lambda: not isinstance(app.screen, HelpScreen))
+            pane = app.dashboard.pane
             texts = {
                 "status bar": status_text(app),
                 "title": app.title,
                 "sub_title": app.sub_title,
                 "settings repr": repr(app.config.settings),
                 "address": app.config.settings.address,
-                "pane titles": f"{app.pane.border_title} {app.pane.border_subtitle}",
+                "pane titles": f"{pane.border_title} {pane.border_subtitle}",
                 "publish result": str(result.render()),
                 "live notifications": " ".join(str(n.message) for n in app._notifications),
                 "shown": "\n".join(shown),

@@ -48,6 +48,12 @@ def adopt_mode(
 
 
 def _run_app(app: RpsApp) -> int:
+    from rps_tui.core.tuning import tune_gc
+
+    tune_gc()
+    # The reader thread holds the GIL while it parses; a key press needs it several times on
+    # its way to the screen. 1 ms (not Python's 5 ms) keeps keys snappy under a flood.
+    sys.setswitchinterval(0.001)
     previous = signal.signal(signal.SIGTERM, lambda *_: app.exit(EXIT_OK))
     try:
         result = app.run()
@@ -185,7 +191,7 @@ def view(options: ViewOptions) -> int:
         history=history,
         server_label="recording",
         monitor=False,  # no server: no PING, NUMSUB or CLIENT LIST
-        engine=engine,
+        subscriber=engine,
         theme=options.theme,
         keymap=options.keymap,
     )

@@ -107,10 +107,14 @@ class Commands:
     master-following client. On a cluster, PUBLISH and SPUBLISH go through redis-py's
     `RedisCluster` (which routes SPUBLISH to the slot owner and follows MOVED), and the
     PUBSUB counts are asked of every node and summed: each node only counts the subscribers
-    connected to it. `nodes` (set by the app from the engine's slot map) lists them.
+    connected to it. `nodes` (from the cluster engine's slot map) lists them.
     """
 
-    def __init__(self, settings: ConnectionSettings) -> None:
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        nodes: Callable[[], list[tuple[str, int]]] | None = None,
+    ) -> None:
         self.settings = settings
         no_retry = AsyncRetry(NoBackoff(), 0)  # a retried PUBLISH could deliver twice
         self.client: aredis.Redis | aredis.RedisCluster
@@ -128,7 +132,9 @@ class Commands:
             self.client = aredis.RedisCluster(**kwargs)
         else:
             self.client = aredis.Redis(**settings.redis_kwargs(socket_timeout=5.0, retry=no_retry))
-        self.nodes: Callable[[], list[tuple[str, int]]] = lambda: [(settings.host, settings.port)]
+        self.nodes: Callable[[], list[tuple[str, int]]] = nodes or (
+            lambda: [(settings.host, settings.port)]
+        )
         self._node_clients: dict[tuple[str, int], aredis.Redis] = {}
         self._sync_client: redis.Redis | None = None
         self._warm = False  # the PING client has connected

@@ -21,7 +21,7 @@ from rps_tui.core.engine import Event, EventLog, State
 from rps_tui.core.intake import KIND_OF
 from rps_tui.core.record import RecordError, loads, read_entries
 from rps_tui.core.store import SPARK_SECONDS, Store, SubscriptionState
-from rps_tui.core.subscriptions import Subscription
+from rps_tui.core.subscriptions import Subscription, channel_name
 
 TAIL_BYTES = 1 << 16  # read from the end of the file to find the recording's last time
 
@@ -40,10 +40,6 @@ class LoadResult:
         span = self.last - self.first
         cut = " (first part only)" if self.truncated else ""
         return f"{self.messages:,} messages over {span:.1f} s{cut}"
-
-
-def _name(raw: bytes) -> str:
-    return raw.decode("utf-8", "surrogateescape")  # Subscription.key gives the bytes back
 
 
 def _last_time(path: str | os.PathLike[str]) -> float | None:
@@ -103,7 +99,7 @@ def load_recording(
                 continue
             state = states.get((kind, entry[1]))
             if state is None:
-                sub = Subscription(KIND_OF[kind], _name(entry[1]))
+                sub = Subscription(KIND_OF[kind], channel_name(entry[1]))
                 state = states[(kind, entry[1])] = store.add_subscription(sub)
                 state.status = "active"
             channel, size = entry[-3], len(entry[-2])
@@ -193,3 +189,9 @@ class OfflineEngine:
 
     def nodes(self) -> list[tuple[str, int]]:
         return []
+
+    def server_dropped(self, drop: object) -> None:
+        """No server, no drops (the monitor does not run offline)."""
+
+    def buffer_seen(self, omem: int | None, limit: tuple[int, ...] | None) -> None:
+        """No server, no buffer."""

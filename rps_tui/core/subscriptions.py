@@ -18,6 +18,12 @@ class Kind(StrEnum):
         return {"channel": "ch", "pattern": "pat", "shard": "shd"}[self.value]
 
 
+def channel_name(raw: bytes) -> str:
+    """A name from the wire as a `Subscription` holds it (any bytes survive the round trip
+    back through `Subscription.key`)."""
+    return raw.decode("utf-8", "surrogateescape")
+
+
 class InvalidSubscription(ValueError):
     """A name the server would not take (empty, or unreadable)."""
 

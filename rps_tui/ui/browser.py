@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from rich.text import Text
 from textual import on, work
@@ -14,20 +13,11 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label
 
 from rps_tui.core.payload import safe_name
+from rps_tui.core.session import ChannelSnapshot as Snapshot
 from rps_tui.core.subscriptions import Kind, Subscription
 
 REFRESH_SECONDS = 2.0
 MAX_ROWS = 1000  # PUBSUB CHANNELS can name millions; the busiest are what a person reads
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """One reading of the server's Pub/Sub state (from `ChannelBrowser.reader`)."""
-
-    channels: dict[bytes, int]  # channel -> subscribers (PUBSUB NUMSUB)
-    shard_channels: dict[bytes, int]  # sharded channel -> subscribers (SHARDNUMSUB)
-    patterns: int | None  # PUBSUB NUMPAT (server-wide pattern subscriptions)
-    error: str = ""  # what the server refused, if anything
 
 
 Reader = Callable[[], Awaitable[Snapshot]]

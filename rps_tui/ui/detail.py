@@ -266,6 +266,10 @@ class DetailScreen(ModalScreen[str]):
     Dismissed with the decoder in use, so the caller can keep it for the subscription."""
 
     DEFAULT_CSS = """
+    DetailScreen { align: center middle; }
+    #detail {
+        width: 90%; height: 85%; border: thick $accent; background: $surface; padding: 0 1;
+    }
     #detail-error { color: $error; text-style: bold; height: auto; }
     #detail-switch { height: 1fr; }
     #detail-body, #detail-diff { height: 1fr; }

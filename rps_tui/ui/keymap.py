@@ -14,10 +14,20 @@ from textual.theme import BUILTIN_THEMES
 
 def binding_ids() -> set[str]:
     """Every binding id of the app, its widgets and its screens."""
-    from rps_tui.ui import app, browser, detail, keyspace, message_pane, publish_box, screens
+    from rps_tui.ui import (
+        app,
+        browser,
+        dashboard,
+        detail,
+        keyspace,
+        message_pane,
+        publish_box,
+        screens,
+    )
 
     holders: Iterable[type] = (
         app.RpsApp,
+        dashboard.DashboardScreen,
         message_pane.MessagePane,
         publish_box.PublishBox,
         publish_box.MessageInput,

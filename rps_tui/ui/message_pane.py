@@ -21,11 +21,13 @@ from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from rps_tui.core.payload import safe_text
 from rps_tui.core.query import JsonQuery, Query, QueryError, parse_query
-from rps_tui.core.store import Entry, Gap, Store
+from rps_tui.core.store import Entry, Gap, Store, SubscriptionState
 from rps_tui.core.subscriptions import Subscription
 from rps_tui.ui.render import clock_text, entry_line
 
@@ -133,6 +135,39 @@ class PaneModel:
         if self.cursor is not None:
             self.cursor = max(0, self.cursor - count)
 
+    def toggle_pause(self, store: Store) -> None:
+        """Pause (the view holds still; counting goes on), or resume and catch up."""
+        self.paused = not self.paused
+        state = store.subs.get(self.sub)
+        self.paused_at = state.total if state else 0
+        if not self.paused:
+            self.pull(store)
+
+    def clear(self) -> None:
+        """Forget what the view shows (the caller clears the store's buffer)."""
+        self.lines.clear()
+        self.cursor, self.follow = None, True
+
+    def titles(self, state: SubscriptionState | None) -> tuple[str, str]:
+        """The pane's title and subtitle: what it shows, and each way the view differs
+        from a live tail of everything."""
+        total = state.total if state else 0
+        title = f"{self.sub.kind.value} {safe_text(self.sub.name)} — {total:,} msgs"
+        notes = []
+        if self.paused:
+            notes.append(f"⏸ PAUSED — {total - self.paused_at:,} new (p resumes)")
+        if self.filter:
+            notes.append(f"filter: {len(self.lines):,} shown")
+        if self.decoder != "auto":
+            notes.append(f"decoder {self.decoder} (m)")
+        if state is not None and state.let_go:
+            notes.append(f"{state.let_go:,} older let go for size")
+        if state is not None and state.error:
+            notes.append(f"refused: {safe_text(state.error)}")
+        if not self.follow and not self.paused:
+            notes.append("scrolled (End follows)")
+        return title, "  ·  ".join(notes)
+
     def rebuild(self, store: Store) -> None:
         """Start over from the whole buffer, e.g. after the filter changed."""
         self._sync_query()
@@ -172,6 +207,10 @@ class MessagePane(ScrollView, can_focus=True):
         ),
     ]
 
+    class Moved(Message):
+        """The cursor or the scroll position changed (the view may now follow the tail, or
+        no longer): the pane's title says so."""
+
     class Open(Message):
         """The user asked for the detail view of one entry."""
 
@@ -179,10 +218,23 @@ class MessagePane(ScrollView, can_focus=True):
             super().__init__()
             self.entry = entry
 
+    titles: reactive[tuple[str, str]] = reactive(("", ""), layout=False)
+    """Title and subtitle (`PaneModel.titles`); drawn as text, never markup."""
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.model: PaneModel | None = None
         self._cache: LRUCache[tuple, Strip] = LRUCache(512)
+
+    def watch_titles(self, titles: tuple[str, str]) -> None:
+        # Text, never markup: a channel may be called "[bold]x"
+        self.border_title, self.border_subtitle = Text(titles[0]), Text(titles[1])
+
+    def notify_style_update(self) -> None:
+        """The theme or a style changed: lines drawn in the old colours must go (their
+        cache key does not hold the style; Textual's own Log clears its cache the same way)."""
+        super().notify_style_update()
+        self._cache.clear()
 
     def show(self, model: PaneModel | None) -> None:
         self.model = model
@@ -232,16 +284,19 @@ class MessagePane(ScrollView, can_focus=True):
         )
         model.follow = model.cursor == len(model.lines) - 1 and delta > 0
         self._reveal(model.cursor)
+        self.post_message(self.Moved())
 
     def action_top(self) -> None:
         if self.model and self.model.lines:
             self.model.cursor, self.model.follow = 0, False
             self._reveal(0)
+            self.post_message(self.Moved())
 
     def action_follow(self) -> None:
         if self.model:
             self.model.follow, self.model.cursor = True, None
             self.sync()
+            self.post_message(self.Moved())
 
     def action_open(self) -> None:
         model = self.model
@@ -281,6 +336,7 @@ class MessagePane(ScrollView, can_focus=True):
                         self.notify(f"Search wrapped to the {where}", timeout=2)
                     model.cursor, model.follow = index, False
                     self._reveal(index)
+                    self.post_message(self.Moved())
                     return
         self.notify("No more matches", severity="warning", timeout=2)
 
@@ -303,13 +359,20 @@ class MessagePane(ScrollView, can_focus=True):
                 self.post_message(self.Open(model.lines[index]))
             model.cursor, model.follow = index, False
             self.refresh()
+            self.post_message(self.Moved())
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        if self.model and new < old and new < self.max_scroll_y:
-            self.model.follow = False  # the user scrolled up: stop chasing the tail
-        elif self.model and new >= self.max_scroll_y and self.model.cursor is None:
-            self.model.follow = True
+        model = self.model
+        if model is None:
+            return
+        follow = model.follow
+        if new < old and new < self.max_scroll_y:
+            model.follow = False  # the user scrolled up: stop chasing the tail
+        elif new >= self.max_scroll_y and model.cursor is None:
+            model.follow = True
+        if model.follow != follow:
+            self.post_message(self.Moved())
 
 
 def _highlight(text: Text, query: Query, clock: str) -> None:

@@ -73,6 +73,8 @@ class SubscribeScreen(ModalScreen[Subscription | None]):
 
     async def _list(self) -> None:
         active, note = await self.lister() if self.lister else ([], "")
+        if not self.is_attached:  # dismissed while the server was asked
+            return
         if note:
             self.message = note
             self.query_one("#subscribe-note", Label).update(Text(note, style="italic"))

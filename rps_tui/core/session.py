@@ -1,0 +1,124 @@
+"""One server, or one recording, as the dashboard, `rps-tui tail` and `rps-tui view` use it.
+
+A `Session` owns the store, the subscriber that fills it, the command client (publish,
+PUBSUB) and the recorder, and answers the questions the UI asks of the server in one line
+each (which channels are active, how many subscribe to them). The UI holds one per screen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rps_tui.core.commands import CommandError, Commands
+from rps_tui.core.deployment import make_engine
+from rps_tui.core.engine import State
+from rps_tui.core.record import Recorder
+from rps_tui.core.settings import ConnectionSettings
+from rps_tui.core.store import DEFAULT_HISTORY, DEFAULT_MAX_BYTES, Store
+from rps_tui.core.subscriber import Subscriber
+from rps_tui.core.subscriptions import Kind, Subscription, channel_name
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSnapshot:
+    """One reading of the server's Pub/Sub state, for the channel browser."""
+
+    channels: dict[bytes, int]  # channel -> subscribers (PUBSUB NUMSUB)
+    shard_channels: dict[bytes, int]  # sharded channel -> subscribers (SHARDNUMSUB)
+    patterns: int | None  # PUBSUB NUMPAT (server-wide pattern subscriptions)
+    error: str = ""  # what the server refused, if anything
+
+
+class Session:
+    """The store, its subscriber, the command client and the recorder of one connection."""
+
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        subscriber: Subscriber,
+        *,
+        recorder: Recorder | None = None,
+    ) -> None:
+        self.settings = settings
+        self.subscriber = subscriber
+        self.store: Store = subscriber.store
+        nodes = getattr(subscriber, "nodes", None) if settings.cluster else None
+        self.commands = Commands(settings, nodes=nodes)
+        self.recorder: Recorder | None = None
+        if recorder is not None:
+            self.record(recorder)
+
+    @classmethod
+    def live(
+        cls,
+        settings: ConnectionSettings,
+        *,
+        history: int = DEFAULT_HISTORY,
+        history_bytes: int = DEFAULT_MAX_BYTES,
+        clock: Callable[[], float] = time.time,
+        recorder: Recorder | None = None,
+    ) -> Session:
+        """A session on a server: the engine for its deployment (one server, a cluster,
+        Sentinel), not yet running."""
+        store = Store(history=history, max_bytes=history_bytes)
+        return cls(settings, make_engine(settings, store, clock=clock), recorder=recorder)
+
+    @property
+    def offline(self) -> bool:
+        """A recording is being viewed: no server behind it."""
+        return self.subscriber.state is State.OFFLINE
+
+    # -- recording ---------------------------------------------------------------------------
+    def record(self, recorder: Recorder) -> None:
+        """Every entry from now on goes to `recorder` too."""
+        self.recorder = recorder
+        self.subscriber.sink = recorder
+
+    def stop_recording(self) -> Recorder | None:
+        """Stop handing entries to the recorder; the recorder (to close), if there was one."""
+        recorder, self.recorder = self.recorder, None
+        if recorder is not None:
+            self.subscriber.sink = None
+        return recorder
+
+    # -- questions for the server -------------------------------------------------------------
+    async def active_subscriptions(self) -> tuple[list[Subscription], str]:
+        """The server's active channels (and sharded ones, Redis 7+) as subscriptions, and a
+        note if it would not say."""
+        client, note = self.commands, ""
+        active: list[Subscription] = []
+        try:
+            names = await client.active_channels()
+            active = [Subscription(Kind.CHANNEL, channel_name(c)) for c in names]
+        except CommandError as exc:
+            note = f"Could not list active channels: {exc}"
+        with contextlib.suppress(CommandError):  # before Redis 7 there are none
+            shards = await client.active_channels(sharded=True)
+            active += [Subscription(Kind.SHARD, channel_name(c)) for c in shards]
+        return active, note
+
+    async def channel_snapshot(self, limit: int) -> ChannelSnapshot:
+        """Active channels (at most `limit` of each kind) with subscriber counts, sharded
+        ones (Redis 7+) and NUMPAT; each part optional, so an ACL that refuses one still
+        shows the rest."""
+        client, errors = self.commands, []
+        channels: dict[bytes, int] = {}
+        shards: dict[bytes, int] = {}
+        patterns = None
+        try:
+            channels = await client.numsub((await client.active_channels())[:limit])
+        except CommandError as exc:
+            errors.append(str(exc))
+        with contextlib.suppress(CommandError):  # no sharded Pub/Sub before Redis 7
+            names = (await client.active_channels(sharded=True))[:limit]
+            shards = await client.numsub(names, sharded=True)
+        with contextlib.suppress(CommandError):
+            patterns = await client.numpat()
+        return ChannelSnapshot(channels, shards, patterns, "; ".join(errors))
+
+    async def close(self) -> None:
+        self.subscriber.stop()
+        await self.commands.close()

@@ -1,0 +1,479 @@
+"""The dashboard: the one main screen, over one `Session`.
+
+Its layout (status line, subscription list, message pane with its filter, channel table,
+publish box), its keys (`bindings.DASHBOARD_BINDINGS`) and its timers. The subscriber runs in
+a thread worker and never touches a widget: when a read brings something new it wakes the
+pane (`FrameScheduler.wake`, once, then not again until the pane has pulled), and the pane
+draws within a CPU budget. Counts and statistics refresh at 1 Hz, the server monitor runs
+its rounds, and a 2 Hz housekeeping tick follows the list of subscriptions. With no traffic,
+nothing draws.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Input
+
+from rps_tui.core.commands import CommandError
+from rps_tui.core.decoders import next_decoder
+from rps_tui.core.monitor import ServerMonitor
+from rps_tui.core.payload import safe_text
+from rps_tui.core.session import Session
+from rps_tui.core.store import Store
+from rps_tui.core.subscriber import Subscriber
+from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.ui.bindings import DASHBOARD_BINDINGS, ONLINE_ACTIONS
+from rps_tui.ui.browser import MAX_ROWS as MAX_BROWSER_ROWS
+from rps_tui.ui.browser import ChannelBrowser
+from rps_tui.ui.detail import DetailScreen, previous_on_channel
+from rps_tui.ui.frames import FrameScheduler
+from rps_tui.ui.keyspace import KeyspaceScreen
+from rps_tui.ui.message_pane import MessagePane, PaneModel
+from rps_tui.ui.monitoring import MonitorView
+from rps_tui.ui.publish_box import PublishBox
+from rps_tui.ui.recording import RecordingControl
+from rps_tui.ui.screens import SubscribeScreen
+from rps_tui.ui.stats_table import StatsTable
+from rps_tui.ui.status_bar import StatusBar
+from rps_tui.ui.subscription_list import SubscriptionList
+
+HOUSEKEEPING_HZ = 2  # subscription list and scroll state; data wakes the pane itself
+
+
+@dataclass
+class DashboardOptions:
+    """How the dashboard looks and what it starts with (from the command line)."""
+
+    subscriptions: list[Subscription] = field(default_factory=list)
+    history: int = 10_000  # lines a view keeps (as the store's history)
+    server_label: str = ""
+    note: str = ""  # e.g. "demo: embedded Valkey, demo traffic"
+    clock: Callable[[], float] = time.time
+    monitor: bool = True  # PING / NUMSUB polling; off for deterministic snapshots
+    address_label: str | None = None  # shown instead of the address (snapshots, screenshots)
+    record_path: str | None = None  # where the record key writes (default: a new file)
+
+
+class DashboardScreen(Screen[None]):
+    BINDINGS = DASHBOARD_BINDINGS
+
+    def __init__(self, session: Session, options: DashboardOptions) -> None:
+        super().__init__()
+        self.session = session
+        self.options = options
+        self.clock = options.clock
+        subscriber = session.subscriber
+        self.server_monitor = ServerMonitor(
+            session.commands, subscriber, session.store, clock=options.clock
+        )
+        self.monitor_view = MonitorView(self.server_monitor, self.notify)
+        self.frames = FrameScheduler(self.set_timer, self._timed_draw, lambda: subscriber.busy)
+        self.recording = RecordingControl(session, self.notify, self.set_timer, options.record_path)
+        self.models: dict[Subscription, PaneModel] = {}
+        self.server_label = options.server_label
+        self._counted: tuple[int, int] | None = None  # (total, version) last shown
+        self._event_seq = 0
+        self._known_subs: list[Subscription] = []
+        self._drawn = -1  # appended count of the selected subscription when last drawn
+        self._counts_skipped = 0
+        self._shown_sub: Subscription | None = None
+        self._filter_error: str | None = None  # shown under the filter input
+
+    # -- layout --------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        self.status_bar = StatusBar(id="status")
+        self.sub_list = SubscriptionList(id="subs")
+        self.filter_input = Input(
+            select_on_focus=False,  # see PublishBox.compose
+            placeholder="filter: text (lower case ignores case) · re:REGEX · "
+            "json:JMESPATH, e.g. json:price > `20` · Enter keeps it, Esc clears it",
+            id="filter",
+        )
+        self.pane = MessagePane(id="pane")
+        self.stats_table = StatsTable(id="stats", show_node=self.session.settings.cluster)
+        self.publish_box = PublishBox(id="publish")
+        yield self.status_bar
+        with Horizontal(id="body"):
+            yield self.sub_list
+            with Vertical(id="main"):
+                yield self.filter_input
+                yield self.pane
+                yield self.stats_table
+        yield self.publish_box
+        yield Footer()
+
+    @property
+    def store(self) -> Store:
+        return self.session.store
+
+    @property
+    def subscriber(self) -> Subscriber:
+        return self.session.subscriber
+
+    @property
+    def selected(self) -> Subscription | None:
+        return self.sub_list.selected
+
+    def on_mount(self) -> None:
+        self.sub_list.border_title = "subscriptions"
+        self.stats_table.border_title = "channels"
+        self.filter_input.display = False
+        if self.session.offline:  # nothing to publish to, and nothing to subscribe to
+            self.publish_box.display = False
+        subscriber = self.subscriber
+        for sub in self.options.subscriptions:
+            subscriber.subscribe(sub)
+        # the subscriber and the timers start only now, when every widget exists: a server
+        # that floods from the first moment wakes a pane that is there to draw
+        self.run_worker(subscriber.run, thread=True, name="subscriber", exit_on_error=False)
+        loop, context = asyncio.get_running_loop(), contextvars.copy_context()
+        # the app's context, so timers started by the wake-up know their app
+        subscriber.on_data = lambda: loop.call_soon_threadsafe(self.frames.wake, context=context)
+        self.set_interval(1 / HOUSEKEEPING_HZ, self.refresh_pane, name="housekeeping")
+        self.set_interval(1.0, self.refresh_counts, name="counts")
+        if self.options.monitor:
+            self.server_monitor.on_round = self._monitored
+            self.run_worker(
+                self.server_monitor.run(), name="monitor", group="monitor", exit_on_error=False
+            )
+        self.refresh_counts()
+        self.pane.focus()
+        if not self.options.subscriptions and not self.session.offline:
+            self.action_subscribe(
+                "No subscription given: pick an active channel, or type a channel or glob."
+            )
+
+    async def shutdown(self) -> None:
+        """The app is closing: stop reading, finish the recording, close connections."""
+        self.frames.stop()
+        self.session.subscriber.stop()
+        self.stop_recording(say=False)
+        await self.session.close()
+
+    # -- drawing -------------------------------------------------------------------------
+    def refresh_pane(self) -> None:
+        """Draw what the selected subscription got since the last frame, within the budget.
+
+        Called when the subscriber signals new data and by a 2 Hz housekeeping timer; with
+        no traffic it finds nothing to do.
+        """
+        subs = self.subscriber.subscriptions
+        if subs != self._known_subs:
+            self._sync_subscriptions(subs)
+        model = self.models.get(self.selected) if self.selected else None
+        if model is None:
+            return
+        self.frames.tick()
+        self.subscriber.rearm()  # before pulling, so nothing that arrives now is missed
+        appended = self.store.appended(model.sub)
+        if appended != self._drawn:
+            delay = self.frames.delay()
+            if delay > 0:
+                self.frames.later(delay)
+                return
+            self.frames.drew()
+            self._drawn = appended
+            if model.pull(self.store):
+                self.pane.sync()
+        self._pane_title()  # also when scrolled away or back: say so at once
+
+    def _timed_draw(self) -> None:
+        self.refresh_pane()
+
+    def refresh_counts(self) -> None:
+        if self.subscriber.busy and self._counts_skipped < 2:  # catching up: every 3rd second
+            self._counts_skipped += 1
+            return
+        self._counts_skipped = 0
+        store = self.store
+        counted = (store.total, store.version)
+        self.sub_list.refresh_counts(store)  # cheap (unchanged rows are skipped), and a
+        # status (pending, active, refused) can change with no message at all
+        if counted != self._counted:  # nothing arrived and no meter moved: nothing to redraw
+            self._counted = counted
+            self.stats_table.update_rows(store.channel_rows(), self.clock())
+            self._trim_models()
+        self._pane_title()
+        self._status()
+        self._event_seq, events = self.subscriber.events_since(self._event_seq)
+        for event in events:
+            self.notify(safe_text(event.text), severity=event.level, markup=False)  # type: ignore[arg-type]
+        self.recording.check()
+
+    def _status(self) -> None:
+        recorder, monitor, subscriber = self.session.recorder, self.server_monitor, self.subscriber
+        self.status_bar.show(
+            address=self.options.address_label or subscriber.where,
+            server=self.server_label,
+            state=subscriber.state,
+            detail=subscriber.state_detail,
+            total=self.store.total,
+            note=self.options.note,
+            recording=recorder.lines if recorder is not None else None,
+            recording_dropped=recorder.dropped if recorder is not None else 0,
+            omem=monitor.omem,
+            limit=monitor.limit,
+            rtt=monitor.rtt_ms,
+            now=self.clock(),
+        )
+
+    def _monitored(self) -> None:
+        """A monitor round finished: show it."""
+        if not self.server_label:
+            self.server_label = self.server_monitor.server_label
+        self.monitor_view.round_done()
+        self._status()
+
+    @property
+    def rtt_ms(self) -> float | None:
+        return self.monitor_view.rtt_ms
+
+    @property
+    def omem(self) -> int | None:
+        return self.monitor_view.omem
+
+    def _trim_models(self) -> None:
+        """Hidden views let go of what the store has let go (the shown one does so at each
+        pull, and a paused view keeps what it shows)."""
+        shown = self.pane.model
+        for model in self.models.values():
+            if model is not shown:
+                model.trim(self.store)
+
+    # -- the selected subscription ---------------------------------------------------------
+    def _sync_subscriptions(self, subs: list[Subscription]) -> None:
+        self._known_subs = list(subs)
+        for sub in subs:
+            self.models.setdefault(sub, PaneModel(sub, self.options.history))
+        for gone in set(self.models) - set(subs):
+            del self.models[gone]
+        self.sub_list.set_subscriptions(subs, self.store)
+        self._select_changed()
+
+    def _select_changed(self) -> None:
+        sub = self.selected
+        if sub == self._shown_sub and self.pane.model is self.models.get(sub):
+            return  # already showing it (keys call this directly, RowHighlighted again)
+        self._shown_sub = sub
+        self._drawn = -1
+        model = self.models.get(sub) if sub else None
+        if model is not None:
+            model.pull(self.store)
+        self.pane.show(model)
+        filter_input = self.filter_input
+        filter_input.display = bool(model and model.filter)
+        filter_input.value = model.filter if model else ""
+        if sub is not None and sub.kind is not Kind.PATTERN:
+            box = self.publish_box
+            if not box.channel_input.has_focus:
+                # only names that are safe to draw as typed: an Input shows its value raw
+                box.channel_input.value = sub.name if safe_text(sub.name) == sub.name else ""
+                box.sharded = sub.kind is Kind.SHARD
+        self._pane_title()
+
+    def _pane_title(self) -> None:
+        model = self.pane.model
+        if model is None:
+            self.pane.titles = ("no subscription (press s)", "")
+            return
+        self.pane.titles = model.titles(self.store.subs.get(model.sub))
+        self._show_filter_error()  # a query can give up while new messages come in
+
+    @on(SubscriptionList.RowHighlighted, "#subs")
+    def _row_highlighted(self) -> None:
+        self._select_changed()
+
+    @on(MessagePane.Moved)
+    def _pane_moved(self) -> None:
+        self._pane_title()  # "scrolled (End follows)", at once
+
+    def _move(self, step: int) -> None:
+        subs = self.sub_list.subs
+        if subs:
+            self.sub_list.move_cursor(row=(self.sub_list.cursor_row + step) % len(subs))
+            self._select_changed()  # now, not after the list's RowHighlighted round trip
+
+    def action_next_sub(self) -> None:
+        self._move(1)
+
+    def action_prev_sub(self) -> None:
+        self._move(-1)
+
+    def action_jump(self, index: int) -> None:
+        if index < len(self.sub_list.subs):
+            self.sub_list.move_cursor(row=index)
+            self._select_changed()
+
+    # -- the pane: detail, decoder, filter, pause, clear --------------------------------------
+    @on(MessagePane.Open)
+    def _open_detail(self, event: MessagePane.Open) -> None:
+        model = self.pane.model
+        if self.selected is None or model is None:
+            return
+        previous = previous_on_channel(model.lines, event.entry)
+        self.app.push_screen(
+            DetailScreen(event.entry, self.selected, decoder=model.decoder, previous=previous),
+            lambda decoder, model=model: self._keep_decoder(model, decoder),
+        )
+
+    def _keep_decoder(self, model: PaneModel, decoder: str | None) -> None:
+        """The decoder chosen in the detail view sticks for the subscription."""
+        if decoder and decoder != model.decoder:
+            model.set_decoder(decoder, self.store)
+            if self.pane.model is model:
+                self.pane.sync()  # the line cache is keyed by decoder
+            self._pane_title()
+
+    def action_next_decoder(self) -> None:
+        model = self.pane.model
+        if model is not None:
+            model.set_decoder(next_decoder(model.decoder), self.store)
+            self.pane.sync()
+            self._pane_title()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        model = self.pane.model
+        if model is not None and model.filter != event.value:
+            before = model.query
+            model.set_filter(event.value)  # an invalid text is kept, with model.error
+            if model.query is not before:  # unchanged while the text is invalid: no rescan
+                model.rebuild(self.store)
+                model.follow = True
+                self.pane.sync()
+            self._pane_title()
+        self._show_filter_error()
+
+    def _show_filter_error(self) -> None:
+        """Why the filter text is not in force (invalid, or a regex that gave up), in red
+        under the input; the typed text stays. Set only on change: the setter repaints."""
+        model = self.pane.model
+        error = model.error if model is not None else None
+        if error != self._filter_error:
+            self._filter_error = error
+            self.filter_input.set_class(error is not None, "-invalid")
+            self.filter_input.border_subtitle = (
+                Text(safe_text(error), style="bold red") if error else None
+            )
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.filter_input.display = bool(self.pane.model and self.pane.model.filter)
+        self.pane.focus()
+
+    def action_filter(self) -> None:
+        self.filter_input.display = True
+        self._focus_now(self.filter_input)
+
+    def action_pause(self) -> None:
+        model = self.pane.model
+        if model is not None:
+            model.toggle_pause(self.store)
+            if not model.paused:
+                self.pane.sync()
+            self._pane_title()
+
+    def action_clear(self) -> None:
+        model = self.pane.model
+        if model is not None:
+            self.store.clear(model.sub)
+            model.clear()
+            self.pane.show(model)
+            self._pane_title()
+
+    # -- subscribing, publishing ------------------------------------------------------------
+    def action_subscribe(self, message: str = "") -> None:
+        self.app.push_screen(
+            SubscribeScreen(self.session.active_subscriptions, message), self._subscribed
+        )
+
+    def _subscribed(self, sub: Subscription | None) -> None:
+        if sub is not None:
+            self.subscriber.subscribe(sub)
+            self._select_when_known(sub)
+
+    def _select_when_known(self, sub: Subscription, tries: int = 20) -> None:
+        """The subscriber thread adds it within a poll interval; select it once listed."""
+        if sub in self.sub_list.subs:
+            self.sub_list.move_cursor(row=self.sub_list.subs.index(sub))
+        elif tries:
+            self.set_timer(0.05, lambda: self._select_when_known(sub, tries - 1))
+
+    def action_unsubscribe(self) -> None:
+        sub = self.selected
+        if sub is not None:
+            self.subscriber.unsubscribe(sub)
+            self.notify(f"unsubscribed from {safe_text(sub.name)}", markup=False, timeout=2)
+
+    def action_keyspace(self) -> None:
+        commands = self.session.commands
+        self.app.push_screen(
+            KeyspaceScreen(
+                self.session.settings.db,
+                commands.keyspace_flags,
+                commands.set_keyspace_flags,
+                self.subscriber.subscribe,
+            )
+        )
+
+    def action_browse(self) -> None:
+        subscriber = self.subscriber
+        self.app.push_screen(
+            ChannelBrowser(
+                lambda: self.session.channel_snapshot(5 * MAX_BROWSER_ROWS),
+                subscriber.subscribe,
+                lambda: subscriber.subscriptions,
+            )
+        )
+
+    @on(PublishBox.Publish)
+    async def _publish(self, event: PublishBox.Publish) -> None:
+        box = self.publish_box
+        try:
+            receivers = await self.session.commands.publish(
+                event.channel, event.message, sharded=event.sharded
+            )
+        except CommandError as exc:
+            box.show_result(f"not sent: {exc}", error=True)  # the typed text stays in the box
+            return
+        # a cluster node counts only its own receivers of a PUBLISH (SPUBLISH: the shard's)
+        box.published(receivers, on_node=self.session.settings.cluster and not event.sharded)
+
+    def action_publish(self) -> None:
+        box = self.publish_box
+        self._focus_now(box.message_input if box.channel_input.value else box.channel_input)
+
+    def _focus_now(self, widget: Widget) -> None:
+        """Focus at once (`Widget.focus()` waits its turn in the message queue)."""
+        self.set_focus(widget)
+
+    def action_leave(self) -> None:
+        focused = self.focused
+        if focused is self.filter_input:
+            self.filter_input.value = ""
+            self.filter_input.display = False
+        self.pane.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Viewing a recording there is no server: hide what would need one."""
+        return not (self.session.offline and action in ONLINE_ACTIONS)
+
+    # -- recording -----------------------------------------------------------------------
+    def action_record(self) -> None:
+        self.recording.toggle()
+        self._status()
+
+    def stop_recording(self, *, say: bool) -> None:
+        self.recording.stop(say=say)
+        self._status()

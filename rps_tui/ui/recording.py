@@ -1,0 +1,97 @@
+"""The record key: start and stop a recording of the session, and say how it went.
+
+Given what it needs (the session, a way to notify, a timer, where to write), never the app.
+The recorder itself (`core/record.py`) never blocks the reader or the screen; this only
+decides when to start and stop it and what to tell the user.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from textual.timer import Timer
+
+from rps_tui.core.payload import safe_text
+from rps_tui.core.record import Recorder
+from rps_tui.core.session import Session
+
+QUIT_WAIT = 0.5  # seconds a recording target gets to take what is queued when we quit
+
+Notify = Callable[..., None]
+
+
+class RecordingControl:
+    def __init__(
+        self,
+        session: Session,
+        notify: Notify,
+        set_timer: Callable[[float, Callable[[], None]], Timer],
+        path: str | None = None,
+    ) -> None:
+        self.session = session
+        self.notify = notify
+        self.set_timer = set_timer
+        self.path = path  # --record's path; else each recording gets a new timestamped file
+        self._warned = False  # said that the target falls behind
+
+    def toggle(self) -> None:
+        """Start recording (to --record's path, else a new timestamped file), or stop."""
+        if self.session.recorder is not None:
+            self.stop(say=True)
+            return
+        if self.session.offline:
+            self.notify("A recording is being viewed: nothing new arrives to record.")
+            return
+        path = self.path or time.strftime("rps-tui-%Y%m%d-%H%M%S.ndjson")
+        try:
+            recorder = Recorder(path, append=True)
+        except OSError as exc:
+            self.notify(f"cannot record to {path}: {exc.strerror or exc}", severity="error")
+            return
+        self.session.record(recorder)
+        self._warned = False
+        self.notify(f"recording to {path} (r stops)", markup=False)
+
+    def stop(self, *, say: bool) -> None:
+        """Stop recording. With `say` (the r key) the UI does not wait for the target to
+        take what is queued: the writer finishes on its own (within a second) and the
+        result is shown then. Without (quitting), wait up to `QUIT_WAIT`, so a healthy file
+        gets its last lines (it takes them in milliseconds) and a stuck one cannot hold up
+        the exit."""
+        recorder = self.session.stop_recording()
+        if recorder is None:
+            return
+        if not say:
+            recorder.close(QUIT_WAIT)
+            return
+        recorder.close(wait=False)
+        self._report(recorder)
+
+    def _report(self, recorder: Recorder) -> None:
+        if not recorder.finished:
+            self.set_timer(0.1, lambda: self._report(recorder))
+            return
+        if recorder.error:
+            self.notify(safe_text(recorder.error), severity="error", markup=False)
+            return
+        text = f"recorded {recorder.lines:,} lines to {recorder.path}"
+        if recorder.dropped:
+            text += f"; {recorder.dropped:,} messages were left out (it fell behind)"
+        self.notify(safe_text(text), severity="warning" if recorder.dropped else "information")
+
+    def check(self) -> None:
+        """Once a second: a recording that failed stops; one that falls behind says so."""
+        recorder = self.session.recorder
+        if recorder is not None and recorder.error:  # a write failed: it has stopped
+            self.notify(safe_text(recorder.error), severity="error", markup=False)
+            self.stop(say=False)
+        elif recorder is not None and recorder.dropped and not self._warned:
+            self._warned = True
+            self.notify(
+                f"{safe_text(recorder.path)} does not take data as fast as it arrives: messages "
+                "are left out of the recording (counted in the header, and a gap record in "
+                "the file says how many). The dashboard itself misses nothing.",
+                severity="warning",
+                markup=False,
+            )

@@ -106,13 +106,13 @@ def history(url: str, pattern: str) -> None:
 
 def engine(url: str, pattern: str) -> None:
     """The dashboard's engine alone, no screen, in a process set up as `rps-tui tail` and the
-    dashboard set theirs up (`tune_gc`)."""
+    dashboard set theirs up (`tune_process`)."""
     from rps_tui.core.engine import Engine
     from rps_tui.core.settings import parse_url
     from rps_tui.core.subscriptions import Subscription
-    from rps_tui.core.tuning import tune_gc
+    from rps_tui.core.tuning import tune_process
 
-    tune_gc()
+    tune_process()
     eng = Engine(parse_url(url))
     for one in pattern.split(","):
         eng.subscribe(Subscription.parse(one))
@@ -130,9 +130,9 @@ def cluster_engine(url: str, channels: str) -> None:
     from rps_tui.core.cluster import ClusterEngine
     from rps_tui.core.settings import parse_url
     from rps_tui.core.subscriptions import Kind, Subscription
-    from rps_tui.core.tuning import tune_gc
+    from rps_tui.core.tuning import tune_process
 
-    tune_gc()
+    tune_process()
     eng = ClusterEngine(replace(parse_url(url), cluster=True))
     for one in channels.split(","):
         eng.subscribe(Subscription(Kind.SHARD, one))
@@ -150,8 +150,10 @@ def app(url: str, pattern: str, cluster: bool = False) -> None:
     from rps_tui.core.commands import probe
     from rps_tui.core.settings import parse_url
     from rps_tui.core.subscriptions import Kind, Subscription
+    from rps_tui.core.tuning import tune_process
     from rps_tui.ui.app import AppConfig, RpsApp
 
+    tune_process()  # as the CLI does before it runs the app
     settings = parse_url(url)
     if cluster:
         settings = replace(settings, cluster=True)

@@ -48,12 +48,9 @@ def adopt_mode(
 
 
 def _run_app(app: RpsApp) -> int:
-    from rps_tui.core.tuning import tune_gc
+    from rps_tui.core.tuning import tune_process
 
-    tune_gc()
-    # The reader thread holds the GIL while it parses; a key press needs it several times on
-    # its way to the screen. 1 ms (not Python's 5 ms) keeps keys snappy under a flood.
-    sys.setswitchinterval(0.001)
+    tune_process()
     previous = signal.signal(signal.SIGTERM, lambda *_: app.exit(EXIT_OK))
     try:
         result = app.run()
@@ -148,10 +145,10 @@ def run(options: Options) -> int:
 def run_tail(options: TailOptions) -> int:
     """Check the connection (one line and exit 1 if it fails), then tail until stopped."""
     from rps_tui.core.tail import tail
-    from rps_tui.core.tuning import tune_gc
+    from rps_tui.core.tuning import tune_process
 
     settings, _ = adopt_mode(options.settings, probe(options.settings), "")
-    tune_gc()  # its engine keeps histories as the dashboard's does
+    tune_process()  # its engine keeps histories as the dashboard's does
     return tail(settings, options.subscriptions, fmt=options.format)
 
 

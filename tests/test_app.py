@@ -6,12 +6,15 @@ import threading
 
 import redis
 from textual import events
+from textual.command import CommandPalette
 
 from rps_tui.core.settings import parse_url
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 from rps_tui.ui.bindings import help_rows
+from rps_tui.ui.detail import DetailScreen
 from rps_tui.ui.publish_box import PublishBox
+from rps_tui.ui.screens import SubscribeScreen
 from tests.helpers import async_wait_for
 
 SIZE = (160, 45)
@@ -44,7 +47,7 @@ async def test_subscribe_and_unsubscribe_by_keys(server, redis_client: redis.Red
     async with app.run_test(size=SIZE) as pilot:
         await active(app, Subscription(Kind.CHANNEL, "app.first"))
         await pilot.press("s")
-        await async_wait_for(lambda: app.screen.__class__.__name__ == "SubscribeScreen")
+        await async_wait_for(lambda: isinstance(app.screen, SubscribeScreen))
         await pilot.press(*"app.keys.*", "enter")
         pattern = Subscription(Kind.PATTERN, "app.keys.*")
         await active(app, pattern)
@@ -53,7 +56,7 @@ async def test_subscribe_and_unsubscribe_by_keys(server, redis_client: redis.Red
         await pilot.press("x")
         await async_wait_for(lambda: redis_client.pubsub_numpat() == numpat_with - 1)
         await pilot.press("s")
-        await async_wait_for(lambda: app.screen.__class__.__name__ == "SubscribeScreen")
+        await async_wait_for(lambda: isinstance(app.screen, SubscribeScreen))
         await pilot.press(*"app.keys.lit", "enter")
         await active(app, Subscription(Kind.CHANNEL, "app.keys.lit"))
         await async_wait_for(
@@ -200,7 +203,7 @@ async def test_hostile_payloads_never_reach_the_terminal_raw(server, redis_clien
         assert "app.evil.\\e[31mred\\nline" in text
         assert "1,000,000 bytes" in text
         await pilot.press("enter")  # detail view of the last (1 MB) message
-        await async_wait_for(lambda: app.screen.__class__.__name__ == "DetailScreen")
+        await async_wait_for(lambda: isinstance(app.screen, DetailScreen))
         await pilot.press("escape")
         await async_wait_for(lambda: app.screen is app.dashboard)
 
@@ -231,7 +234,7 @@ async def test_subscribe_dialog_rejects_an_empty_name_and_keeps_the_kind(server)
     async with app.run_test(size=SIZE) as pilot:
         await active(app, Subscription(Kind.CHANNEL, "app.dialog"))
         await pilot.press("s")
-        await async_wait_for(lambda: app.screen.__class__.__name__ == "SubscribeScreen")
+        await async_wait_for(lambda: isinstance(app.screen, SubscribeScreen))
         await pilot.press("enter")
         assert "cannot be empty" in str(app.screen.query_one("#subscribe-error").render())
         app.screen.query_one("#subscribe-kind").value = "channel"  # force a literal channel
@@ -253,7 +256,7 @@ async def test_mouse_selects_subscriptions_and_lines(server, redis_client) -> No
         await pilot.click("#pane", offset=(20, 2))  # the second message (inside the border)
         assert app.dashboard.pane.model.cursor == 1
         await pilot.press("enter")
-        await async_wait_for(lambda: app.screen.__class__.__name__ == "DetailScreen")
+        await async_wait_for(lambda: isinstance(app.screen, DetailScreen))
         assert "line1" in str(app.screen.query_one("#detail-body Static").render())
 
 
@@ -342,7 +345,7 @@ async def test_theme_from_the_command_palette(server) -> None:
         await active(app, sub)
         assert app.theme != "gruvbox"
         await pilot.press("ctrl+p")
-        await async_wait_for(lambda: app.screen.__class__.__name__ == "CommandPalette")
+        await async_wait_for(lambda: isinstance(app.screen, CommandPalette))
         await pilot.press(*"theme")
         await pilot.pause(0.3)
         await pilot.press("enter")

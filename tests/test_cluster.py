@@ -21,6 +21,7 @@ from rps_tui.core.settings import ConnectionSettings
 from rps_tui.core.store import Gap
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
+from rps_tui.ui.screens import SubscribeScreen
 from tests.conftest import SERVER_KINDS, _require
 from tests.helpers import async_wait_for, running, wait_for
 from tests.topology import Cluster, client_for, start_cluster
@@ -148,7 +149,7 @@ async def test_app_subscribes_and_spublishes_on_a_cluster(cluster: Cluster) -> N
     shard = next(iter(shard_subs(cluster, "cl.app").values()))
     app = RpsApp(AppConfig(settings=settings_for(cluster.nodes[1]), monitor=False))
     async with app.run_test(size=(160, 45)) as pilot:
-        await async_wait_for(lambda: app.screen.__class__.__name__ == "SubscribeScreen")
+        await async_wait_for(lambda: isinstance(app.screen, SubscribeScreen))
         await pilot.press(*shard.name)
         app.screen.query_one("#subscribe-kind").value = Kind.SHARD.value
         await pilot.press("enter")

@@ -28,10 +28,6 @@ ORDER = {"id": "ord-7", "qty": 3, "tags": ["a", "b"], "price": 19.5}
 COMPACT = json.dumps(ORDER, separators=(",", ":"))
 
 
-def is_screen(app: RpsApp, name: str) -> bool:
-    return app.screen.__class__.__name__ == name
-
-
 def detail_head(app: RpsApp) -> str:
     return str(app.screen.query_one("#detail-head").render())
 
@@ -66,7 +62,7 @@ async def open_detail(
     previous = previous_on_channel(model.lines, entry) if with_previous else None
     app.push_screen(DetailScreen(entry, sub, decoder=decoder, previous=previous), results.append)
     await async_wait_for(
-        lambda: is_screen(app, "DetailScreen") and app.screen.query("#detail-keys")
+        lambda: isinstance(app.screen, DetailScreen) and app.screen.query("#detail-keys")
     )
     await asyncio.sleep(0.05)  # its on_mount (focus) runs after the children are there
     return results
@@ -189,7 +185,7 @@ async def test_a_large_json_document_folds_and_unfolds(server, redis_client) -> 
         redis_client.publish("dt.big", json.dumps(items))
         await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 1)
         await pilot.press("enter")  # through the app, as a user opens it
-        await async_wait_for(lambda: is_screen(app, "DetailScreen"))
+        await async_wait_for(lambda: isinstance(app.screen, DetailScreen))
         await pilot.pause()
         tree = app.screen.query_one("#detail-tree", JsonTree)
         assert app.focused is tree
@@ -208,7 +204,7 @@ async def test_a_large_json_document_folds_and_unfolds(server, redis_client) -> 
             '"name": "item 0"',
             '"tags": [2 items]',
         ]
-        assert is_screen(app, "DetailScreen")  # Enter folded, it did not close
+        assert isinstance(app.screen, DetailScreen)  # Enter folded, it did not close
         await pilot.press("enter")
         await async_wait_for(lambda: not rows[0].is_expanded)
 
@@ -277,7 +273,7 @@ async def test_a_binary_payload_shows_a_hex_dump(server, redis_client) -> None:
         await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 1)
         await pilot.pause(0.1)
         await pilot.press("enter")
-        await async_wait_for(lambda: is_screen(app, "DetailScreen"))
+        await async_wait_for(lambda: isinstance(app.screen, DetailScreen))
         assert "binary, 37 B" in detail_head(app)
         assert detail_body(app).split("\n") == [
             "00000000  00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f  ................",
@@ -395,7 +391,7 @@ def test_detail_view_with_a_folded_document(snap_compare, server_factory) -> Non
         await pilot.pause(1.2)  # one counts tick
         app.dashboard.refresh_counts()
         await pilot.press("enter")
-        await async_wait_for(lambda: is_screen(app, "DetailScreen"))
+        await async_wait_for(lambda: isinstance(app.screen, DetailScreen))
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SNAP_SIZE, run_before=run_before)

@@ -31,7 +31,9 @@ from rps_tui.core.payload import (
 from rps_tui.core.store import Gap
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import RpsApp
+from rps_tui.ui.detail import DetailScreen
 from rps_tui.ui.render import entry_line
+from rps_tui.ui.screens import SubscribeScreen
 from rps_tui.ui.stats_table import MAX_ROWS, StatsTable
 from tests.helpers import async_wait_for
 from tests.test_app import SIZE, active, make_app, pane_text
@@ -306,10 +308,6 @@ def pane_title(lines: list[str]) -> str:
     return next((line for line in lines if "─ channel " in line), "(no pane title on screen)")
 
 
-def is_screen(app: RpsApp, name: str) -> bool:
-    return app.screen.__class__.__name__ == name
-
-
 async def test_a_10_mb_payload_is_counted_cut_and_browsable(server, redis_client) -> None:
     big, quiet = Subscription(Kind.CHANNEL, "hz.big"), Subscription(Kind.CHANNEL, "hz.quiet")
     app = make_app(server.url, big, quiet)
@@ -339,7 +337,7 @@ async def test_a_10_mb_payload_is_counted_cut_and_browsable(server, redis_client
         await async_wait_for(lambda: app.dashboard.stats_table.row_count >= 1)  # 1 Hz counts tick
 
         await pilot.press("enter")
-        await async_wait_for(lambda: is_screen(app, "DetailScreen"), timeout=10)
+        await async_wait_for(lambda: isinstance(app.screen, DetailScreen), timeout=10)
         head = str(app.screen.query_one("#detail-head").render())
         assert "hz.big" in head and "text, 9.5 MiB" in head
         assert "cut: showing the first 1 MiB" in head
@@ -360,7 +358,7 @@ async def test_a_json_nesting_bomb_opens_in_the_detail_view(server, redis_client
         await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 1)
         await pilot.pause(0.1)
         await pilot.press("enter")
-        await async_wait_for(lambda: is_screen(app, "DetailScreen"), timeout=10)
+        await async_wait_for(lambda: isinstance(app.screen, DetailScreen), timeout=10)
         assert "text, 97.7 KiB" in str(app.screen.query_one("#detail-head").render())
         await pilot.press("escape")
         await async_wait_for(lambda: app.screen is app.dashboard, timeout=5)
@@ -429,9 +427,9 @@ HOSTILE_NAMES = {  # name: how it must read on screen
 
 async def _subscribe_by_keys(pilot, name: str, kind: str = "auto") -> None:
     app = pilot.app
-    if not is_screen(app, "SubscribeScreen"):
+    if not isinstance(app.screen, SubscribeScreen):
         await pilot.press("s")
-        await async_wait_for(lambda: is_screen(app, "SubscribeScreen"))
+        await async_wait_for(lambda: isinstance(app.screen, SubscribeScreen))
     # the dialog opens by itself from the dashboard's mount: wait until it has composed
     await async_wait_for(lambda: bool(app.screen.query("#subscribe-kind #label")))
     app.screen.query_one("#subscribe-kind").value = kind
@@ -443,7 +441,7 @@ async def test_hostile_channel_names_show_as_visible_escapes(server, redis_clien
     app = make_app(server.url)  # no subscription: the subscribe dialog opens by itself
     subs = [Subscription(Kind.CHANNEL, name) for name in HOSTILE_NAMES]
     async with app.run_test(size=SIZE) as pilot:
-        await async_wait_for(lambda: is_screen(app, "SubscribeScreen"))
+        await async_wait_for(lambda: isinstance(app.screen, SubscribeScreen))
         await _subscribe_by_keys(pilot, "a b")
         await _subscribe_by_keys(pilot, "[bold]x[/bold]", kind="channel")  # else a glob
         for sub in subs[1:]:

@@ -11,6 +11,7 @@ from rps_tui.core.engine import State
 from rps_tui.core.settings import parse_url
 from rps_tui.core.store import Gap
 from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.ui.detail import DetailScreen
 from tests.helpers import async_wait_for, running_engine, wait_for
 
 
@@ -112,7 +113,7 @@ async def test_restart_seen_on_screen_with_gap_and_counts_kept(server_factory) -
         assert "── gap:" in lines[-2] and "not listening for" in lines[-2]
         assert app.dashboard.pane.border_title.endswith("4 msgs")
         await pilot.press("up", "enter")  # the gap marker's detail view explains it
-        await async_wait_for(lambda: app.screen.__class__.__name__ == "DetailScreen")
+        await async_wait_for(lambda: isinstance(app.screen, DetailScreen))
 
 
 async def test_refused_commands_blank_one_field_and_the_rest_works(server_factory) -> None:

@@ -14,6 +14,7 @@ from textual.widgets import Input
 from rps_tui.core.settings import parse_url
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
+from rps_tui.ui.detail import DetailScreen
 from tests.helpers import async_wait_for
 
 FROZEN = 1_764_237_600.25  # 2025-11-27 10:00:00.250 UTC
@@ -120,7 +121,7 @@ def test_detail_view(snap_compare, snapshot_app) -> None:
     async def run_before(pilot) -> None:
         await base(pilot)
         await pilot.press("up", "enter")
-        await async_wait_for(lambda: pilot.app.screen.__class__.__name__ == "DetailScreen")
+        await async_wait_for(lambda: isinstance(pilot.app.screen, DetailScreen))
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

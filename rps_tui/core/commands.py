@@ -234,11 +234,7 @@ class Commands:
         return sum(int(n) for n in await self._each_node("PUBSUB", "NUMPAT"))  # type: ignore[call-overload]
 
     async def info(self) -> ServerInfo:
-        try:
-            reply = await self._first_node("INFO", "server")
-        except CommandError:
-            raise
-        return parse_info(_info_dict(reply))
+        return parse_info(_info_dict(await self._first_node("INFO", "server")))
 
     async def subscriber_omem(
         self, client_id: object, node: str | None = None, name: str = "rps-tui-sub"

@@ -13,10 +13,6 @@ class Kind(StrEnum):
     PATTERN = "pattern"
     SHARD = "shard"
 
-    @property
-    def label(self) -> str:
-        return {"channel": "ch", "pattern": "pat", "shard": "shd"}[self.value]
-
 
 def channel_name(raw: bytes) -> str:
     """A name from the wire as a `Subscription` holds it (any bytes survive the round trip

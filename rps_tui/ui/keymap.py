@@ -51,9 +51,5 @@ def unknown_ids(keymap: dict[str, str]) -> list[str]:
     return sorted(i for i in keymap if i not in known)
 
 
-def unknown_theme(theme: str | None) -> bool:
-    return theme is not None and theme not in BUILTIN_THEMES
-
-
 def themes() -> list[str]:
     return sorted(BUILTIN_THEMES)

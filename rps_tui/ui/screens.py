@@ -15,7 +15,6 @@ from textual.widgets.option_list import Option
 
 from rps_tui.core.payload import safe_name
 from rps_tui.core.subscriptions import InvalidSubscription, Kind, Subscription
-from rps_tui.ui.detail import DetailScreen  # noqa: F401  (moved; app.py imports it from here)
 
 Lister = Callable[[], Awaitable[tuple[list[Subscription], str]]]
 

@@ -8,38 +8,13 @@ import redis
 from textual import events
 from textual.command import CommandPalette
 
-from rps_tui.core.settings import parse_url
 from rps_tui.core.subscriptions import Kind, Subscription
-from rps_tui.ui.app import AppConfig, RpsApp
 from rps_tui.ui.bindings import help_rows
 from rps_tui.ui.detail import DetailScreen
 from rps_tui.ui.publish_box import PublishBox
 from rps_tui.ui.screens import SubscribeScreen
 from tests.helpers import async_wait_for
-
-SIZE = (160, 45)
-
-
-def make_app(url: str, *subs: Subscription, **kw) -> RpsApp:
-    return RpsApp(AppConfig(settings=parse_url(url), subscriptions=list(subs), **kw))
-
-
-def pane_text(app: RpsApp) -> list[str]:
-    pane = app.dashboard.pane
-    height = pane.scrollable_content_region.height
-    return [pane.render_line(y).text for y in range(height)]
-
-
-async def active(app: RpsApp, *subs: Subscription) -> None:
-    await async_wait_for(
-        lambda: (
-            all(
-                s in app.session.store.subs and app.session.store.subs[s].status == "active"
-                for s in subs
-            )
-            and app.dashboard.sub_list.subs == app.session.subscriber.subscriptions
-        )
-    )
+from tests.support.app import SIZE, active, make_app, pane_text
 
 
 async def test_subscribe_and_unsubscribe_by_keys(server, redis_client: redis.Redis) -> None:

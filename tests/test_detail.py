@@ -21,7 +21,7 @@ from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 from rps_tui.ui.detail import PAGE, DetailScreen, JsonTree, previous_on_channel
 from tests.helpers import async_wait_for
-from tests.test_app import SIZE, active, make_app, pane_text
+from tests.support.app import SIZE, active, make_app, pane_text
 from tests.test_hostile import screen_problems
 
 ORDER = {"id": "ord-7", "qty": 3, "tags": ["a", "b"], "price": 19.5}

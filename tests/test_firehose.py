@@ -50,7 +50,7 @@ def test_channel_table_is_bounded_and_still_adds_up(server, redis_client) -> Non
 
 
 async def test_screen_updates_are_batched_not_per_message(server, redis_client) -> None:
-    from tests.test_app import SIZE, active, make_app
+    from tests.support.app import SIZE, active, make_app
 
     pattern = Subscription(Kind.PATTERN, "fh.ui.*")
     app = make_app(server.url, pattern)

@@ -36,7 +36,7 @@ from rps_tui.ui.render import entry_line
 from rps_tui.ui.screens import SubscribeScreen
 from rps_tui.ui.stats_table import MAX_ROWS, StatsTable
 from tests.helpers import async_wait_for
-from tests.test_app import SIZE, active, make_app, pane_text
+from tests.support.app import SIZE, active, make_app, pane_text
 
 # -- what must never be drawn raw -------------------------------------------------------------
 

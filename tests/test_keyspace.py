@@ -8,7 +8,7 @@ from rps_tui.core import keyspace
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.keyspace import Confirm, KeyspaceScreen
 from tests.helpers import async_wait_for
-from tests.test_app import SIZE, active, make_app, pane_text
+from tests.support.app import SIZE, active, make_app, pane_text
 
 
 def test_parse_and_flags() -> None:

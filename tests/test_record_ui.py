@@ -20,7 +20,7 @@ from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 from rps_tui.ui.status_bar import StatusBar
 from tests.helpers import async_wait_for, wait_for
-from tests.test_app import SIZE, active, make_app, pane_text
+from tests.support.app import SIZE, active, make_app, pane_text
 
 
 def lines(path: Path) -> list[dict]:

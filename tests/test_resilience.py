@@ -69,7 +69,7 @@ def test_dropped_for_output_buffer_is_named_in_the_gap(server_factory) -> None:
 
 
 async def test_status_shows_the_subscribers_output_buffer(server) -> None:
-    from tests.test_app import SIZE, active, make_app
+    from tests.support.app import SIZE, active, make_app
 
     sub = Subscription(Kind.CHANNEL, "res.obuf")
     app = make_app(server.url, sub)
@@ -84,7 +84,7 @@ async def test_status_shows_the_subscribers_output_buffer(server) -> None:
 
 
 async def test_restart_seen_on_screen_with_gap_and_counts_kept(server_factory) -> None:
-    from tests.test_app import SIZE, active, make_app, pane_text
+    from tests.support.app import SIZE, active, make_app, pane_text
 
     srv = server_factory("valkey")
     sub = Subscription(Kind.PATTERN, "res.app.*")
@@ -118,7 +118,7 @@ async def test_restart_seen_on_screen_with_gap_and_counts_kept(server_factory) -
 
 async def test_refused_commands_blank_one_field_and_the_rest_works(server_factory) -> None:
     """A user who may subscribe and publish but not run PUBSUB, CLIENT, CONFIG or INFO."""
-    from tests.test_app import SIZE, active, make_app
+    from tests.support.app import SIZE, active, make_app
 
     srv = server_factory("valkey")
     admin = redis.Redis.from_url(srv.url)

@@ -21,8 +21,8 @@ from rps_tui.core.settings import parse_url
 from rps_tui.core.store import DEFAULT_MAX_BYTES, MIB, Gap, Store
 from rps_tui.core.subscriptions import Kind, Subscription
 from tests.helpers import async_wait_for, running, wait_for
+from tests.support.app import SIZE, active, make_app
 from tests.support.proxy import FaultProxy
-from tests.test_app import SIZE, active, make_app
 
 
 def gaps(store: Store, sub: Subscription) -> list[Gap]:

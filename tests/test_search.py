@@ -23,7 +23,7 @@ from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import RpsApp
 from rps_tui.ui.message_pane import MATCH_STYLE
 from tests.helpers import async_wait_for
-from tests.test_app import SIZE, active, make_app, pane_text
+from tests.support.app import SIZE, active, make_app, pane_text
 
 
 def msg(payload: bytes, channel: bytes = b"chan") -> Entry:

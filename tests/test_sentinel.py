@@ -24,7 +24,7 @@ from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 from rps_tui.ui.publish_box import PublishBox
 from tests.helpers import async_wait_for, running, wait_for
-from tests.test_app import SIZE, active, pane_text
+from tests.support.app import SIZE, active, pane_text
 from tests.test_cli import run_cli
 from tests.topology import (
     SentinelSetup,

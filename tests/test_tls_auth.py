@@ -36,7 +36,7 @@ from rps_tui.ui.app import AppConfig, RpsApp
 from rps_tui.ui.screens import HelpScreen
 from tests.certs import CertPaths, make_certs
 from tests.helpers import async_wait_for
-from tests.test_app import SIZE, active, make_app, pane_text
+from tests.support.app import SIZE, active, make_app, pane_text
 from tests.test_cli import run_cli
 
 NO_TLS_SERVER = (

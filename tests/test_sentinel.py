@@ -264,7 +264,8 @@ async def test_app_shows_messages_through_sentinel(setup: SentinelSetup) -> None
         primary = f"{setup.primary.host}:{setup.primary.port}"
         await async_wait_for(lambda: primary in str(app.dashboard.status_bar.render()))
         status = str(app.dashboard.status_bar.render())
-        assert "sentinel" in status and "mymaster" in status and "connected" in status
+        assert "sentinel" in status and "mymaster" in status and "● connected" in status
+        assert "2 msgs" in status  # drawn with the pane, not up to a second later
 
 
 # --------------------------------------------------------------------------- the CLI

@@ -187,6 +187,7 @@ class DashboardScreen(Screen[None]):
             if model.pull(self.store):
                 self.pane.sync()
         self._pane_title()  # also when scrolled away or back: say so at once
+        self._status()  # the header's state and total move with the pane, not a second later
 
     def _timed_draw(self) -> None:
         self.refresh_pane()

@@ -187,17 +187,21 @@ def main() -> None:
         f"{kind}-server, {args.patterns} overlapping psubscribe(s);"
     )
     print(f"median of {args.repeat} interleaved rounds (ratio = median of per-round ratios)")
-    print(
-        f"{'consumer':20} {'msg/s':>12} {'vs redis-cli':>13} {'min-max ratio':>15} {'counted':>10}"
-    )
-    for name in ["redis-cli", *[n for n in chosen if n != "redis-cli"]]:
+    print_table(rounds, list(chosen), "redis-cli")
+
+
+def print_table(rounds: list[dict[str, dict]], names: list[str], baseline: str) -> None:
+    """Per consumer: median msg/s, median and range of its per-round ratio to `baseline`,
+    and what it counted (shared with shard_drain.py)."""
+    print(f"{'consumer':20} {'msg/s':>12} {'vs ' + baseline:>16} {'min-max':>13} {'counted':>10}")
+    for name in [baseline, *[n for n in names if n != baseline]]:
         rates = [r[name]["rate"] for r in rounds]
-        ratios = sorted(r[name]["rate"] / r["redis-cli"]["rate"] for r in rounds)
-        counted = {r[name]["counted"] for r in rounds} - {None}
+        ratios = sorted(r[name]["rate"] / r[baseline]["rate"] for r in rounds)
+        counted = {r[name].get("counted") for r in rounds} - {None}
         shown = ",".join(f"{c:,}" for c in sorted(counted))
         print(
-            f"{name:20} {statistics.median(rates):12,.0f} {statistics.median(ratios):12.2f}x "
-            f"{ratios[0]:7.2f}-{ratios[-1]:.2f}x {shown:>10}"
+            f"{name:20} {statistics.median(rates):12,.0f} {statistics.median(ratios):15.2f}x "
+            f"{ratios[0]:6.2f}-{ratios[-1]:.2f}x {shown:>10}"
         )
 
 

@@ -20,7 +20,6 @@ import argparse
 import os
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import time
@@ -30,6 +29,8 @@ import redis
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+
+from drain import print_table  # noqa: E402  (benchmarks/ is on sys.path: it holds this script)
 
 from tests.topology import start_cluster  # noqa: E402
 
@@ -150,16 +151,7 @@ def main() -> None:
         f"\n{per_node * 3:,} x {args.size}-byte messages, {args.channels} sharded channels on "
         f"each of 3 primaries, {kind}-server; median of {args.repeat} interleaved rounds"
     )
-    print(f"{'consumer':16} {'msg/s':>12} {'vs redis-cli x3':>16} {'min-max':>12} {'counted':>10}")
-    for name in ["redis-cli x3", *[n for n in chosen if n != "redis-cli x3"]]:
-        rates = [r[name]["rate"] for r in rounds]
-        ratios = sorted(r[name]["rate"] / r["redis-cli x3"]["rate"] for r in rounds)
-        counted = {r[name]["counted"] for r in rounds} - {None}
-        shown = ",".join(f"{c:,}" for c in sorted(counted))
-        print(
-            f"{name:16} {statistics.median(rates):12,.0f} {statistics.median(ratios):15.2f}x "
-            f"{ratios[0]:5.2f}-{ratios[-1]:.2f}x {shown:>10}"
-        )
+    print_table(rounds, list(chosen), "redis-cli x3")
 
 
 if __name__ == "__main__":

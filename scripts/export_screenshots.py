@@ -160,7 +160,7 @@ async def view(recording: Path) -> Path:
             subscriptions=engine.subscriptions,
             server_label="recording",
             monitor=False,
-            engine=engine,
+            subscriber=engine,
         )
     )
     written: list[Path] = []

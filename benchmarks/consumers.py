@@ -107,8 +107,8 @@ def history(url: str, pattern: str) -> None:
 def engine(url: str, pattern: str) -> None:
     """The dashboard's engine alone, no screen, in a process set up as `rps-tui tail` and the
     dashboard set theirs up (`tune_process`)."""
-    from rps_tui.core.engine import Engine
-    from rps_tui.core.settings import parse_url
+    from rps_tui.core.connection.settings import parse_url
+    from rps_tui.core.subscriber.engine import Engine
     from rps_tui.core.subscriptions import Subscription
     from rps_tui.core.tuning import tune_process
 
@@ -127,8 +127,8 @@ def cluster_engine(url: str, channels: str) -> None:
     (process set up as in `engine`)."""
     from dataclasses import replace
 
-    from rps_tui.core.cluster import ClusterEngine
-    from rps_tui.core.settings import parse_url
+    from rps_tui.core.connection.settings import parse_url
+    from rps_tui.core.subscriber.cluster import ClusterEngine
     from rps_tui.core.subscriptions import Kind, Subscription
     from rps_tui.core.tuning import tune_process
 
@@ -147,8 +147,8 @@ def app(url: str, pattern: str, cluster: bool = False) -> None:
     `cluster`: `pattern` is a list of sharded channels on a cluster."""
     from dataclasses import replace
 
-    from rps_tui.core.commands import probe
-    from rps_tui.core.settings import parse_url
+    from rps_tui.core.connection.commands import probe
+    from rps_tui.core.connection.settings import parse_url
     from rps_tui.core.subscriptions import Kind, Subscription
     from rps_tui.core.tuning import tune_process
     from rps_tui.ui.app import AppConfig, RpsApp

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import redis
 
-from rps_tui.core.server import start_server
+from rps_tui.core.embedded.server import start_server
 
 HERE = Path(__file__).resolve().parent
 

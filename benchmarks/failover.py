@@ -24,10 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rps_tui.core.cluster import ClusterEngine
-from rps_tui.core.sentinel import SentinelEngine
-from rps_tui.core.settings import ConnectionSettings
-from rps_tui.core.store import Gap, Store
+from rps_tui.core.connection.settings import ConnectionSettings
+from rps_tui.core.entry import Gap
+from rps_tui.core.store import Store
+from rps_tui.core.subscriber.cluster import ClusterEngine
+from rps_tui.core.subscriber.sentinel import SentinelEngine
 from rps_tui.core.subscriptions import Kind, Subscription
 from tests.topology import start_cluster, start_sentinel_setup
 

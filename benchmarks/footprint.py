@@ -50,7 +50,7 @@ import redis
 from ptyapp import ROOT, PtyApp  # benchmarks/ is on sys.path: it holds this script
 
 sys.path.insert(0, str(ROOT))  # this checkout's rps_tui, whatever is installed
-from rps_tui.core.server import start_server
+from rps_tui.core.embedded.server import start_server
 
 PAYLOAD = "x" * 100
 FLOOD_RATE = 100_000

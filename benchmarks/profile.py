@@ -23,7 +23,7 @@ from pathlib import Path
 import redis
 from drain import subscriber, wait  # benchmarks/ is on sys.path: it holds this script
 
-from rps_tui.core.server import start_server
+from rps_tui.core.embedded.server import start_server
 
 HERE = Path(__file__).resolve().parent
 

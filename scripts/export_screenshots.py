@@ -22,12 +22,11 @@ import redis
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from rps_tui.core.commands import probe
-from rps_tui.core.demo import DEMO_PATTERNS, DemoTraffic
-from rps_tui.core.offline import OfflineEngine, load_recording
-from rps_tui.core.server import start_server
-from rps_tui.core.settings import ConnectionSettings, parse_url
-from rps_tui.core.store import Store
+from rps_tui.core.connection.probe import probe
+from rps_tui.core.connection.settings import parse_url
+from rps_tui.core.embedded.demo import DEMO_PATTERNS, DemoTraffic
+from rps_tui.core.embedded.server import start_server
+from rps_tui.core.session import Session
 from rps_tui.core.subscriptions import Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 
@@ -152,15 +151,15 @@ async def drive(app: RpsApp, url: str) -> list[Path]:
 
 async def view(recording: Path) -> Path:
     """The recording made above, opened offline as `rps-tui view FILE` does."""
-    store = Store()
-    engine = OfflineEngine(store, str(recording), load_recording(recording, store))
+    session = Session.from_recording(recording)
+    engine = session.subscriber
     app = RpsApp(
         AppConfig(
-            settings=ConnectionSettings(),
+            settings=session.settings,
             subscriptions=engine.subscriptions,
             server_label="recording",
             monitor=False,
-            subscriber=engine,
+            session=session,
         )
     )
     written: list[Path] = []

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import redis
 
-from rps_tui.core.server import ServerProcess, redis_binary, start_server
+from rps_tui.core.embedded.server import ServerProcess, redis_binary, start_server
 
 os.environ["TZ"] = "UTC"  # receive times in snapshots do not depend on the machine
 time.tzset()

@@ -8,10 +8,11 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import TypeVar
 
-from rps_tui.core.cluster import ClusterEngine
-from rps_tui.core.engine import Engine, State
-from rps_tui.core.settings import parse_url
+from rps_tui.core.connection.settings import parse_url
 from rps_tui.core.store import Store
+from rps_tui.core.subscriber.base import State
+from rps_tui.core.subscriber.cluster import ClusterEngine
+from rps_tui.core.subscriber.engine import Engine
 from rps_tui.core.subscriptions import Subscription
 
 AnyEngine = TypeVar("AnyEngine", Engine, ClusterEngine)

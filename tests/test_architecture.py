@@ -12,14 +12,14 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_import_linter_contracts_hold() -> None:
     result = subprocess.run(["lint-imports"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Contracts: 2 kept, 0 broken." in result.stdout
+    assert "Contracts: 3 kept, 0 broken." in result.stdout
 
 
 def test_core_modules_load_without_textual() -> None:
     code = (
         "import sys, pkgutil, importlib, rps_tui.core as c\n"
-        "for m in pkgutil.iter_modules(c.__path__):\n"
-        "    importlib.import_module('rps_tui.core.' + m.name)\n"
+        "for m in pkgutil.walk_packages(c.__path__, 'rps_tui.core.'):\n"
+        "    importlib.import_module(m.name)\n"
         "print(sorted(n for n in sys.modules if n.split('.')[0] == 'textual'))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -28,18 +28,18 @@ def test_core_modules_load_without_textual() -> None:
 
 
 def test_every_engine_offers_the_subscriber_interface() -> None:
-    """One interface (`core/subscriber.py`) for one server, a cluster, Sentinel and a
+    """One interface (`core/subscriber/base.py`) for one server, a cluster, Sentinel and a
     recording: every member the protocol names exists on each, with a callable where the
     protocol has a method."""
     import inspect
 
-    from rps_tui.core.cluster import ClusterEngine
-    from rps_tui.core.engine import Engine
-    from rps_tui.core.offline import OfflineEngine
-    from rps_tui.core.sentinel import SentinelEngine
-    from rps_tui.core.settings import ConnectionSettings
+    from rps_tui.core.connection.settings import ConnectionSettings
+    from rps_tui.core.recording.offline import OfflineEngine
     from rps_tui.core.store import Store
-    from rps_tui.core.subscriber import Subscriber
+    from rps_tui.core.subscriber.base import Subscriber
+    from rps_tui.core.subscriber.cluster import ClusterEngine
+    from rps_tui.core.subscriber.engine import Engine
+    from rps_tui.core.subscriber.sentinel import SentinelEngine
 
     members = {
         name

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from rps_tui.cli import parse_args
-from rps_tui.core.settings import UsageError, parse_url
+from rps_tui.core.connection.settings import UsageError, parse_url
 from rps_tui.core.subscriptions import Kind, Subscription
 
 

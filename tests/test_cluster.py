@@ -12,13 +12,14 @@ from dataclasses import replace
 import pytest
 import redis
 
-from rps_tui.cli import adopt_mode
-from rps_tui.core.cluster import ClusterEngine
-from rps_tui.core.commands import Commands, probe
-from rps_tui.core.engine import Engine, State
-from rps_tui.core.server import ServerProcess
-from rps_tui.core.settings import ConnectionSettings
-from rps_tui.core.store import Gap
+from rps_tui.core.connection.commands import Commands
+from rps_tui.core.connection.probe import adopt_mode, probe
+from rps_tui.core.connection.settings import ConnectionSettings
+from rps_tui.core.embedded.server import ServerProcess
+from rps_tui.core.entry import Gap
+from rps_tui.core.subscriber.base import State
+from rps_tui.core.subscriber.cluster import ClusterEngine
+from rps_tui.core.subscriber.engine import Engine
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 from rps_tui.ui.screens import SubscribeScreen
@@ -173,7 +174,7 @@ async def test_app_subscribes_and_spublishes_on_a_cluster(cluster: Cluster) -> N
 async def test_the_server_monitor_watches_the_classic_connection(cluster: Cluster) -> None:
     """The header's rounds on a cluster: the buffer of the classic connection on its node,
     the round trip, and no fault of the monitor's own."""
-    from rps_tui.core.commands import Commands
+    from rps_tui.core.connection.commands import Commands
     from rps_tui.core.monitor import ServerMonitor
 
     settings = settings_for(cluster.nodes[0])

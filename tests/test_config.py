@@ -9,7 +9,7 @@ import pytest
 
 from rps_tui.cli import TailOptions, ViewOptions, parse_command
 from rps_tui.core.config import ConfigError, load
-from rps_tui.core.settings import UsageError
+from rps_tui.core.connection.settings import UsageError
 from rps_tui.core.subscriptions import Kind, Subscription
 
 GOOD = """

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from rps_tui.core.settings import parse_url
+from rps_tui.core.connection.settings import parse_url
 from rps_tui.core.store import Store
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp

@@ -1,4 +1,4 @@
-"""Decoders (`rps_tui.core.decoders`): each one reads what it should, fails in one line, stays
+"""Decoders (`core.payload.decoders`): each one reads what it should, fails in one line, stays
 bounded on bombs, and never lets a byte from the wire reach the terminal raw.
 
 The second half states the safety rules as Hypothesis properties over every decoder, fed the
@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rps_tui.core.decoders import (
+from rps_tui.core.payload.decoders import (
     DECODERS,
     DETAIL_INFLATE_LIMIT,
     LINE_INFLATE_LIMIT,
@@ -31,7 +31,7 @@ from rps_tui.core.decoders import (
     pretty,
     scalar_text,
 )
-from rps_tui.core.payload import LINE_LIMIT, PayloadKind, format_line
+from rps_tui.core.payload.text import LINE_LIMIT, PayloadKind, format_line
 from rps_tui.ui.detail import diff_text, node_label
 from rps_tui.ui.render import entry_line
 from tests.test_hostile import FAST, hostile_text, payloads, raw_controls

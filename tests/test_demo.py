@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 import pytest
 import redis
 
-from rps_tui.core.demo import DEMO_PATTERNS, DemoTraffic
-from rps_tui.core.server import ServerProcess, free_port
+from rps_tui.core.embedded.demo import DEMO_PATTERNS, DemoTraffic
+from rps_tui.core.embedded.server import ServerProcess, free_port
 
 FAMILIES = ("orders", "metrics", "chat", "sensors")
 Factory = Callable[..., ServerProcess]

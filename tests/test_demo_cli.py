@@ -190,7 +190,7 @@ def _refuses(port: int) -> bool:
 
 def test_a_connection_to_itself_is_not_a_listener() -> None:
     """Provoke the self-connect that made the check above fail once."""
-    from rps_tui.core.server import free_port
+    from rps_tui.core.embedded.server import free_port
 
     port = free_port()
     with socket.socket() as sock:

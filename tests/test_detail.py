@@ -14,9 +14,9 @@ import pytest
 import redis
 from textual.widgets import Input
 
-from rps_tui.core.decoders import DECODERS
-from rps_tui.core.settings import parse_url
-from rps_tui.core.store import Entry
+from rps_tui.core.connection.settings import parse_url
+from rps_tui.core.entry import Entry
+from rps_tui.core.payload.decoders import DECODERS
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 from rps_tui.ui.detail import PAGE, DetailScreen, JsonTree, previous_on_channel

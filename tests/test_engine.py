@@ -6,9 +6,11 @@ import threading
 
 import redis
 
-from rps_tui.core.engine import Engine, State
-from rps_tui.core.settings import parse_url
-from rps_tui.core.store import Gap, Store
+from rps_tui.core.connection.settings import parse_url
+from rps_tui.core.entry import Gap
+from rps_tui.core.store import Store
+from rps_tui.core.subscriber.base import State
+from rps_tui.core.subscriber.engine import Engine
 from rps_tui.core.subscriptions import Kind, Subscription
 from tests.helpers import running_engine, wait_for
 

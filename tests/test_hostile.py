@@ -1,7 +1,7 @@
 """Hostile input: nothing from the wire reaches the terminal raw, and nothing big or odd breaks
 the dashboard.
 
-The first half states the safety rules of `rps_tui.core.payload` and `rps_tui.ui.render` as
+The first half states the safety rules of `rps_tui.core.payload.text` and `rps_tui.ui.render` as
 Hypothesis properties over arbitrary and deliberately nasty bytes. The second half drives the
 real app against real servers: a 10 MB payload, 100,000 distinct channels, channel names with
 control characters and markup, and channel names that are not UTF-8.
@@ -19,16 +19,9 @@ import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rps_tui.core.payload import (
-    DETAIL_LIMIT,
-    LINE_LIMIT,
-    PayloadKind,
-    format_detail,
-    format_line,
-    safe_name,
-    safe_text,
-)
-from rps_tui.core.store import Gap
+from rps_tui.core.entry import Gap
+from rps_tui.core.payload.decoders import SHOW_LIMIT, decode, pretty
+from rps_tui.core.payload.text import LINE_LIMIT, PayloadKind, format_line, safe_name, safe_text
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import RpsApp
 from rps_tui.ui.detail import DetailScreen
@@ -216,9 +209,9 @@ def test_format_line_is_one_safe_line(data: bytes) -> None:
 
 
 @FAST
-@given(payloads, st.sampled_from([DETAIL_LIMIT, 100]))
-def test_format_detail_keeps_only_line_breaks_and_tabs(data: bytes, limit: int) -> None:
-    formatted = format_detail(data, limit=limit)  # a nesting bomb too: never raises
+@given(payloads, st.sampled_from([SHOW_LIMIT, 100]))
+def test_the_detail_text_keeps_only_line_breaks_and_tabs(data: bytes, limit: int) -> None:
+    formatted = pretty(decode(data, "auto", limit=limit), limit=limit)  # a bomb too: no raise
     assert raw_controls(formatted.text, allow="\n\t") == [], formatted
     assert formatted.size == len(data)
     assert formatted.truncated == (len(data) > limit)
@@ -269,7 +262,7 @@ def test_known_nasties_are_shown_as_visible_escapes() -> None:
     assert format_line(b'["\\ud800","\\u202e"]').text == '["\\ud800","\\u202e"]'
     assert safe_text("bad\udcff\udcfe") == "bad\\xff\\xfe"  # surrogate-escaped bytes
     assert safe_name(b"bad\xff\xfe") == "bad\\xff\\xfe"  # the same name, as bytes
-    bomb = format_detail(b"[" * 5000 + b"]" * 5000)
+    bomb = pretty(decode(b"[" * 5000 + b"]" * 5000))
     assert bomb.kind is PayloadKind.TEXT and bomb.text.startswith("[[[[")
 
 
@@ -342,7 +335,7 @@ async def test_a_10_mb_payload_is_counted_cut_and_browsable(server, redis_client
         assert "hz.big" in head and "text, 9.5 MiB" in head
         assert "cut: showing the first 1 MiB" in head
         body = str(app.screen.query_one("#detail-body Static").render())
-        assert body == "€" * (DETAIL_LIMIT // 3)  # whole characters only, up to 1 MiB
+        assert body == "€" * (SHOW_LIMIT // 3)  # whole characters only, up to 1 MiB
         await pilot.press("escape")
         await async_wait_for(lambda: app.screen is app.dashboard, timeout=5)
         await pilot.press("right_square_bracket")  # and the keys still work afterwards

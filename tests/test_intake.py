@@ -1,4 +1,4 @@
-"""The hot path (core/intake.py and the history in core/store.py): reads that mix kinds,
+"""The hot path (core/subscriber/intake.py and the history in core/store.py): reads that mix kinds,
 subscriptions and payload sizes, subscriptions that change mid-flood, and the history kept
 one socket read at a time. Engine tests run against real servers."""
 
@@ -8,7 +8,8 @@ from collections import Counter
 
 import redis
 
-from rps_tui.core.store import Gap, Store
+from rps_tui.core.entry import Gap
+from rps_tui.core.store import Store
 from rps_tui.core.subscriptions import Kind, Subscription
 from tests.helpers import Flood, running_engine, wait_for
 

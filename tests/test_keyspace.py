@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import redis
 
-from rps_tui.core import keyspace
+from rps_tui.core.payload import keyspace
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.keyspace import Confirm, KeyspaceScreen
 from tests.helpers import async_wait_for

@@ -19,7 +19,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from rps_tui.core.server import ServerProcess
+from rps_tui.core.embedded.server import ServerProcess
 from tests.helpers import wait_for
 from tests.support.proxy import FaultProxy
 

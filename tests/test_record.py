@@ -24,11 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rps_tui.cli.run import _close_recorder, _open_recorder
-from rps_tui.core.engine import Engine, State
-from rps_tui.core.offline import OfflineEngine, load_recording
-from rps_tui.core.record import (
-    MAX_PENDING,
-    Recorder,
+from rps_tui.core.connection.settings import UsageError, parse_url
+from rps_tui.core.entry import Gap
+from rps_tui.core.recording.format import (
     RecordError,
     dumps,
     entry_to_record,
@@ -36,8 +34,11 @@ from rps_tui.core.record import (
     read_entries,
     record_to_entry,
 )
-from rps_tui.core.settings import UsageError, parse_url
-from rps_tui.core.store import Gap, Store
+from rps_tui.core.recording.offline import OfflineEngine, load_recording
+from rps_tui.core.recording.recorder import MAX_PENDING, Recorder
+from rps_tui.core.store import Store
+from rps_tui.core.subscriber.base import State
+from rps_tui.core.subscriber.engine import Engine
 from rps_tui.core.subscriptions import Kind, Subscription
 from tests.helpers import running, wait_for
 from tests.test_demo_cli import ADDRESS, PtyApp

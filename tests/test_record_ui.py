@@ -11,11 +11,11 @@ import redis
 from rich.text import Text
 from textual.app import App, ComposeResult
 
-from rps_tui.core.engine import State
-from rps_tui.core.offline import OfflineEngine, load_recording
-from rps_tui.core.record import Recorder
-from rps_tui.core.settings import ConnectionSettings
+from rps_tui.core.connection.settings import parse_url
+from rps_tui.core.recording.recorder import Recorder
+from rps_tui.core.session import Session
 from rps_tui.core.store import Store
+from rps_tui.core.subscriber.base import State
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 from rps_tui.ui.status_bar import StatusBar
@@ -64,7 +64,8 @@ async def test_a_recorder_given_at_start_records_until_quit(
     sub = Subscription(Kind.CHANNEL, "rec.start")
     path = tmp_path / "start.ndjson"
     recorder = Recorder(path)
-    app = make_app(server.url, sub, recorder=recorder)
+    session = Session.live(parse_url(server.url), recorder=recorder)
+    app = make_app(server.url, sub, session=session)
     async with app.run_test(size=SIZE) as pilot:
         await active(app, sub)
         redis_client.publish("rec.start", "one")
@@ -76,8 +77,8 @@ async def test_a_recorder_given_at_start_records_until_quit(
 
 def make_recording(url: str, path: Path) -> None:
     """A real recording: an engine with a Recorder while a client publishes."""
-    from rps_tui.core.engine import Engine
-    from rps_tui.core.settings import parse_url
+    from rps_tui.core.connection.settings import parse_url
+    from rps_tui.core.subscriber.engine import Engine
     from tests.helpers import running
 
     engine = Engine(parse_url(url), Store())
@@ -97,15 +98,14 @@ def make_recording(url: str, path: Path) -> None:
 async def test_a_recording_opens_offline(server, tmp_path: Path) -> None:
     path = tmp_path / "offline.ndjson"
     make_recording(server.url, path)
-    store = Store()
-    result = load_recording(path, store)
-    engine = OfflineEngine(store, str(path), result)
+    session = Session.from_recording(path)
+    engine = session.subscriber
     app = RpsApp(
         AppConfig(
-            settings=ConnectionSettings(),
+            settings=session.settings,
             subscriptions=engine.subscriptions,
             monitor=False,
-            subscriber=engine,
+            session=session,
         )
     )
     async with app.run_test(size=SIZE) as pilot:
@@ -187,7 +187,9 @@ async def test_a_stuck_fifo_costs_the_dashboard_nothing(
     reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # never read
     try:
         recorder = Recorder(path, max_pending=500)
-        app = make_app(server.url, sub, recorder=recorder)
+        app = make_app(
+            server.url, sub, session=Session.live(parse_url(server.url), recorder=recorder)
+        )
         async with app.run_test(size=SIZE) as pilot:
             await active(app, sub)
             pipe = redis_client.pipeline(transaction=False)

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from rps_tui.core.record import dumps, loads, read_entries
-from rps_tui.core.replay import ReplayError, ReplayResult, replay
-from rps_tui.core.settings import parse_url
-from rps_tui.core.store import Gap
+from rps_tui.core.connection.settings import parse_url
+from rps_tui.core.entry import Gap
+from rps_tui.core.recording.format import dumps, loads, read_entries
+from rps_tui.core.recording.replay import ReplayError, ReplayResult, replay
 from tests.test_record import BIN_PATTERN, PUBLISHED, record_live
 from tests.test_tail import Tail
 from tests.topology import client_for, start_cluster, start_sentinel_setup

@@ -6,10 +6,10 @@ import time
 
 import redis
 
-from rps_tui.core.commands import probe
-from rps_tui.core.engine import State
-from rps_tui.core.settings import parse_url
-from rps_tui.core.store import Gap
+from rps_tui.core.connection.probe import probe
+from rps_tui.core.connection.settings import parse_url
+from rps_tui.core.entry import Gap
+from rps_tui.core.subscriber.base import State
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.detail import DetailScreen
 from tests.helpers import async_wait_for, running_engine, wait_for

@@ -14,12 +14,14 @@ from contextlib import contextmanager
 import pytest
 import redis
 
-from rps_tui.core.commands import Commands
-from rps_tui.core.drops import LIMIT_REASON
-from rps_tui.core.engine import Engine, State
+from rps_tui.core.connection.commands import Commands
+from rps_tui.core.connection.settings import parse_url
+from rps_tui.core.entry import Gap
 from rps_tui.core.monitor import ServerMonitor
-from rps_tui.core.settings import parse_url
-from rps_tui.core.store import DEFAULT_MAX_BYTES, MIB, Gap, Store
+from rps_tui.core.store import DEFAULT_MAX_BYTES, MIB, Store
+from rps_tui.core.subscriber.base import State
+from rps_tui.core.subscriber.drops import LIMIT_REASON
+from rps_tui.core.subscriber.engine import Engine
 from rps_tui.core.subscriptions import Kind, Subscription
 from tests.helpers import async_wait_for, running, wait_for
 from tests.support.app import SIZE, active, make_app
@@ -286,8 +288,8 @@ async def test_the_monitor_finishes_its_rounds_over_a_slow_link(server_factory) 
 
 
 def test_an_old_reading_shows_its_age() -> None:
-    from rps_tui.core.engine import State as S
     from rps_tui.core.monitor import Reading
+    from rps_tui.core.subscriber.base import State as S
     from rps_tui.ui.status_bar import StatusBar
 
     bar = StatusBar()

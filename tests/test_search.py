@@ -9,7 +9,8 @@ import time
 import pytest
 import redis
 
-from rps_tui.core.query import (
+from rps_tui.core.entry import Entry, Gap
+from rps_tui.core.payload.query import (
     SCAN_LIMIT,
     TIME_LIMIT,
     JsonQuery,
@@ -18,7 +19,6 @@ from rps_tui.core.query import (
     SubstringQuery,
     parse_query,
 )
-from rps_tui.core.store import Entry, Gap
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import RpsApp
 from rps_tui.ui.message_pane import MATCH_STYLE

@@ -15,11 +15,13 @@ import pytest
 import redis
 from redis.sentinel import MasterNotFoundError
 
-from rps_tui.core.engine import State
-from rps_tui.core.sentinel import CHECK_SECONDS, SentinelEngine, discover_master
-from rps_tui.core.server import free_port, redis_binary
-from rps_tui.core.settings import ConnectionSettings
-from rps_tui.core.store import Gap, Store
+from rps_tui.core.connection.sentinel import discover_master
+from rps_tui.core.connection.settings import ConnectionSettings
+from rps_tui.core.embedded.server import free_port, redis_binary
+from rps_tui.core.entry import Gap
+from rps_tui.core.store import Store
+from rps_tui.core.subscriber.base import State
+from rps_tui.core.subscriber.sentinel import CHECK_SECONDS, SentinelEngine
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 from rps_tui.ui.publish_box import PublishBox

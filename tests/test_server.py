@@ -20,8 +20,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-import rps_tui.core.server as server_mod
-from rps_tui.core.server import (
+import rps_tui.core.embedded.server as server_mod
+from rps_tui.core.embedded.server import (
     ServerError,
     ServerProcess,
     free_port,
@@ -233,7 +233,7 @@ def test_started_from_a_short_lived_thread_survives_it() -> None:
 _CHILD = textwrap.dedent(
     """
     import sys, time
-    from rps_tui.core.server import start_server
+    from rps_tui.core.embedded.server import start_server
     srv = start_server(sys.argv[1])
     print(srv.pid, srv.port, flush=True)
     time.sleep(60)

@@ -11,7 +11,7 @@ import pytest
 import redis
 from textual.widgets import Input
 
-from rps_tui.core.settings import parse_url
+from rps_tui.core.connection.settings import parse_url
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 from rps_tui.ui.detail import DetailScreen

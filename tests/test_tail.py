@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 import pytest
 import redis
 
-from rps_tui.core.record import loads
-from rps_tui.core.server import ServerProcess
+from rps_tui.core.embedded.server import ServerProcess
+from rps_tui.core.recording.format import loads
 
 START_TIMEOUT = 10.0
 

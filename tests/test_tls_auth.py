@@ -27,10 +27,16 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from rps_tui.cli import parse_args
-from rps_tui.core.commands import probe
-from rps_tui.core.errors import describe_error
-from rps_tui.core.server import ServerError, ServerProcess, free_port, redis_binary, start_server
-from rps_tui.core.settings import ConnectionSettings, UsageError, parse_url
+from rps_tui.core.connection.errors import describe_error
+from rps_tui.core.connection.probe import probe
+from rps_tui.core.connection.settings import ConnectionSettings, UsageError, parse_url
+from rps_tui.core.embedded.server import (
+    ServerError,
+    ServerProcess,
+    free_port,
+    redis_binary,
+    start_server,
+)
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 from rps_tui.ui.screens import HelpScreen

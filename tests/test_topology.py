@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import redis
 
-from rps_tui.core.server import ServerProcess, redis_binary
+from rps_tui.core.embedded.server import ServerProcess, redis_binary
 from tests.topology import Cluster, client_for, start_cluster, start_sentinel_setup
 
 KINDS = ("redis", "valkey")

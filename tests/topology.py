@@ -25,7 +25,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from rps_tui.core.server import (
+from rps_tui.core.embedded.server import (
     ServerError,
     ServerProcess,
     _binary_for,  # private, but the one place that knows where each kind's binary lives

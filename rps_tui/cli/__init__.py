@@ -23,22 +23,21 @@ from rps_tui.cli.options import (
     parse_command,
 )
 from rps_tui.cli.parsers import (
-    EXIT_CONNECT,
+    EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
     PROG,
     SUBCOMMANDS,
 )
-from rps_tui.cli.run import adopt_mode, fail, run, run_replay, run_tail, view
-from rps_tui.core.commands import ConnectError
-from rps_tui.core.settings import UsageError
+from rps_tui.cli.run import fail, run, run_replay, run_tail, view
+from rps_tui.core.connection.probe import ConnectError
+from rps_tui.core.connection.settings import UsageError
 
 __all__ = [
     "Options",
     "ReplayOptions",
     "TailOptions",
     "ViewOptions",
-    "adopt_mode",
     "main",
     "parse_args",
     "parse_command",
@@ -66,6 +65,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         return fail(str(exc), EXIT_USAGE)
     except ConnectError as exc:
-        return fail(str(exc), EXIT_CONNECT)
+        return fail(str(exc), EXIT_FAILED)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

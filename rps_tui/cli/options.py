@@ -21,7 +21,7 @@ from rps_tui.cli.parsers import (
 )
 from rps_tui.core.config import Config, ConfigError
 from rps_tui.core.config import load as load_config_file
-from rps_tui.core.settings import ConnectionSettings, UsageError, from_environment
+from rps_tui.core.connection.settings import ConnectionSettings, UsageError, from_environment
 from rps_tui.core.store import DEFAULT_HISTORY, DEFAULT_MAX_BYTES, MIB
 from rps_tui.core.subscriptions import InvalidSubscription, Kind, Subscription
 

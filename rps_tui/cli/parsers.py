@@ -10,11 +10,11 @@ import argparse
 
 from rps_tui import __version__
 from rps_tui.core.config import default_path as default_config_path
-from rps_tui.core.settings import UsageError
+from rps_tui.core.connection.settings import UsageError
 from rps_tui.core.store import DEFAULT_HISTORY, DEFAULT_MAX_BYTES, DEFAULT_MAX_TOTAL_BYTES, MIB
 
 PROG = "rps-tui"
-EXIT_OK, EXIT_CONNECT, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 SUBCOMMANDS = ("tail", "replay", "view")
 
 DESCRIPTION = """\

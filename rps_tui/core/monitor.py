@@ -24,10 +24,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from rps_tui.core.commands import CommandError, Commands, SubscriberGone
-from rps_tui.core.drops import LIMIT_REASON, Drop, discarded_estimate, dropped_reason
-from rps_tui.core.engine import State
+from rps_tui.core.connection.commands import CommandError, Commands, SubscriberGone
 from rps_tui.core.store import Store
+from rps_tui.core.subscriber.base import State
+from rps_tui.core.subscriber.drops import (
+    LIMIT_REASON,
+    Drop,
+    discarded_estimate,
+    dropped_reason,
+)
 from rps_tui.core.subscriptions import Kind
 
 PERIOD = 3.0  # seconds from the start of one round to the start of the next

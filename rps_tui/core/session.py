@@ -2,23 +2,26 @@
 
 A `Session` owns the store, the subscriber that fills it, the command client (publish,
 PUBSUB) and the recorder, and answers the questions the UI asks of the server in one line
-each (which channels are active, how many subscribe to them). The UI holds one per screen.
+each (which channels are active, how many subscribe to them). The dashboard holds one;
+`tail` uses one with a history of one entry and its own sink; `view` opens one on a file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rps_tui.core.commands import CommandError, Commands
-from rps_tui.core.deployment import make_engine
-from rps_tui.core.engine import State
-from rps_tui.core.record import Recorder
-from rps_tui.core.settings import ConnectionSettings
+from rps_tui.core.connection.commands import CommandError, Commands
+from rps_tui.core.connection.settings import ConnectionSettings
+from rps_tui.core.recording.format import RecordError
+from rps_tui.core.recording.offline import OfflineEngine, load_recording
+from rps_tui.core.recording.recorder import Recorder
 from rps_tui.core.store import DEFAULT_HISTORY, DEFAULT_MAX_BYTES, Store
-from rps_tui.core.subscriber import Subscriber
+from rps_tui.core.subscriber.base import State, Subscriber
+from rps_tui.core.subscriber.factory import make_subscriber
 from rps_tui.core.subscriptions import Kind, Subscription, channel_name
 
 
@@ -64,7 +67,23 @@ class Session:
         """A session on a server: the engine for its deployment (one server, a cluster,
         Sentinel), not yet running."""
         store = Store(history=history, max_bytes=history_bytes)
-        return cls(settings, make_engine(settings, store, clock=clock), recorder=recorder)
+        return cls(settings, make_subscriber(settings, store, clock=clock), recorder=recorder)
+
+    @classmethod
+    def from_recording(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        history: int = DEFAULT_HISTORY,
+        history_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> Session:
+        """A session on a recording (`rps-tui view`): the store filled from the file, an
+        offline subscriber, no server. Raises RecordError with one line."""
+        store = Store(history=history, max_bytes=history_bytes)
+        result = load_recording(path, store)
+        if result.first is None:
+            raise RecordError(f"{os.fspath(path)}: no records in it")
+        return cls(ConnectionSettings(), OfflineEngine(store, path, result))
 
     @property
     def offline(self) -> bool:

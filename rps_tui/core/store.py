@@ -36,8 +36,6 @@ from dataclasses import dataclass, field
 from itertools import islice, repeat
 from operator import itemgetter
 
-from rps_tui.core.payload import human_bytes
-
 try:  # the C helper behind Counter.update: a third of its cost per call, measured per read
     from collections import _count_elements  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - every CPython has it
@@ -46,6 +44,7 @@ except ImportError:  # pragma: no cover - every CPython has it
         mapping.update(iterable)
 
 
+from rps_tui.core.entry import Entry, Gap
 from rps_tui.core.subscriptions import Subscription
 
 DEFAULT_HISTORY = 10_000
@@ -59,35 +58,6 @@ FOLD_SHARE = 0.02  # ... or less often, so that folding takes at most this share
 RATE_WINDOW = 5
 
 
-@dataclass(frozen=True, slots=True)
-class Gap:
-    """A marker in a pane: the subscription was not listening for a while."""
-
-    reason: str
-    seconds: float
-    discarded: int | None = None  # bytes the server threw away for us (a drop), if known
-
-    def describe(self) -> str:
-        if self.discarded is not None:
-            # what was queued for us is gone too: the loss began before we stopped listening
-            return (
-                f"── gap: {self.reason}; it discarded ~{human_bytes(self.discarded)} queued "
-                f"for us, and what was published until we listened again {self.seconds:.1f} s "
-                "later is lost ──"
-            )
-        return (
-            f"── gap: {self.reason}; not listening for {self.seconds:.1f} s, "
-            "messages published then are lost ──"
-        )
-
-
-# An entry, as everything outside the store sees it, is the reply list from the wire with
-# the receive time appended: [kind, (pattern,) channel, payload, time]; a gap marker is
-# [None, Gap, time]. So for any entry: channel = e[-3] (None for a gap), payload = e[-2]
-# (bytes or Gap), time = e[-1]. The store itself keeps the replies as the wire gave them,
-# one `Read` (with one time) per socket read, and makes entries only for what is asked
-# for: a flood then costs no per-message work to stamp or to buffer.
-Entry = list
 _LAST = itemgetter(-1)
 
 

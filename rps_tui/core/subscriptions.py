@@ -14,6 +14,12 @@ class Kind(StrEnum):
     SHARD = "shard"
 
 
+REPLY_KIND = {Kind.CHANNEL: b"message", Kind.PATTERN: b"pmessage", Kind.SHARD: b"smessage"}
+"""The reply that carries a message for each kind of subscription."""
+KIND_OF = {reply: kind for kind, reply in REPLY_KIND.items()}
+"""... and the kind of subscription a message reply is for."""
+
+
 def channel_name(raw: bytes) -> str:
     """A name from the wire as a `Subscription` holds it (any bytes survive the round trip
     back through `Subscription.key`)."""

@@ -1,7 +1,7 @@
 """The headless tail: every message as a line on stdout, for scripts and pipes.
 
-The same engine as the dashboard (one server, cluster or Sentinel; reconnects with gap
-markers) feeds its entries through `engine.sink` into a small bounded queue; the main
+The same session as the dashboard (one server, cluster or Sentinel; reconnects with gap
+markers) feeds its entries through the subscriber's `sink` into a small bounded queue; the main
 thread formats and writes them. So a slow stdout never stalls the socket reader for
 long, and memory stays bounded: when the queue is full (`QUEUE_BATCHES` socket reads,
 at most 32 KiB each) the reader waits for the writer. The backlog then builds up on the
@@ -9,9 +9,10 @@ server, and if it passes `client-output-buffer-limit pubsub` the server drops th
 connection: the engine reconnects and the tail prints a gap record saying so. Nothing
 is dropped silently.
 
-It ends without a traceback: Ctrl-C (SIGINT) exits 130, as a shell expects of a command
-stopped that way; SIGTERM exits 0; a reader that goes away (`| head -n 3`) ends it
-quietly with 0, noticed at the next write or within a quarter second on a pipe.
+It ends without a traceback and says how (`Ending`; the CLI turns it into the exit status):
+Ctrl-C (SIGINT) is INTERRUPTED (130, as a shell expects of a command stopped that way);
+SIGTERM is STOPPED (0); a reader that goes away (`| head -n 3`) ends it quietly as STOPPED,
+noticed at the next write or within a quarter second on a pipe.
 Diagnostics (connection lost, reconnected, a refused subscription) go to stderr, one
 line each, so stdout carries data only.
 """
@@ -27,19 +28,25 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from enum import Enum
 from typing import BinaryIO, TextIO
 
-from rps_tui.core.deployment import make_engine
-from rps_tui.core.payload import format_line, safe_name, safe_text
-from rps_tui.core.record import dumps
-from rps_tui.core.settings import ConnectionSettings
-from rps_tui.core.store import Entry, Store
+from rps_tui.core.connection.settings import ConnectionSettings
+from rps_tui.core.entry import Entry
+from rps_tui.core.payload.text import format_line, safe_name, safe_text
+from rps_tui.core.recording.format import dumps
+from rps_tui.core.session import Session
 from rps_tui.core.subscriptions import Subscription
 
 FORMATS = ("ndjson", "text")
 QUEUE_BATCHES = 64  # socket reads waiting for stdout (each at most 32 KiB of replies)
 POLL_SECONDS = 0.25
-EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+
+
+class Ending(Enum):
+    STOPPED = "stopped"  # SIGTERM, or the reader of stdout went away
+    INTERRUPTED = "interrupted"  # Ctrl-C
+    FAILED = "failed"  # the output could not be written, or the subscriber died
 
 
 def format_text(entry: Entry) -> str:
@@ -107,15 +114,16 @@ def tail(
     fmt: str = "ndjson",
     out: BinaryIO | None = None,
     err: TextIO | None = None,
-) -> int:
-    """Subscribe and write every entry to `out` (stdout) until interrupted; the exit status
-    (see the module docstring). The caller has checked the connection (`probe`)."""
+) -> Ending:
+    """Subscribe and write every entry to `out` (stdout) until interrupted; how it ended
+    (see the module docstring). The caller has checked the connection (`probe.reach`)."""
     out = out if out is not None else sys.stdout.buffer
     err = err if err is not None else sys.stderr
     is_stdout = out is sys.stdout.buffer
     encoding = (sys.stdout.encoding or "utf-8") if is_stdout else "utf-8"
     encode: Callable[[Entry], str] = dumps if fmt == "ndjson" else format_text
-    engine = make_engine(settings, Store(history=1))
+    session = Session.live(settings, history=1)  # the entries go to stdout, not to a history
+    engine = session.subscriber
     for sub in subscriptions:
         engine.subscribe(sub)
     outbox = Outbox()
@@ -124,7 +132,7 @@ def tail(
     main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if main else None
     seq = 0
-    code = EXIT_OK
+    code = Ending.STOPPED
     broken = False
 
     def write(entries: list[Entry]) -> None:
@@ -146,18 +154,18 @@ def tail(
                     print(f"rps-tui: {safe_text(event.text)}", file=err, flush=True)
             if not thread.is_alive():
                 print("rps-tui: the subscriber stopped unexpectedly", file=err)
-                code = EXIT_FAILED
+                code = Ending.FAILED
                 break
     except KeyboardInterrupt:
-        code = EXIT_INTERRUPTED
+        code = Ending.INTERRUPTED
     except _Terminated:
-        code = EXIT_OK
+        code = Ending.STOPPED
     except OSError as exc:  # BrokenPipeError: the reader left; else e.g. a full disk
         broken = True
         if not isinstance(exc, BrokenPipeError):
             with contextlib.suppress(OSError):
                 print(f"rps-tui: cannot write the output: {exc.strerror or exc}", file=err)
-            code = EXIT_FAILED
+            code = Ending.FAILED
         if is_stdout:  # keep the interpreter's final flush from failing on it again
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, out.fileno())

@@ -16,11 +16,9 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input
 
-from rps_tui.core.record import Recorder
+from rps_tui.core.connection.settings import ConnectionSettings
 from rps_tui.core.session import Session
-from rps_tui.core.settings import ConnectionSettings
 from rps_tui.core.store import DEFAULT_HISTORY, DEFAULT_MAX_BYTES
-from rps_tui.core.subscriber import Subscriber
 from rps_tui.core.subscriptions import Subscription
 from rps_tui.ui.bindings import APP_BINDINGS, DASHBOARD_BINDINGS, help_rows, palette_bindings
 from rps_tui.ui.dashboard import DashboardOptions, DashboardScreen
@@ -42,8 +40,8 @@ class AppConfig:
     address_label: str | None = None  # shown instead of the address (snapshots, screenshots)
     theme: str | None = None  # a Textual theme name (checked by the CLI)
     keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
-    subscriber: Subscriber | None = None  # one built elsewhere (`rps-tui view`'s offline one)
-    recorder: Recorder | None = None  # already recording (--record FILE)
+    session: Session | None = None  # built by the CLI (a live one, or `view`'s recording);
+    # None: a live session from the fields above (the tests' way)
     record_path: str | None = None  # where the record key writes (default: a new file)
 
 
@@ -59,16 +57,12 @@ class RpsApp(App[int]):
             self.theme = config.theme
         if config.keymap:
             self.set_keymap(config.keymap)
-        if config.subscriber is not None:
-            self.session = Session(config.settings, config.subscriber, recorder=config.recorder)
-        else:
-            self.session = Session.live(
-                config.settings,
-                history=config.history,
-                history_bytes=config.history_bytes,
-                clock=config.clock,
-                recorder=config.recorder,
-            )
+        self.session = config.session or Session.live(
+            config.settings,
+            history=config.history,
+            history_bytes=config.history_bytes,
+            clock=config.clock,
+        )
         self.dashboard = DashboardScreen(
             self.session,
             DashboardOptions(

@@ -9,7 +9,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
-from rps_tui.core.decoders import DECODERS
+from rps_tui.core.payload.decoders import DECODERS
 
 APP_BINDINGS = [
     Binding("question_mark,f1", "help", "Help", id="help", key_display="?"),

@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label
 
-from rps_tui.core.payload import safe_name
+from rps_tui.core.payload.text import safe_name
 from rps_tui.core.session import ChannelSnapshot as Snapshot
 from rps_tui.core.subscriptions import Kind, Subscription
 

@@ -25,13 +25,13 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input
 
-from rps_tui.core.commands import CommandError
-from rps_tui.core.decoders import next_decoder
+from rps_tui.core.connection.commands import CommandError
 from rps_tui.core.monitor import ServerMonitor
-from rps_tui.core.payload import safe_text
+from rps_tui.core.payload.decoders import next_decoder
+from rps_tui.core.payload.text import safe_text
 from rps_tui.core.session import Session
 from rps_tui.core.store import Store
-from rps_tui.core.subscriber import Subscriber
+from rps_tui.core.subscriber.base import Subscriber
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.bindings import DASHBOARD_BINDINGS, ONLINE_ACTIONS
 from rps_tui.ui.browser import MAX_ROWS as MAX_BROWSER_ROWS

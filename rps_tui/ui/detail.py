@@ -29,7 +29,8 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Label, Static, Tree
 from textual.widgets.tree import TreeNode
 
-from rps_tui.core.decoders import (
+from rps_tui.core.entry import Entry, Gap
+from rps_tui.core.payload.decoders import (
     DECODERS,
     DETAIL_INFLATE_LIMIT,
     DIFF_MAX_LINES,
@@ -41,9 +42,9 @@ from rps_tui.core.decoders import (
     pretty,
     scalar_text,
 )
-from rps_tui.core.payload import Formatted, PayloadKind, human_bytes, safe_name, safe_text
-from rps_tui.core.store import Entry, Gap
+from rps_tui.core.payload.text import Formatted, PayloadKind, safe_name, safe_text
 from rps_tui.core.subscriptions import Subscription
+from rps_tui.core.units import human_bytes
 from rps_tui.ui.render import clock_text
 
 FOLD_BUDGET = 200

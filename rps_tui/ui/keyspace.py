@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
-from rps_tui.core import keyspace
+from rps_tui.core.payload import keyspace
 from rps_tui.core.subscriptions import Kind, Subscription
 
 

@@ -4,7 +4,7 @@ Each subscription has a `PaneModel` (its filtered view, pause state, cursor); th
 widget shows the selected model. Models of hidden subscriptions are not touched until they
 are selected again; their messages wait in the store's bounded buffer.
 
-The filter (`/`) is a `rps_tui.core.query.Query`: it decides which entries a model keeps, and
+The filter (`/`) is a `core.payload.query.Query`: it decides which entries a model keeps, and
 its spans are highlighted when a line is rendered (only lines on screen, then cached).
 `n` / `N` move the cursor to the next / previous matching line.
 """
@@ -25,9 +25,10 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from rps_tui.core.payload import safe_text
-from rps_tui.core.query import JsonQuery, Query, QueryError, parse_query
-from rps_tui.core.store import Entry, Gap, Store, SubscriptionState
+from rps_tui.core.entry import Entry, Gap
+from rps_tui.core.payload.query import JsonQuery, Query, QueryError, parse_query
+from rps_tui.core.payload.text import safe_text
+from rps_tui.core.store import Store, SubscriptionState
 from rps_tui.core.subscriptions import Subscription
 from rps_tui.ui.render import clock_text, entry_line
 
@@ -46,7 +47,7 @@ class PaneModel:
     paused_at: int = 0  # store total when paused
     follow: bool = True
     cursor: int | None = None
-    decoder: str = "auto"  # how payloads are shown: see rps_tui.core.decoders
+    decoder: str = "auto"  # how payloads are shown: see rps_tui.core.payload.decoders
     query: Query | None = field(default=None, init=False, repr=False)  # None: no filter
     _parse_error: str | None = field(default=None, init=False, repr=False)
     _parsed: str = field(default="", init=False, repr=False)  # the text `query` came from

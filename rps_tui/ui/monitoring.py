@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from rps_tui.core.drops import buffer_level
 from rps_tui.core.monitor import ServerMonitor
-from rps_tui.core.payload import human_bytes
+from rps_tui.core.subscriber.drops import buffer_level
+from rps_tui.core.units import human_bytes
 
 
 class MonitorView:

@@ -1,7 +1,7 @@
 """The record key: start and stop a recording of the session, and say how it went.
 
 Given what it needs (the session, a way to notify, a timer, where to write), never the app.
-The recorder itself (`core/record.py`) never blocks the reader or the screen; this only
+The recorder itself (`core/recording/recorder.py`) never blocks the reader or the screen; this only
 decides when to start and stop it and what to tell the user.
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 from textual.timer import Timer
 
-from rps_tui.core.payload import safe_text
-from rps_tui.core.record import Recorder
+from rps_tui.core.payload.text import safe_text
+from rps_tui.core.recording.recorder import Recorder
 from rps_tui.core.session import Session
 
 QUIT_WAIT = 0.5  # seconds a recording target gets to take what is queued when we quit

@@ -1,6 +1,6 @@
 """From buffer entries to Rich `Text`: one line per message, never markup.
 
-Everything from the wire goes through `rps_tui.core.payload` (and `rps_tui.core.decoders`)
+Everything from the wire goes through `core.payload.text` (and `core.payload.decoders`)
 first, then into `Text(...)` objects built by appending plain strings with styles, so
 `[bold]` in a payload is just text.
 """
@@ -12,10 +12,10 @@ import time
 from rich.highlighter import JSONHighlighter
 from rich.text import Text
 
-from rps_tui.core import keyspace
-from rps_tui.core.decoders import decode_line
-from rps_tui.core.payload import PayloadKind, safe_name, safe_text
-from rps_tui.core.store import Entry, Gap
+from rps_tui.core.entry import Entry, Gap
+from rps_tui.core.payload import keyspace
+from rps_tui.core.payload.decoders import decode_line
+from rps_tui.core.payload.text import PayloadKind, safe_name, safe_text
 
 SPARK_BLOCKS = " ▁▂▃▄▅▆▇█"
 _json = JSONHighlighter()

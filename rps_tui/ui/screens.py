@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from rps_tui.core.payload import safe_name
+from rps_tui.core.payload.text import safe_name
 from rps_tui.core.subscriptions import InvalidSubscription, Kind, Subscription
 
 Lister = Callable[[], Awaitable[tuple[list[Subscription], str]]]

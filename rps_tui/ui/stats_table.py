@@ -7,8 +7,9 @@ import time
 from rich.text import Text
 from textual.widgets import DataTable
 
-from rps_tui.core.payload import human_bytes, safe_name, safe_text
+from rps_tui.core.payload.text import safe_name, safe_text
 from rps_tui.core.store import ChannelRow
+from rps_tui.core.units import human_bytes
 from rps_tui.ui.render import clock_text, rate_text, sparkline
 
 MAX_ROWS = 200

@@ -5,10 +5,10 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from rps_tui.core.drops import buffer_level
-from rps_tui.core.engine import State
 from rps_tui.core.monitor import Reading
-from rps_tui.core.payload import human_bytes
+from rps_tui.core.subscriber.base import State
+from rps_tui.core.subscriber.drops import buffer_level
+from rps_tui.core.units import human_bytes
 
 STALE_AFTER = 7.0  # seconds: older than two monitor rounds, a value shows its age
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from rps_tui.core.payload import safe_text
+from rps_tui.core.payload.text import safe_text
 from rps_tui.core.store import Store
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.render import rate_text

@@ -3,7 +3,7 @@ are active, read what the message pane shows."""
 
 from __future__ import annotations
 
-from rps_tui.core.settings import parse_url
+from rps_tui.core.connection.settings import parse_url
 from rps_tui.core.subscriptions import Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 from tests.helpers import async_wait_for

@@ -24,8 +24,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import hiredis
@@ -33,11 +31,18 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from rps_tui.core.drops import LIMIT_REASON, Drop, discarded_estimate, dropped_reason
-from rps_tui.core.errors import describe_error
-from rps_tui.core.intake import MESSAGE_KINDS, Intake, Sink
-from rps_tui.core.settings import ConnectionSettings
-from rps_tui.core.store import Gap, Store, SubscriptionState
+from rps_tui.core.connection.errors import describe_error
+from rps_tui.core.connection.settings import ConnectionSettings
+from rps_tui.core.entry import Gap
+from rps_tui.core.store import Store, SubscriptionState
+from rps_tui.core.subscriber.base import Event, EventLog, State
+from rps_tui.core.subscriber.drops import (
+    LIMIT_REASON,
+    Drop,
+    discarded_estimate,
+    dropped_reason,
+)
+from rps_tui.core.subscriber.intake import MESSAGE_KINDS, Intake, Sink
 from rps_tui.core.subscriptions import Kind, Subscription
 
 READ_SIZE = 1 << 15  # bytes parsed as one batch: small batches stay in the CPU cache
@@ -56,47 +61,6 @@ UNSUB_COMMANDS = {
 }
 CONFIRMS = {b"subscribe": Kind.CHANNEL, b"psubscribe": Kind.PATTERN, b"ssubscribe": Kind.SHARD}
 ENDS = {b"unsubscribe": Kind.CHANNEL, b"punsubscribe": Kind.PATTERN, b"sunsubscribe": Kind.SHARD}
-
-
-class State(StrEnum):
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    STALLED = "stalled"
-    RECONNECTING = "reconnecting"
-    STOPPED = "stopped"
-    OFFLINE = "offline"  # a recording opened with `rps-tui view`: no server at all
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """Something the user should hear about (shown as a notification and in the status)."""
-
-    time: float
-    level: str  # "information" | "warning" | "error"
-    text: str
-
-
-class EventLog:
-    """Events for the user, shared by every connection of one deployment (a cluster has
-    several), read by the UI with a sequence number so it shows each event once."""
-
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        self.clock = clock
-        self._lock = threading.Lock()
-        self.events: deque[Event] = deque(maxlen=200)
-        self.seq = 0
-
-    def add(self, level: str, text: str) -> None:
-        with self._lock:  # the engine, a drain thread and the UI may all add
-            self.events.append(Event(self.clock(), level, text))
-            self.seq += 1
-
-    def since(self, seq: int) -> tuple[int, list[Event]]:
-        """Events newer than `seq` (as returned last time), and the new sequence number."""
-        with self._lock:
-            current, events = self.seq, list(self.events)
-        new = min(current - seq, len(events))
-        return current, events[len(events) - new :] if new > 0 else []
 
 
 class ServerClosed(ConnectionError):

@@ -1,197 +1,29 @@
-"""Recordings: engine entries as NDJSON lines, and a recorder that is safe as `engine.sink`.
-
-One JSON object per line, readable by jq:
-
-    {"time": 1717243418.202, "kind": "message", "pattern": null, "channel": "orders",
-     "data": "{\\"id\\": 1}", "encoding": "utf-8"}
-
-`kind` is message, pmessage or smessage; `pattern` is the glob of a pmessage (else null).
-`data` is the payload as text when it is valid UTF-8 (`"encoding": "utf-8"`), else base64
-(`"encoding": "base64"`). A channel or pattern name that is not UTF-8 is base64 too, flagged
-by `"channel_encoding": "base64"` / `"pattern_encoding": "base64"` (absent means UTF-8).
-A gap (the subscriber was not listening for a while) is a line of its own,
-`{"time": ..., "kind": "gap", "reason": "...", "seconds": 6.1}`, with `"discarded_bytes"` when
-the server threw away a backlog it held for the subscriber: consumers that want
-messages only filter with `select(.kind != "gap")`. Lines are pure ASCII (non-ASCII is
-`\\uXXXX`-escaped), so no byte of a payload can act on a terminal that shows the file.
-Every byte survives the round trip: `record_to_entry(entry_to_record(e)) == e`.
-"""
+"""The recorder: entries to a file, FIFO or device, safe as a subscriber's `sink`."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import errno
-import json
 import os
 import select
 import stat
 import threading
 import time
 from bisect import bisect_right
-from collections.abc import Iterator
 from itertools import accumulate
-from json.encoder import encode_basestring_ascii as _quote  # C: a JSON string, ASCII only
 from operator import itemgetter
-from typing import Any
 
-from rps_tui.core.store import Entry, Gap
+from rps_tui.core.entry import Entry, Gap
+from rps_tui.core.recording.format import dumps
+from rps_tui.core.units import were
 
 FLUSH_SECONDS = 0.25  # the writer thread writes at least this often
 MAX_PENDING = 100_000  # entries waiting to be written; past that, messages are dropped
 MAX_PENDING_BYTES = 64 << 20  # ... or past this many payload bytes waiting
 CHUNK = 4096  # entries encoded and written at a time (bounds the encoded text in memory)
 WAIT_STEP = 0.1  # a target that takes no data is polled this often, so close() is seen
-CLOSE_SECONDS = 1.0  # how long close() waits for the target to take what is pending
 NEWLINE = ord("\n")
-KINDS = {b"message": "message", b"pmessage": "pmessage", b"smessage": "smessage"}
-WIRE_KINDS = {name: wire for wire, name in KINDS.items()}
 _PAYLOAD = itemgetter(-2)
-
-
-class RecordError(ValueError):
-    """A line that is not a valid record; the message is one line (with the line number
-    when it comes from `read_entries`)."""
-
-
-def _text(value: bytes) -> tuple[str, bool]:
-    """(text, is_base64): UTF-8 text when the bytes are UTF-8, else base64."""
-    try:
-        return value.decode("utf-8"), False
-    except UnicodeDecodeError:
-        return base64.b64encode(value).decode("ascii"), True
-
-
-def entry_to_record(entry: Entry) -> dict[str, Any]:
-    """A store entry ([kind, (pattern,) channel, data, time] or [None, Gap, time]) as a
-    record dict (see the module docstring)."""
-    kind = entry[0]
-    if kind is None:
-        gap: Gap = entry[1]
-        record = {"time": entry[-1], "kind": "gap", "reason": gap.reason, "seconds": gap.seconds}
-        if gap.discarded is not None:
-            record["discarded_bytes"] = gap.discarded
-        return record
-    pattern = entry[1] if kind == b"pmessage" else None
-    channel, channel_b64 = _text(entry[-3])
-    data, data_b64 = _text(entry[-2])
-    record: dict[str, Any] = {
-        "time": entry[-1],
-        "kind": KINDS[kind],
-        "pattern": None,
-        "channel": channel,
-        "data": data,
-        "encoding": "base64" if data_b64 else "utf-8",
-    }
-    if channel_b64:
-        record["channel_encoding"] = "base64"
-    if pattern is not None:
-        record["pattern"], pattern_b64 = _text(pattern)
-        if pattern_b64:
-            record["pattern_encoding"] = "base64"
-    return record
-
-
-def dumps(entry: Entry) -> str:
-    """One NDJSON line for an entry, without the newline: the same text as
-    `json.dumps(entry_to_record(entry), separators=(",", ":"))`, built directly (about
-    three times faster, since a recording encodes every message)."""
-    name = KINDS.get(entry[0])
-    when = entry[-1]
-    if name is None or type(when) is not float:  # a gap, or a hand-made entry
-        return json.dumps(entry_to_record(entry), separators=(",", ":"))
-    channel, channel_b64 = _text(entry[-3])
-    data, data_b64 = _text(entry[-2])
-    extra = ',"channel_encoding":"base64"' if channel_b64 else ""
-    pattern = "null"
-    if name == "pmessage":
-        text, pattern_b64 = _text(entry[1])
-        pattern = _quote(text)
-        extra += ',"pattern_encoding":"base64"' if pattern_b64 else ""
-    encoding = "base64" if data_b64 else "utf-8"
-    return (
-        f'{{"time":{when!r},"kind":"{name}","pattern":{pattern},"channel":{_quote(channel)},'
-        f'"data":{_quote(data)},"encoding":"{encoding}"{extra}}}'
-    )
-
-
-def _field(obj: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
-    if name not in obj:
-        raise RecordError(f"missing field {name!r}")
-    value = obj[name]
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise RecordError(f"field {name!r} has the wrong type ({type(value).__name__})")
-    return value
-
-
-def _bytes(obj: dict[str, Any], name: str, encoding_field: str, default: str | None) -> bytes:
-    text = _field(obj, name, str)
-    encoding = obj.get(encoding_field, default)
-    if encoding is None:
-        raise RecordError(f"missing field {encoding_field!r}")
-    if encoding == "utf-8":
-        try:
-            return text.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate from a "\ud800" escape
-            raise RecordError(f"field {name!r} is not valid Unicode") from None
-    if encoding == "base64":
-        try:
-            return base64.b64decode(text, validate=True)
-        except (binascii.Error, ValueError):
-            raise RecordError(f"field {name!r} is not valid base64") from None
-    raise RecordError(f"{encoding_field!r} must be 'utf-8' or 'base64', not {encoding!r}")
-
-
-def record_to_entry(obj: object) -> Entry:
-    """The store entry a record stands for; raises RecordError (one line) when malformed."""
-    if not isinstance(obj, dict):
-        raise RecordError("not a JSON object")
-    time = float(_field(obj, "time", (int, float)))
-    kind = _field(obj, "kind", str)
-    if kind == "gap":
-        reason = _field(obj, "reason", str)
-        seconds = float(_field(obj, "seconds", (int, float)))
-        discarded = _field(obj, "discarded_bytes", int) if "discarded_bytes" in obj else None
-        return [None, Gap(reason, seconds, discarded), time]
-    wire = WIRE_KINDS.get(kind)
-    if wire is None:
-        raise RecordError(f"unknown kind {kind!r} (message, pmessage, smessage or gap)")
-    channel = _bytes(obj, "channel", "channel_encoding", "utf-8")
-    data = _bytes(obj, "data", "encoding", None)
-    if wire == b"pmessage":
-        return [wire, _bytes(obj, "pattern", "pattern_encoding", "utf-8"), channel, data, time]
-    return [wire, channel, data, time]
-
-
-def loads(line: str | bytes) -> Entry:
-    """The entry of one NDJSON line; raises RecordError."""
-    try:
-        obj = json.loads(line)
-    except (ValueError, RecursionError) as exc:
-        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deep"
-        raise RecordError(f"not valid JSON ({reason})") from None
-    return record_to_entry(obj)
-
-
-def read_entries(path: str | os.PathLike[str]) -> Iterator[Entry]:
-    """The entries of a recording, one line at a time (never the whole file in memory).
-    Blank lines are skipped; anything else malformed raises RecordError naming the line."""
-    try:
-        file = open(path, "rb")  # noqa: SIM115 (closed by the generator's finally)
-    except OSError as exc:
-        raise RecordError(f"cannot read {os.fspath(path)}: {exc.strerror or exc}") from None
-    try:
-        for number, line in enumerate(file, 1):
-            if not line.strip():
-                continue
-            try:
-                yield loads(line)
-            except RecordError as exc:
-                raise RecordError(f"{os.fspath(path)}, line {number}: {exc}") from None
-    except OSError as exc:
-        raise RecordError(f"cannot read {os.fspath(path)}: {exc.strerror or exc}") from None
-    finally:
-        file.close()
+CLOSE_SECONDS = 1.0  # how long close() waits for the target to take what is pending
 
 
 class Recorder:
@@ -324,7 +156,7 @@ class Recorder:
         assert self.dropping_since is not None
         reason = (
             f"the recording fell behind ({self.path} did not take data fast enough): "
-            f"{_were(self._period_dropped, 'message')} not recorded"
+            f"{were(self._period_dropped, 'message')} not recorded"
         )
         self._pending.append([None, Gap(reason, now - self.dropping_since), now])
         self._count += 1
@@ -407,7 +239,7 @@ class Recorder:
         cut = "; the last line in it is cut short" if self._cut else ""
         return (
             f"{self.path} did not take the rest within {self._timeout:g} s: "
-            f"{_were(self._count, 'line')} not written{cut}"
+            f"{were(self._count, 'line')} not written{cut}"
         )
 
     def _stop(self, reason: str) -> None:
@@ -464,11 +296,6 @@ class Recorder:
 
 class _GaveUp(Exception):
     """The writer stops: close() no longer waits for the target."""
-
-
-def _were(n: int, noun: str) -> str:
-    """'1 line was', '12,345 lines were'."""
-    return f"1 {noun} was" if n == 1 else f"{n:,} {noun}s were"
 
 
 def _size(entry: Entry) -> int:

@@ -2,8 +2,8 @@
 
 PUBLISH, PUBSUB NUMSUB/CHANNELS, PING for latency and INFO for the header run here, on a
 separate connection, so a slow command never stalls the subscriber and a firehose never
-delays a publish. The async client runs on the UI's event loop; `probe` is the synchronous
-check the CLI makes before the screen opens.
+delays a publish. The async client runs on the UI's event loop (the synchronous check the CLI
+makes before the screen opens is `probe.reach`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 
 import redis
 import redis.asyncio as aredis
@@ -20,83 +19,10 @@ from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from rps_tui.core.errors import describe_error
-from rps_tui.core.sentinel import master_settings, sentinel_kwargs
-from rps_tui.core.settings import ConnectionSettings
-
-
-class ConnectError(Exception):
-    """Could not reach or log in to the server: the CLI prints it and exits with status 1."""
-
-
-@dataclass(frozen=True, slots=True)
-class ServerInfo:
-    kind: str  # "Redis" | "Valkey"
-    version: str
-    mode: str  # standalone | cluster | sentinel
-    masters: tuple[str, ...] = ()  # a sentinel: the masters it monitors
-
-    @property
-    def label(self) -> str:
-        return f"{self.kind} {self.version}" + (
-            "" if self.mode == "standalone" else f" {self.mode}"
-        )
-
-
-def parse_info(info: dict) -> ServerInfo:
-    if "valkey_version" in info or info.get("server_name") == "valkey":
-        kind, version = "Valkey", str(info.get("valkey_version") or info.get("redis_version"))
-    else:
-        kind, version = "Redis", str(info.get("redis_version", "?"))
-    # Valkey 8+ says server_mode, Redis redis_mode
-    mode = info.get("redis_mode") or info.get("server_mode") or "standalone"
-    return ServerInfo(kind, version, str(mode))
-
-
-def probe(settings: ConnectionSettings, timeout: float = 5.0) -> ServerInfo:
-    """Connect, authenticate and read INFO server, or raise ConnectError with one line.
-    Behind Sentinel, the master the sentinels name is probed."""
-    if settings.sentinels:
-        try:
-            settings = master_settings(settings, min(timeout, 2.0))
-        except (redis.RedisError, OSError) as exc:
-            raise ConnectError(str(exc) or type(exc).__name__) from None
-    # no retries: redis-py's default (3, with backoff) makes a refused password take 5 s
-    client = redis.Redis(
-        **settings.redis_kwargs(socket_timeout=timeout, retry=Retry(NoBackoff(), 0))
-    )
-    try:
-        try:
-            info = parse_info(client.info("server"))
-            if info.mode == "sentinel":
-                info = replace(info, masters=_sentinel_masters(client))
-            return info
-        except redis.ResponseError:  # an ACL without INFO: fine, if it answers at all
-            client.ping()
-            return ServerInfo("server", "(INFO refused)", "standalone")
-    except (redis.RedisError, OSError) as exc:
-        message = describe_error(exc, settings)
-        if not settings.tls and ("reset by peer" in message or "closed by server" in message):
-            message += " (is it a TLS port? use rediss:// or --tls)"  # hung up on plain text
-        raise ConnectError(message) from None
-    finally:
-        client.close()
-
-
-def _sentinel_masters(client: redis.Redis) -> tuple[str, ...]:
-    try:
-        reply = client.execute_command("SENTINEL", "MASTERS")
-    except redis.RedisError:
-        return ()
-    names = []
-    for entry in reply if isinstance(reply, list) else []:
-        if not isinstance(entry, dict):
-            entry = dict(zip(entry[::2], entry[1::2], strict=False))
-        fields = entry
-        name = fields.get("name", fields.get(b"name"))
-        if name is not None:
-            names.append(name.decode() if isinstance(name, bytes) else str(name))
-    return tuple(names)
+from rps_tui.core.connection.errors import describe_error
+from rps_tui.core.connection.probe import ServerInfo, parse_info
+from rps_tui.core.connection.sentinel import master_settings, sentinel_kwargs
+from rps_tui.core.connection.settings import ConnectionSettings
 
 
 class Commands:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from rps_tui.core.cluster import ClusterEngine
-from rps_tui.core.engine import Engine
-from rps_tui.core.sentinel import SentinelEngine
-from rps_tui.core.settings import ConnectionSettings
+from rps_tui.core.connection.settings import ConnectionSettings
 from rps_tui.core.store import Store
+from rps_tui.core.subscriber.cluster import ClusterEngine
+from rps_tui.core.subscriber.engine import Engine
+from rps_tui.core.subscriber.sentinel import SentinelEngine
 
 
-def make_engine(
+def make_subscriber(
     settings: ConnectionSettings, store: Store, clock: Callable[[], float] = time.time
 ) -> Engine | ClusterEngine:
     if settings.sentinels:

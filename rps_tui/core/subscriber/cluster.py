@@ -27,12 +27,14 @@ from collections.abc import Callable
 
 import redis
 
-from rps_tui.core.cluster_map import ClusterMap, read_map_any
-from rps_tui.core.drops import Drop
-from rps_tui.core.engine import Engine, EventLog, State
-from rps_tui.core.errors import describe_error
-from rps_tui.core.settings import ConnectionSettings
-from rps_tui.core.store import Gap, Store
+from rps_tui.core.connection.cluster_map import ClusterMap, read_map_any
+from rps_tui.core.connection.errors import describe_error
+from rps_tui.core.connection.settings import ConnectionSettings
+from rps_tui.core.entry import Gap
+from rps_tui.core.store import Store
+from rps_tui.core.subscriber.base import EventLog, State
+from rps_tui.core.subscriber.drops import Drop
+from rps_tui.core.subscriber.engine import Engine
 from rps_tui.core.subscriptions import Kind, Subscription
 
 CHECK_SECONDS = 5.0  # re-read the slot map this often when all is well

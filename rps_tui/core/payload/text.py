@@ -17,9 +17,6 @@ from enum import StrEnum
 LINE_LIMIT = 512
 """Bytes of a payload shown on one line of the message list; the detail view shows all."""
 
-DETAIL_LIMIT = 1 << 20
-"""Bytes the detail view renders; beyond this it says how much is cut (a 10 MB payload)."""
-
 # C0, DEL, C1, zero-width and bidi controls, line/paragraph separators, BOM, interlinear marks,
 # and lone surrogates (from JSON's "\ud800" escapes, or bytes a name carried by surrogateescape):
 # they are not text, so a terminal writer cannot encode them.
@@ -44,7 +41,7 @@ class PayloadKind(StrEnum):
 class Formatted:
     """Safe text of one payload. `tag` names the decoding steps when not plain auto
     ("msgpack", "base64+gzip"); `error` is a safe one-line reason the chosen decoder failed,
-    and `text` is then the raw payload, escaped (see `rps_tui.core.decoders`)."""
+    and `text` is then the raw payload, escaped (see `rps_tui.core.payload.decoders`)."""
 
     kind: PayloadKind
     text: str
@@ -89,18 +86,21 @@ def escape_bytes(data: bytes) -> str:
     )
 
 
-def _decode_prefix(data: bytes) -> str | None:
-    """UTF-8 text of `data`, tolerating a character cut at the end; None if not UTF-8."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
+def utf8_text(data: bytes, *, cut: bool = False) -> str | None:
+    """`data` as UTF-8 text, or None if it is not UTF-8. `cut`: the bytes are a prefix, so a
+    character cut at the end is dropped, not an error."""
     try:
-        return decoder.decode(data, final=False)
+        if cut:
+            return codecs.getincrementaldecoder("utf-8")().decode(data, final=False)
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         return None
 
 
-def _looks_like_json(text: str) -> bool:
-    stripped = text.lstrip()
-    return bool(stripped) and stripped[0] in "{[" and stripped.rstrip()[-1:] in "}]"
+def looks_like_json(text: str) -> bool:
+    """Worth a `json.loads`: an object or an array (a bare number or string is text)."""
+    stripped = text.strip()
+    return bool(stripped) and stripped[0] in "{[" and stripped[-1] in "}]"
 
 
 def format_line(data: bytes, limit: int = LINE_LIMIT) -> Formatted:
@@ -108,10 +108,10 @@ def format_line(data: bytes, limit: int = LINE_LIMIT) -> Formatted:
     size = len(data)
     truncated = size > limit
     head = data[:limit] if truncated else data
-    text = _decode_prefix(head) if truncated else _decode_full(head)
+    text = utf8_text(head, cut=truncated)
     if text is None:
         return Formatted(PayloadKind.BINARY, escape_bytes(head), size, truncated)
-    if not truncated and _looks_like_json(text):
+    if not truncated and looks_like_json(text):
         try:
             compact = json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
         except (ValueError, RecursionError):  # not JSON, or nested too deep: show it as text
@@ -119,32 +119,6 @@ def format_line(data: bytes, limit: int = LINE_LIMIT) -> Formatted:
         else:
             return Formatted(PayloadKind.JSON, safe_text(compact), size)
     return Formatted(PayloadKind.TEXT, safe_text(text), size, truncated)
-
-
-def format_detail(data: bytes, limit: int = DETAIL_LIMIT) -> Formatted:
-    """The whole payload for the detail view: JSON indented, text with its line breaks,
-    binary as a hex dump."""
-    size = len(data)
-    truncated = size > limit
-    head = data[:limit] if truncated else data
-    text = _decode_prefix(head) if truncated else _decode_full(head)
-    if text is None:
-        return Formatted(PayloadKind.BINARY, hexdump(head), size, truncated)
-    if not truncated and _looks_like_json(text):
-        try:
-            pretty = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-        except (ValueError, RecursionError):  # not JSON, or a nesting bomb: show it as text
-            pass
-        else:
-            return Formatted(PayloadKind.JSON, safe_text(pretty, keep_newlines=True), size)
-    return Formatted(PayloadKind.TEXT, safe_text(text, keep_newlines=True), size, truncated)
-
-
-def _decode_full(data: bytes) -> str | None:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
 
 
 def hexdump(data: bytes, width: int = 16) -> str:
@@ -156,12 +130,3 @@ def hexdump(data: bytes, width: int = 16) -> str:
         ascii_part = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
         rows.append(f"{offset:08x}  {hexpart:<{width * 3 - 1}}  {ascii_part}")
     return "\n".join(rows)
-
-
-def human_bytes(n: float) -> str:
-    """1536 -> '1.5 KiB'."""
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(n) < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"

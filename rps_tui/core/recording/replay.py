@@ -26,10 +26,10 @@ from redis.cluster import RedisCluster
 from redis.exceptions import RedisClusterException
 from redis.retry import Retry
 
-from rps_tui.core.errors import describe_error
-from rps_tui.core.record import RecordError, read_entries
-from rps_tui.core.sentinel import master_settings
-from rps_tui.core.settings import ConnectionSettings
+from rps_tui.core.connection.errors import describe_error
+from rps_tui.core.connection.sentinel import master_settings
+from rps_tui.core.connection.settings import ConnectionSettings
+from rps_tui.core.recording.format import RecordError, read_entries
 
 BATCH = 1000  # commands per pipeline round trip
 

@@ -38,17 +38,18 @@ from typing import Any
 
 import msgpack
 
-from rps_tui.core.payload import (
-    DETAIL_LIMIT,
+from rps_tui.core.payload.text import (
     LINE_LIMIT,
     Formatted,
     PayloadKind,
     escape_bytes,
     format_line,
     hexdump,
-    human_bytes,
+    looks_like_json,
     safe_text,
+    utf8_text,
 )
+from rps_tui.core.units import human_bytes
 
 DECODERS: tuple[str, ...] = ("auto", "text", "json", "hex", "msgpack", "gzip", "zlib", "base64")
 """Every decoder, in the order a key cycles through them."""
@@ -59,8 +60,9 @@ LINE_INFLATE_LIMIT = 1 << 20
 DETAIL_INFLATE_LIMIT = 16 << 20
 """Bytes a decoder may produce for the detail view (its JSON tree unfolds lazily)."""
 
-SHOW_LIMIT = DETAIL_LIMIT
-"""Bytes of text or hex dump the detail view draws (a Static lays out all of its text)."""
+SHOW_LIMIT = 1 << 20
+"""Bytes of text or hex dump the detail view draws (a Static lays out all of its text); beyond
+this it says how much is cut (a 10 MB payload)."""
 
 MAX_CONTAINER = 1_000_000
 """Elements a msgpack array or map may claim; more is refused, not allocated."""
@@ -145,19 +147,6 @@ def _lenient_text(data: bytes, limit: int) -> tuple[str, bool]:
     return incremental.decode(data[:limit], final=False), True  # no half character at the end
 
 
-def _strict_prefix(data: bytes) -> str | None:
-    """UTF-8 text of `data`, tolerating a character cut at the end; None if not UTF-8."""
-    try:
-        return codecs.getincrementaldecoder("utf-8")().decode(data, final=False)
-    except UnicodeDecodeError:
-        return None
-
-
-def _looks_like_json(text: str) -> bool:
-    stripped = text.strip()
-    return bool(stripped) and stripped[0] in "{[" and stripped[-1] in "}]"
-
-
 def _auto(data: bytes, name: str, limit: int) -> Decoded:
     return _guess(data, data, name, limit, (), cut=False, inflate=True)
 
@@ -183,10 +172,10 @@ def _guess(
             return _guess(out, raw, name, limit, (*steps, "gzip"), cut=more_cut, inflate=False)
     if len(data) > limit:
         data, cut = data[:limit], True
-    text = _strict_prefix(data) if cut else _strict(data)
+    text = utf8_text(data, cut=cut)
     if text is None:
         return Decoded(PayloadKind.BINARY, data, size, name, steps, "", cut, raw)
-    if not cut and _looks_like_json(text):
+    if not cut and looks_like_json(text):
         try:
             value = json.loads(text)
         except (ValueError, RecursionError):  # not JSON, or a nesting bomb: show it as text
@@ -194,13 +183,6 @@ def _guess(
         else:
             return Decoded(PayloadKind.JSON, value, size, name, steps, "", False, raw)
     return Decoded(PayloadKind.TEXT, text, size, name, steps, "", cut, raw)
-
-
-def _strict(data: bytes) -> str | None:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
 
 
 def _text(data: bytes, name: str, limit: int) -> Decoded:

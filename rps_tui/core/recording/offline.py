@@ -17,11 +17,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rps_tui.core.engine import Event, EventLog, State
-from rps_tui.core.intake import KIND_OF
-from rps_tui.core.record import RecordError, loads, read_entries
+from rps_tui.core.recording.format import RecordError, loads, read_entries
 from rps_tui.core.store import SPARK_SECONDS, Store, SubscriptionState
-from rps_tui.core.subscriptions import Subscription, channel_name
+from rps_tui.core.subscriber.base import Event, EventLog, State
+from rps_tui.core.subscriptions import KIND_OF, Subscription, channel_name
 
 TAIL_BYTES = 1 << 16  # read from the end of the file to find the recording's last time
 

@@ -16,7 +16,7 @@ from redis.backoff import NoBackoff
 from redis.crc import key_slot
 from redis.retry import Retry
 
-from rps_tui.core.settings import ConnectionSettings
+from rps_tui.core.connection.settings import ConnectionSettings
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,20 +29,19 @@ from itertools import repeat
 from operator import itemgetter
 
 from rps_tui.core.store import ChannelTally, Store, SubscriptionState
-from rps_tui.core.subscriptions import Kind
+from rps_tui.core.subscriptions import KIND_OF, REPLY_KIND, Kind
 
 _SECOND = itemgetter(1)
 _consume = deque(maxlen=0).extend  # runs an iterator to its end at C speed
 
 # reply kind -> (subscription kind, channel of a reply, payload of a reply)
 ROUTES: dict[bytes, tuple[Kind, itemgetter, itemgetter]] = {
-    b"message": (Kind.CHANNEL, itemgetter(1), itemgetter(2)),
-    b"pmessage": (Kind.PATTERN, itemgetter(2), itemgetter(3)),
-    b"smessage": (Kind.SHARD, itemgetter(1), itemgetter(2)),
+    reply: (kind, itemgetter(2), itemgetter(3))
+    if kind is Kind.PATTERN  # [pmessage, pattern, channel, payload]
+    else (kind, itemgetter(1), itemgetter(2))
+    for reply, kind in KIND_OF.items()
 }
 MESSAGE_KINDS = frozenset(ROUTES)
-KIND_OF = {kind: route[0] for kind, route in ROUTES.items()}
-REPLY_KIND = {route[0]: kind for kind, route in ROUTES.items()}
 
 Sink = Callable[[list[list]], None]
 

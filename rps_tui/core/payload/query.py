@@ -42,9 +42,9 @@ import jmespath
 from jmespath import exceptions as jmespath_errors
 from jmespath.functions import Functions
 
-from rps_tui.core.decoders import GZIP_MAGIC, LINE_INFLATE_LIMIT, decode
-from rps_tui.core.payload import PayloadKind
-from rps_tui.core.store import Entry, Gap
+from rps_tui.core.entry import Entry, Gap
+from rps_tui.core.payload.decoders import GZIP_MAGIC, LINE_INFLATE_LIMIT, decode
+from rps_tui.core.payload.text import PayloadKind
 
 SCAN_LIMIT = 64 * 1024
 """Bytes of each payload a query looks at (a 10 MB payload is searched in its head)."""

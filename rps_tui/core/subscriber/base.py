@@ -7,15 +7,60 @@ nothing connects) all implement it; the UI never asks which one it has.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from rps_tui.core.drops import Drop
-    from rps_tui.core.engine import Event, EventLog, State
-    from rps_tui.core.intake import Sink
     from rps_tui.core.store import Store
+    from rps_tui.core.subscriber.drops import Drop
+    from rps_tui.core.subscriber.intake import Sink
     from rps_tui.core.subscriptions import Subscription
+
+
+class State(StrEnum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    STALLED = "stalled"
+    RECONNECTING = "reconnecting"
+    STOPPED = "stopped"
+    OFFLINE = "offline"  # a recording opened with `rps-tui view`: no server at all
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something the user should hear about (shown as a notification and in the status)."""
+
+    time: float
+    level: str  # "information" | "warning" | "error"
+    text: str
+
+
+class EventLog:
+    """Events for the user, shared by every connection of one deployment (a cluster has
+    several), read by the UI with a sequence number so it shows each event once."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self._lock = threading.Lock()
+        self.events: deque[Event] = deque(maxlen=200)
+        self.seq = 0
+
+    def add(self, level: str, text: str) -> None:
+        with self._lock:  # the engine, a drain thread and the UI may all add
+            self.events.append(Event(self.clock(), level, text))
+            self.seq += 1
+
+    def since(self, seq: int) -> tuple[int, list[Event]]:
+        """Events newer than `seq` (as returned last time), and the new sequence number."""
+        with self._lock:
+            current, events = self.seq, list(self.events)
+        new = min(current - seq, len(events))
+        return current, events[len(events) - new :] if new > 0 else []
 
 
 class Subscriber(Protocol):

@@ -7,7 +7,7 @@ import ssl
 
 import redis
 
-from rps_tui.core.settings import ConnectionSettings
+from rps_tui.core.connection.settings import ConnectionSettings
 
 
 def _root(exc: BaseException) -> BaseException:

@@ -1,0 +1,39 @@
+"""What a subscription's history holds: entries (the wire's reply lists, stamped) and gap
+markers, with named accessors for code off the hot path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rps_tui.core.units import human_bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """A marker in a pane: the subscription was not listening for a while."""
+
+    reason: str
+    seconds: float
+    discarded: int | None = None  # bytes the server threw away for us (a drop), if known
+
+    def describe(self) -> str:
+        if self.discarded is not None:
+            # what was queued for us is gone too: the loss began before we stopped listening
+            return (
+                f"── gap: {self.reason}; it discarded ~{human_bytes(self.discarded)} queued "
+                f"for us, and what was published until we listened again {self.seconds:.1f} s "
+                "later is lost ──"
+            )
+        return (
+            f"── gap: {self.reason}; not listening for {self.seconds:.1f} s, "
+            "messages published then are lost ──"
+        )
+
+
+# An entry, as everything outside the store sees it, is the reply list from the wire with
+# the receive time appended: [kind, (pattern,) channel, payload, time]; a gap marker is
+# [None, Gap, time]. So for any entry: channel = e[-3] (None for a gap), payload = e[-2]
+# (bytes or Gap), time = e[-1]. The store itself keeps the replies as the wire gave them,
+# one `Read` (with one time) per socket read, and makes entries only for what is asked
+# for: a flood then costs no per-message work to stamp or to buffer.
+Entry = list

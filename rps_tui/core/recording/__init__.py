@@ -1,0 +1,3 @@
+"""Recordings: the NDJSON format, the recorder (a subscriber's sink), replaying a
+recording, and browsing one offline.
+"""

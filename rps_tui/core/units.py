@@ -1,0 +1,17 @@
+"""Quantities as people read them."""
+
+from __future__ import annotations
+
+
+def human_bytes(n: float) -> str:
+    """1536 -> '1.5 KiB'."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"
+
+
+def were(n: int, noun: str) -> str:
+    """'1 line was', '12,345 lines were'."""
+    return f"1 {noun} was" if n == 1 else f"{n:,} {noun}s were"

@@ -29,7 +29,7 @@ from rps_tui.core.entry import Gap
 from rps_tui.core.store import Store
 from rps_tui.core.subscriber.cluster import ClusterEngine
 from rps_tui.core.subscriber.sentinel import SentinelEngine
-from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.core.subscriptions import Kind, Status, Subscription
 from tests.topology import start_cluster, start_sentinel_setup
 
 LIMIT = 30.0
@@ -54,7 +54,7 @@ def _run(engine, subs: list[Subscription]) -> threading.Thread:
         engine.subscribe(sub)
     thread = threading.Thread(target=engine.run, daemon=True)
     thread.start()
-    _until(lambda: all(s in engine.store.subs and engine.store.subs[s].status == "active"
+    _until(lambda: all(s in engine.store.subs and engine.store.subs[s].status is Status.ACTIVE
                        for s in subs))  # fmt: skip
     return thread
 
@@ -75,7 +75,7 @@ def cluster_round(kind: str) -> tuple[float, float, float]:
         restored = _until(
             lambda: (
                 engine.home_of(shard) != f"127.0.0.1:{victim.port}"
-                and all(engine.store.subs[s].status == "active" for s in (classic, shard))
+                and all(engine.store.subs[s].status is Status.ACTIVE for s in (classic, shard))
             )
         )
         gap = _gap(engine.store, shard)
@@ -106,7 +106,7 @@ def sentinel_round(kind: str) -> tuple[float, float, float]:
         new = (setup.replica.host, setup.replica.port)
         promoted = _until(lambda: _named(setup) == new)
         restored = _until(
-            lambda: engine.master == new and engine.store.subs[sub].status == "active"
+            lambda: engine.master == new and engine.store.subs[sub].status is Status.ACTIVE
         )
         gap = _gap(engine.store, sub)
         engine.stop()

@@ -20,7 +20,7 @@ from rps_tui.core.entry import Gap
 from rps_tui.core.subscriber.base import State
 from rps_tui.core.subscriber.cluster import ClusterEngine
 from rps_tui.core.subscriber.engine import Engine
-from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.core.subscriptions import Kind, Status, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 from rps_tui.ui.screens import SubscribeScreen
 from tests.conftest import SERVER_KINDS, _require
@@ -156,7 +156,8 @@ async def test_app_subscribes_and_spublishes_on_a_cluster(cluster: Cluster) -> N
         await pilot.press("enter")
         await async_wait_for(
             lambda: (
-                shard in app.session.store.subs and app.session.store.subs[shard].status == "active"
+                shard in app.session.store.subs
+                and app.session.store.subs[shard].status is Status.ACTIVE
             )
         )
         await async_wait_for(lambda: app.dashboard.selected == shard)
@@ -205,7 +206,9 @@ def test_a_moved_reply_to_ssubscribe_is_reported(cluster: Cluster) -> None:
         engine.subscribe(shard)
         wait_for(lambda: reported)
     assert reported == [(shard, "the node answered MOVED")]
-    assert engine.store.subs[shard].status == "pending" and engine.store.subs[shard].error is None
+    assert (
+        engine.store.subs[shard].status is Status.PENDING and engine.store.subs[shard].error is None
+    )
 
 
 def test_keyspace_notifications_are_heard_from_every_primary(cluster: Cluster) -> None:
@@ -280,7 +283,7 @@ def test_slot_move_rehomes_the_sharded_channel(cluster: Cluster) -> None:
                 c.execute_command("CLUSTER", "SETSLOT", slot, "NODE", target_id)
         # the server pushes sunsubscribe; the engine re-reads the map and moves the channel
         wait_for(lambda: engine.home_of(shard) == name(target), timeout=10)
-        wait_for(lambda: engine.store.subs[shard].status == "active")
+        wait_for(lambda: engine.store.subs[shard].status is Status.ACTIVE)
         assert cluster.owner_of(shard.key).port == target.port
         assert spublish(cluster, shard, b"after") == 1
         wait_for(lambda: engine.store.subs[shard].total == 2)
@@ -307,7 +310,7 @@ def test_a_slot_move_the_map_shows_late_is_still_named_as_a_move(cluster: Cluste
             with client_for(node.host, node.port) as c:
                 c.execute_command("CLUSTER", "SETSLOT", slot, "NODE", target_id)
         wait_for(lambda: engine.home_of(shard) == name(target), timeout=10)
-        wait_for(lambda: engine.store.subs[shard].status == "active")
+        wait_for(lambda: engine.store.subs[shard].status is Status.ACTIVE)
         found = gaps(engine, shard)
         assert len(found) == 1, found
         assert found[0].reason == f"its slot moved, {name(source)} → {name(target)}"
@@ -334,8 +337,8 @@ def test_primary_killed_replica_promoted_subscriptions_restored(kind: str) -> No
             wait_for(lambda: cluster.owner_of(doomed.key).port != victim.port, timeout=20)
             promoted = cluster.owner_of(doomed.key)
             wait_for(lambda: engine.home_of(doomed) == name(promoted), timeout=10)
-            wait_for(lambda: engine.store.subs[doomed].status == "active")
-            wait_for(lambda: engine.store.subs[NEWS].status == "active")
+            wait_for(lambda: engine.store.subs[doomed].status is Status.ACTIVE)
+            wait_for(lambda: engine.store.subs[NEWS].status is Status.ACTIVE)
             wait_for(lambda: engine.state is State.CONNECTED)
             recovered = time.monotonic() - started
             assert engine.classic.node != name(victim)
@@ -356,7 +359,7 @@ def test_primary_killed_replica_promoted_subscriptions_restored(kind: str) -> No
             assert victim.port not in {int(n.rsplit(":", 1)[1]) for n in engine.links}
             # keyspace events of the promoted node's keys are heard there now
             wait_for(lambda: name(promoted) in (engine.home_of(sets) or ""))
-            wait_for(lambda: engine.store.subs[sets].status == "active")
+            wait_for(lambda: engine.store.subs[sets].status is Status.ACTIVE)
             with client_for(promoted.host, promoted.port) as c:
                 c.set(doomed.key, "after failover")  # a key in the slot the victim owned
             wait_for(lambda: engine.store.subs[sets].total == 1)

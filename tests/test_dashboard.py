@@ -7,7 +7,7 @@ import threading
 
 from rps_tui.core.connection.settings import parse_url
 from rps_tui.core.store import Store
-from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.core.subscriptions import Kind, Status, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 from rps_tui.ui.dashboard import DashboardScreen
 from tests.helpers import Flood, async_wait_for
@@ -36,7 +36,7 @@ async def test_a_new_theme_redraws_the_lines_already_drawn(server, redis_client)
     app = RpsApp(AppConfig(settings=parse_url(server.url), subscriptions=[sub], monitor=False))
     async with app.run_test(size=SIZE) as pilot:
         await async_wait_for(lambda: sub in app.session.store.subs)
-        await async_wait_for(lambda: app.session.store.subs[sub].status == "active")
+        await async_wait_for(lambda: app.session.store.subs[sub].status is Status.ACTIVE)
         redis_client.publish("dash.theme", "hello")
         pane = app.dashboard.pane
         await async_wait_for(lambda: any("hello" in pane.render_line(y).text for y in range(3)))

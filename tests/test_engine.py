@@ -11,7 +11,7 @@ from rps_tui.core.entry import Gap
 from rps_tui.core.store import Store
 from rps_tui.core.subscriber.base import State
 from rps_tui.core.subscriber.engine import Engine
-from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.core.subscriptions import Kind, Status, Subscription
 from tests.helpers import running_engine, wait_for
 
 
@@ -68,9 +68,9 @@ def test_refused_subscription_does_not_stop_the_others(server_factory) -> None:
     thread = threading.Thread(target=engine.run, daemon=True)
     thread.start()
     try:
-        wait_for(lambda: engine.store.subs[denied].status == "error")
+        wait_for(lambda: engine.store.subs[denied].status is Status.ERROR)
         assert "NOPERM" in (engine.store.subs[denied].error or "")
-        wait_for(lambda: engine.store.subs[ok].status == "active")
+        wait_for(lambda: engine.store.subs[ok].status is Status.ACTIVE)
         admin.publish("ok.1", "fine")
         wait_for(lambda: engine.store.subs[ok].total == 1)
         assert any("refused" in e.text for e in engine.events)
@@ -91,7 +91,9 @@ def test_restart_reconnects_resubscribes_and_marks_a_gap(server_factory) -> None
         wait_for(lambda: engine.state in (State.RECONNECTING, State.CONNECTING))
         srv.restart()
         wait_for(
-            lambda: engine.state is State.CONNECTED and engine.store.subs[sub].status == "active"
+            lambda: (
+                engine.state is State.CONNECTED and engine.store.subs[sub].status is Status.ACTIVE
+            )
         )
         client = redis.Redis.from_url(srv.url)
         assert client.pubsub_numsub("eng.restart") == [(b"eng.restart", 1)]

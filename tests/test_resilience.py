@@ -10,7 +10,7 @@ from rps_tui.core.connection.probe import probe
 from rps_tui.core.connection.settings import parse_url
 from rps_tui.core.entry import Gap
 from rps_tui.core.subscriber.base import State
-from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.core.subscriptions import Kind, Status, Subscription
 from rps_tui.ui.detail import DetailScreen
 from tests.helpers import async_wait_for, running_engine, wait_for
 
@@ -33,7 +33,7 @@ def test_frozen_server_is_reported_stalled_then_recovered(server_factory) -> Non
         finally:
             srv.resume()
         wait_for(lambda: engine.state is State.CONNECTED, timeout=20)
-        wait_for(lambda: engine.store.subs[sub].status == "active")
+        wait_for(lambda: engine.store.subs[sub].status is Status.ACTIVE)
         client = redis.Redis.from_url(srv.url)
         client.publish("res.frozen", "after")
         wait_for(lambda: engine.store.subs[sub].total == 1)
@@ -102,7 +102,7 @@ async def test_restart_seen_on_screen_with_gap_and_counts_kept(server_factory) -
         await async_wait_for(
             lambda: "connected" in str(app.dashboard.status_bar.render()), timeout=15
         )
-        await async_wait_for(lambda: app.session.store.subs[sub].status == "active")
+        await async_wait_for(lambda: app.session.store.subs[sub].status is Status.ACTIVE)
         client = redis.Redis.from_url(srv.url)
         assert client.pubsub_numpat() == 1
         client.publish("res.app.9", "after")

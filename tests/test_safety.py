@@ -22,7 +22,7 @@ from rps_tui.core.store import DEFAULT_MAX_BYTES, MIB, Store
 from rps_tui.core.subscriber.base import State
 from rps_tui.core.subscriber.drops import LIMIT_REASON
 from rps_tui.core.subscriber.engine import Engine
-from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.core.subscriptions import Kind, Status, Subscription
 from tests.helpers import async_wait_for, running, wait_for
 from tests.support.app import SIZE, active, make_app
 from tests.support.proxy import FaultProxy
@@ -240,7 +240,7 @@ def test_a_sudden_drop_is_named_the_same_way(server_factory, server_kind) -> Non
 def check_the_gap(
     engine: Engine, store: Store, sub: Subscription, direct: redis.Redis, limit: int
 ) -> None:
-    wait_for(lambda: store.subs[sub].status == "active" and gaps(store, sub), timeout=15)
+    wait_for(lambda: store.subs[sub].status is Status.ACTIVE and gaps(store, sub), timeout=15)
     (gap,) = gaps(store, sub)
     assert gap.reason == LIMIT_REASON  # Redis 7.0 (no counter) as Valkey
     assert gap.discarded is not None and gap.discarded >= limit
@@ -383,7 +383,9 @@ async def test_the_subscription_list_follows_a_status_change_without_traffic(
 
         await async_wait_for(lambda: style() == STATUS_STYLE["active"], timeout=5)
         srv.kill()
-        await async_wait_for(lambda: app.session.store.subs[sub].status == "pending", timeout=10)
+        await async_wait_for(
+            lambda: app.session.store.subs[sub].status is Status.PENDING, timeout=10
+        )
         await async_wait_for(lambda: style() == STATUS_STYLE["pending"], timeout=5)
 
 

@@ -22,7 +22,7 @@ from rps_tui.core.entry import Gap
 from rps_tui.core.store import Store
 from rps_tui.core.subscriber.base import State
 from rps_tui.core.subscriber.sentinel import CHECK_SECONDS, SentinelEngine
-from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.core.subscriptions import Kind, Status, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 from rps_tui.ui.publish_box import PublishBox
 from tests.helpers import async_wait_for, running, wait_for
@@ -156,7 +156,7 @@ def test_unknown_master_keeps_retrying_and_says_why(setup: SentinelSetup) -> Non
         texts = [e.text for e in engine.events]
         assert len(texts) == 1, texts  # the loss is reported once, not per attempt
         assert "subscriber connection lost" in texts[0] and "'nosuch'" in texts[0]
-        assert engine.store.subs[sub].status == "pending"
+        assert engine.store.subs[sub].status is Status.PENDING
 
 
 # --------------------------------------------------------------------------- failover
@@ -194,7 +194,7 @@ def test_failover_after_the_primary_dies_is_followed_with_a_gap(kind: str) -> No
         assert any("connection lost" in e.text for e in engine.events)
         assert engine.state is State.CONNECTED
         assert engine.master == new
-        assert engine.store.subs[sub].status == "active"
+        assert engine.store.subs[sub].status is Status.ACTIVE
         # backoff, not a busy loop (redis-py's asyncio Sentinel client retried ~15,000
         # times in 2 s in the same situation)
         assert 1 <= engine.reconnects < 20, engine.reconnects

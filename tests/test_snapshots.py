@@ -12,7 +12,7 @@ import redis
 from textual.widgets import Input
 
 from rps_tui.core.connection.settings import parse_url
-from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.core.subscriptions import Kind, Status, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 from rps_tui.ui.detail import DetailScreen
 from tests.helpers import async_wait_for
@@ -60,7 +60,7 @@ def prepare(srv):
             widget.cursor_blink = False
         await async_wait_for(
             lambda: all(
-                s in app.session.store.subs and app.session.store.subs[s].status == "active"
+                s in app.session.store.subs and app.session.store.subs[s].status is Status.ACTIVE
                 for s in SUBS
             )
         )

@@ -37,7 +37,7 @@ from rps_tui.core.embedded.server import (
     redis_binary,
     start_server,
 )
-from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.core.subscriptions import Kind, Status, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 from rps_tui.ui.screens import HelpScreen
 from tests.certs import CertPaths, make_certs
@@ -396,7 +396,7 @@ async def test_password_never_appears_in_the_app(server_factory) -> None:
             spy(app.dashboard.status_bar, "update")
             spy(app.dashboard.publish_box, "show_result")
             await active(app, allowed)
-            await async_wait_for(lambda: app.session.store.subs[refused].status == "error")
+            await async_wait_for(lambda: app.session.store.subs[refused].status is Status.ERROR)
             await async_wait_for(lambda: any("refused" in s for s in shown))  # notified
             admin.publish("leak.msgs", "a message for the pane")
             await async_wait_for(

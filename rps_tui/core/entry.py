@@ -4,6 +4,7 @@ markers, with named accessors for code off the hot path."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 
 from rps_tui.core.units import human_bytes
 
@@ -37,3 +38,17 @@ class Gap:
 # one `Read` (with one time) per socket read, and makes entries only for what is asked
 # for: a flood then costs no per-message work to stamp or to buffer.
 Entry = list
+
+# Named accessors (C-level itemgetters: as cheap as the index they name).
+time_of = itemgetter(-1)  # the receive time (seconds since the epoch)
+payload_of = itemgetter(-2)  # the payload bytes, or the Gap of a gap marker
+channel_of = itemgetter(-3)  # the channel the message came on; None for a gap marker
+
+
+def is_gap(entry: Entry) -> bool:
+    return entry[0] is None
+
+
+def pattern_of(entry: Entry) -> bytes | None:
+    """The glob a pmessage matched; None for any other entry."""
+    return entry[1] if entry[0] == b"pmessage" else None

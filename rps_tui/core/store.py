@@ -45,7 +45,7 @@ except ImportError:  # pragma: no cover - every CPython has it
 
 
 from rps_tui.core.entry import Entry, Gap
-from rps_tui.core.subscriptions import Subscription
+from rps_tui.core.subscriptions import Status, Subscription
 
 DEFAULT_HISTORY = 10_000
 MIB = 1 << 20
@@ -115,7 +115,7 @@ class SubscriptionState:
     gaps: int = 0
     let_go: int = 0  # messages dropped from the buffer for a byte cap (not for `history`)
     let_go_bytes: int = 0
-    status: str = "pending"  # pending | active | error | removed
+    status: Status = Status.PENDING
     error: str | None = None
     meter: RateMeter = field(default_factory=RateMeter)
 
@@ -494,7 +494,7 @@ class Store:
         state = self.subs.pop(sub, None)
         if state is not None:
             self.buffered -= state.held
-            state.status = "removed"
+            state.status = Status.REMOVED
         return state
 
     def busiest(self, n: int) -> list[bytes]:

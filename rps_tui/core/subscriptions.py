@@ -14,6 +14,15 @@ class Kind(StrEnum):
     SHARD = "shard"
 
 
+class Status(StrEnum):
+    """Where a subscription stands with the server."""
+
+    PENDING = "pending"  # asked for (or to be asked again after a reconnect), not confirmed
+    ACTIVE = "active"  # confirmed: messages arrive
+    ERROR = "error"  # refused (an ACL, a name the server will not take): `error` says why
+    REMOVED = "removed"  # unsubscribed; messages still in flight are not counted
+
+
 REPLY_KIND = {Kind.CHANNEL: b"message", Kind.PATTERN: b"pmessage", Kind.SHARD: b"smessage"}
 """The reply that carries a message for each kind of subscription."""
 KIND_OF = {reply: kind for kind, reply in REPLY_KIND.items()}

@@ -32,7 +32,7 @@ from enum import Enum
 from typing import BinaryIO, TextIO
 
 from rps_tui.core.connection.settings import ConnectionSettings
-from rps_tui.core.entry import Entry
+from rps_tui.core.entry import Entry, channel_of, is_gap, payload_of, time_of
 from rps_tui.core.payload.text import format_line, safe_name, safe_text
 from rps_tui.core.recording.format import dumps
 from rps_tui.core.session import Session
@@ -52,11 +52,11 @@ class Ending(Enum):
 def format_text(entry: Entry) -> str:
     """`time channel payload`, escaped so nothing in it acts on a terminal; a gap as
     `time ── gap: ... ──`."""
-    stamp = datetime.fromtimestamp(entry[-1]).isoformat(timespec="milliseconds")
-    if entry[0] is None:
+    stamp = datetime.fromtimestamp(time_of(entry)).isoformat(timespec="milliseconds")
+    if is_gap(entry):
         return f"{stamp} {safe_text(entry[1].describe())}"
-    data = entry[-2]
-    return f"{stamp} {safe_name(entry[-3])} {format_line(data, limit=len(data)).text}"
+    data = payload_of(entry)
+    return f"{stamp} {safe_name(channel_of(entry))} {format_line(data, limit=len(data)).text}"
 
 
 class Outbox:

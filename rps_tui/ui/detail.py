@@ -29,7 +29,7 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Label, Static, Tree
 from textual.widgets.tree import TreeNode
 
-from rps_tui.core.entry import Entry, Gap
+from rps_tui.core.entry import Entry, Gap, channel_of, payload_of, time_of
 from rps_tui.core.payload.decoders import (
     DECODERS,
     DETAIL_INFLATE_LIMIT,
@@ -199,12 +199,12 @@ def previous_on_channel(lines: Sequence[Entry], entry: Entry) -> Entry | None:
     `len(lines)`, which the pane's history bounds.
     """
     index = next((i for i in range(len(lines) - 1, -1, -1) if lines[i] is entry), None)
-    if index is None or entry[-3] is None:
+    if index is None or channel_of(entry) is None:
         return None
-    channel = entry[-3]
+    channel = channel_of(entry)
     for i in range(index - 1, -1, -1):
         earlier = lines[i]
-        if earlier[-3] == channel and not isinstance(earlier[-2], Gap):
+        if channel_of(earlier) == channel and not isinstance(payload_of(earlier), Gap):
             return earlier
     return None
 
@@ -240,14 +240,14 @@ def compare(entry: Entry, previous: Entry | None, decoder: str) -> Text:
     Pure and thread-safe: the screen runs it in a thread, as two 16 MiB documents take
     a second or two to render and compare.
     """
-    if entry[-3] is None or isinstance(entry[-2], Gap):
+    if channel_of(entry) is None or isinstance(payload_of(entry), Gap):
         return Text("A gap marker has no diff.", style="italic", end="")
-    if previous is None or previous[-3] is None or isinstance(previous[-2], Gap):
+    if previous is None or channel_of(previous) is None or isinstance(payload_of(previous), Gap):
         return Text("No previous message on this channel.", style="italic", end="")
-    before = pretty(decode(previous[-2], decoder, limit=DETAIL_INFLATE_LIMIT))
-    after = pretty(decode(entry[-2], decoder, limit=DETAIL_INFLATE_LIMIT))
+    before = pretty(decode(payload_of(previous), decoder, limit=DETAIL_INFLATE_LIMIT))
+    after = pretty(decode(payload_of(entry), decoder, limit=DETAIL_INFLATE_LIMIT))
     lines, cut = diff_lines(before.text, after.text)
-    when = clock_text(previous[-1])
+    when = clock_text(time_of(previous))
     if not lines:
         said = (
             f"No difference from the previous message on this channel ({when}) in the "
@@ -319,18 +319,18 @@ class DetailScreen(ModalScreen[str]):
     # -- what is shown ---------------------------------------------------------------------
     @property
     def is_gap(self) -> bool:
-        return self.entry[-3] is None or isinstance(self.entry[-2], Gap)
+        return channel_of(self.entry) is None or isinstance(payload_of(self.entry), Gap)
 
     def _decode(self) -> None:
         if self.is_gap:
             self.decoded = self.shown = None
             return
-        self.decoded = decode(self.entry[-2], self.decoder, limit=DETAIL_INFLATE_LIMIT)
+        self.decoded = decode(payload_of(self.entry), self.decoder, limit=DETAIL_INFLATE_LIMIT)
         tree = self.decoded.kind is PayloadKind.JSON and _is_container(self.decoded.value)
         self.shown = None if tree else pretty(self.decoded)  # a tree needs no text
 
     def _head(self) -> Text:
-        channel, data, ts = self.entry[-3], self.entry[-2], self.entry[-1]
+        channel, data, ts = channel_of(self.entry), payload_of(self.entry), time_of(self.entry)
         head = Text(end="")
         head.append(clock_text(ts), "dim")
         if self.decoded is None:
@@ -354,7 +354,7 @@ class DetailScreen(ModalScreen[str]):
     def _body(self) -> Widget:
         decoded = self.decoded
         if decoded is None:
-            data = self.entry[-2]
+            data = payload_of(self.entry)
             text = safe_text(data.describe()) if isinstance(data, Gap) else ""
             return VerticalScroll(Static(Text(text)), id="detail-text")
         if self.shown is None:  # a JSON object or array: the folding tree

@@ -25,7 +25,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from rps_tui.core.entry import Entry, Gap
+from rps_tui.core.entry import Entry, Gap, payload_of, time_of
 from rps_tui.core.payload.query import JsonQuery, Query, QueryError, parse_query
 from rps_tui.core.payload.text import safe_text
 from rps_tui.core.store import Store, SubscriptionState
@@ -259,12 +259,20 @@ class MessagePane(ScrollView, can_focus=True):
         entry = model.lines[index]
         selected = index == model.cursor
         query = model.query
-        key = (id(entry), entry[-1], width, selected, model.sub.is_pattern, model.decoder, query)
+        key = (
+            id(entry),
+            time_of(entry),
+            width,
+            selected,
+            model.sub.is_pattern,
+            model.decoder,
+            query,
+        )
         strip = self._cache.get(key)
         if strip is None:
             text = entry_line(entry, show_channel=model.sub.is_pattern, decoder=model.decoder)
-            if query is not None and not isinstance(entry[-2], Gap):
-                _highlight(text, query, clock_text(entry[-1]))
+            if query is not None and not isinstance(payload_of(entry), Gap):
+                _highlight(text, query, clock_text(time_of(entry)))
             text.truncate(width, overflow="ellipsis", pad=True)
             segments = list(text.render(self.app.console))
             strip = Strip(Segment.apply_style(segments, self.rich_style), width)
@@ -329,7 +337,7 @@ class MessagePane(ScrollView, can_focus=True):
         for wrapped, indexes in ((False, first), (True, then)):
             for index in indexes:
                 entry = lines[index]
-                if not isinstance(entry[-2], Gap) and matches(entry):
+                if not isinstance(payload_of(entry), Gap) and matches(entry):
                     if index == cursor:
                         self.notify("No other match", timeout=2)
                     elif wrapped:

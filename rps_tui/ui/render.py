@@ -12,7 +12,7 @@ import time
 from rich.highlighter import JSONHighlighter
 from rich.text import Text
 
-from rps_tui.core.entry import Entry, Gap
+from rps_tui.core.entry import Entry, Gap, channel_of, payload_of, time_of
 from rps_tui.core.payload import keyspace
 from rps_tui.core.payload.decoders import decode_line
 from rps_tui.core.payload.text import PayloadKind, safe_name, safe_text
@@ -33,7 +33,7 @@ def entry_line(entry: Entry, *, show_channel: bool, decoder: str = "auto") -> Te
     A decoder other than plain auto puts its tag first (`msgpack`, `base64+gzip`); when it
     cannot read the payload, the line says why in red, then shows the raw bytes escaped.
     """
-    channel, data, ts = entry[-3], entry[-2], entry[-1]
+    channel, data, ts = channel_of(entry), payload_of(entry), time_of(entry)
     line = Text(no_wrap=True, overflow="ellipsis", end="")
     line.append(clock_text(ts), "dim")
     line.append("  ")

@@ -8,10 +8,10 @@ from textual.widgets import DataTable
 
 from rps_tui.core.payload.text import safe_text
 from rps_tui.core.store import Store
-from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.core.subscriptions import Kind, Status, Subscription
 from rps_tui.ui.render import rate_text
 
-STATUS_STYLE = {"pending": "yellow", "active": "green", "error": "bold red"}
+STATUS_STYLE = {Status.PENDING: "yellow", Status.ACTIVE: "green", Status.ERROR: "bold red"}
 
 
 MARKERS = {Kind.CHANNEL: "#", Kind.PATTERN: "*", Kind.SHARD: "§"}
@@ -50,11 +50,11 @@ class SubscriptionList(DataTable):
 
     def _cells(self, index: int, sub: Subscription, store: Store) -> tuple:
         state = store.subs.get(sub)
-        status = state.status if state else "pending"
+        status = state.status if state else Status.PENDING
         marker = MARKERS[sub.kind]
         name = Text(f"{marker} ", style=STATUS_STYLE.get(status, ""))
-        name.append(safe_text(sub.name), "bold" if status == "active" else "")
-        if status == "error":
+        name.append(safe_text(sub.name), "bold" if status is Status.ACTIVE else "")
+        if status is Status.ERROR:
             name.append(" ✗", "bold red")
         total = state.total if state else 0
         rate = state.meter.rate if state else 0.0

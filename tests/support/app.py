@@ -4,7 +4,7 @@ are active, read what the message pane shows."""
 from __future__ import annotations
 
 from rps_tui.core.connection.settings import parse_url
-from rps_tui.core.subscriptions import Subscription
+from rps_tui.core.subscriptions import Status, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 from tests.helpers import async_wait_for
 
@@ -26,7 +26,7 @@ async def active(app: RpsApp, *subs: Subscription) -> None:
     await async_wait_for(
         lambda: (
             all(
-                s in app.session.store.subs and app.session.store.subs[s].status == "active"
+                s in app.session.store.subs and app.session.store.subs[s].status is Status.ACTIVE
                 for s in subs
             )
             and app.dashboard.sub_list.subs == app.session.subscriber.subscriptions

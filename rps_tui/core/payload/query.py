@@ -42,7 +42,7 @@ import jmespath
 from jmespath import exceptions as jmespath_errors
 from jmespath.functions import Functions
 
-from rps_tui.core.entry import Entry, Gap
+from rps_tui.core.entry import Entry, Gap, channel_of, payload_of
 from rps_tui.core.payload.decoders import GZIP_MAGIC, LINE_INFLATE_LIMIT, decode
 from rps_tui.core.payload.text import PayloadKind
 
@@ -95,10 +95,10 @@ class SubstringQuery(Query):
         self._display = re.compile(re.escape(text), flags)
 
     def matches(self, entry: Entry) -> bool:
-        payload = entry[-2]
+        payload = payload_of(entry)
         if isinstance(payload, Gap):
             return True
-        head, channel = payload[:SCAN_LIMIT], entry[-3] or b""
+        head, channel = payload[:SCAN_LIMIT], channel_of(entry) or b""
         if self.fold:
             return self.needle in head.lower() or self.needle in channel.lower()
         return self.needle in head or self.needle in channel
@@ -124,14 +124,14 @@ class RegexQuery(Query):
             raise QueryError(f"re: pattern too large ({exc})") from None
 
     def matches(self, entry: Entry) -> bool:
-        payload = entry[-2]
+        payload = payload_of(entry)
         if isinstance(payload, Gap):
             return True
         if self.failure:
             return False
         search = self.pattern.search
         head = payload[:SCAN_LIMIT].decode("utf-8", "replace")
-        channel = (entry[-3] or b"").decode("utf-8", "replace")
+        channel = (channel_of(entry) or b"").decode("utf-8", "replace")
         try:
             with _cpu_alarm():
                 return search(head) is not None or search(channel) is not None
@@ -185,7 +185,7 @@ class JsonQuery(Query):
         self.decoder = "auto"  # the pane's decoder: payloads are read as it reads them
 
     def matches(self, entry: Entry) -> bool:
-        payload = entry[-2]
+        payload = payload_of(entry)
         if isinstance(payload, Gap):
             return True
         if self.failure or len(payload) > SCAN_LIMIT:

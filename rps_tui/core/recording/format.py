@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from json.encoder import encode_basestring_ascii as _quote  # C: a JSON string, ASCII only
 from typing import Any
 
-from rps_tui.core.entry import Entry, Gap
+from rps_tui.core.entry import Entry, Gap, channel_of, pattern_of, payload_of, time_of
 from rps_tui.core.subscriptions import KIND_OF
 
 KINDS = {reply: reply.decode() for reply in KIND_OF}  # b"pmessage" -> "pmessage"
@@ -52,16 +52,21 @@ def entry_to_record(entry: Entry) -> dict[str, Any]:
     record dict (see the module docstring)."""
     kind = entry[0]
     if kind is None:
-        gap: Gap = entry[1]
-        record = {"time": entry[-1], "kind": "gap", "reason": gap.reason, "seconds": gap.seconds}
+        gap: Gap = payload_of(entry)
+        record = {
+            "time": time_of(entry),
+            "kind": "gap",
+            "reason": gap.reason,
+            "seconds": gap.seconds,
+        }
         if gap.discarded is not None:
             record["discarded_bytes"] = gap.discarded
         return record
-    pattern = entry[1] if kind == b"pmessage" else None
-    channel, channel_b64 = _text(entry[-3])
-    data, data_b64 = _text(entry[-2])
+    pattern = pattern_of(entry)
+    channel, channel_b64 = _text(channel_of(entry))
+    data, data_b64 = _text(payload_of(entry))
     record: dict[str, Any] = {
-        "time": entry[-1],
+        "time": time_of(entry),
         "kind": KINDS[kind],
         "pattern": None,
         "channel": channel,
@@ -82,11 +87,11 @@ def dumps(entry: Entry) -> str:
     `json.dumps(entry_to_record(entry), separators=(",", ":"))`, built directly (about
     three times faster, since a recording encodes every message)."""
     name = KINDS.get(entry[0])
-    when = entry[-1]
+    when = time_of(entry)
     if name is None or type(when) is not float:  # a gap, or a hand-made entry
         return json.dumps(entry_to_record(entry), separators=(",", ":"))
-    channel, channel_b64 = _text(entry[-3])
-    data, data_b64 = _text(entry[-2])
+    channel, channel_b64 = _text(channel_of(entry))
+    data, data_b64 = _text(payload_of(entry))
     extra = ',"channel_encoding":"base64"' if channel_b64 else ""
     pattern = "null"
     if name == "pmessage":

@@ -17,10 +17,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rps_tui.core.entry import channel_of, payload_of, time_of
 from rps_tui.core.recording.format import RecordError, loads, read_entries
 from rps_tui.core.store import SPARK_SECONDS, Store, SubscriptionState
 from rps_tui.core.subscriber.base import Event, EventLog, State
-from rps_tui.core.subscriptions import KIND_OF, Subscription, channel_name
+from rps_tui.core.subscriptions import KIND_OF, Status, Subscription, channel_name
 
 TAIL_BYTES = 1 << 16  # read from the end of the file to find the recording's last time
 
@@ -76,7 +77,7 @@ def load_recording(
             if max_entries is not None and result.messages + result.gaps >= max_entries:
                 result.truncated = True
                 break
-            now = entry[-1]
+            now = time_of(entry)
             if result.first is None:
                 result.first = now
             result.last = now
@@ -100,8 +101,8 @@ def load_recording(
             if state is None:
                 sub = Subscription(KIND_OF[kind], channel_name(entry[1]))
                 state = states[(kind, entry[1])] = store.add_subscription(sub)
-                state.status = "active"
-            channel, size = entry[-3], len(entry[-2])
+                state.status = Status.ACTIVE
+            channel, size = channel_of(entry), len(payload_of(entry))
             state.total += 1
             store.buffered += state.append(entry)
             store.bound(state)

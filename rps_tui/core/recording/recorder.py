@@ -12,7 +12,7 @@ from bisect import bisect_right
 from itertools import accumulate
 from operator import itemgetter
 
-from rps_tui.core.entry import Entry, Gap
+from rps_tui.core.entry import Entry, Gap, payload_of
 from rps_tui.core.recording.format import dumps
 from rps_tui.core.units import were
 
@@ -300,7 +300,7 @@ class _GaveUp(Exception):
 
 def _size(entry: Entry) -> int:
     """Payload bytes of an entry, 0 for a gap (the slow path)."""
-    payload = entry[-2]
+    payload = payload_of(entry)
     return len(payload) if isinstance(payload, bytes | bytearray | str) else 0
 
 

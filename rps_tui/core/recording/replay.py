@@ -29,6 +29,7 @@ from redis.retry import Retry
 from rps_tui.core.connection.errors import describe_error
 from rps_tui.core.connection.sentinel import master_settings
 from rps_tui.core.connection.settings import ConnectionSettings
+from rps_tui.core.entry import channel_of, is_gap, payload_of, time_of
 from rps_tui.core.recording.format import RecordError, read_entries
 
 BATCH = 1000  # commands per pipeline round trip
@@ -129,11 +130,11 @@ def replay(
     first: float | None = None
     try:
         for entry in read_entries(path):
-            if entry[0] is None:
+            if is_gap(entry):
                 result.gaps += 1
                 continue
             if not fast:
-                t = entry[-1]
+                t = time_of(entry)
                 if first is None:
                     first = t
                 due = started + (t - first) / speed
@@ -142,7 +143,7 @@ def replay(
                     while (left := due - clock()) > 0:
                         sleep(left)
             command = "SPUBLISH" if entry[0] == b"smessage" else "PUBLISH"
-            publisher.add(command, entry[-3], entry[-2])
+            publisher.add(command, channel_of(entry), payload_of(entry))
             if len(publisher.pending) >= BATCH:
                 result.messages += _flush(publisher, settings, result)
         result.messages += _flush(publisher, settings, result)

@@ -35,7 +35,7 @@ from rps_tui.core.store import Store
 from rps_tui.core.subscriber.base import EventLog, State
 from rps_tui.core.subscriber.drops import Drop
 from rps_tui.core.subscriber.engine import Engine
-from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.core.subscriptions import Kind, Status, Subscription
 
 CHECK_SECONDS = 5.0  # re-read the slot map this often when all is well
 DEGRADED_SECONDS = 0.5  # ... and this often while a connection is down or a channel homeless
@@ -290,7 +290,7 @@ class ClusterEngine:
             if op == "sub":
                 with self.store.lock:
                     state = self.store.add_subscription(sub)
-                    state.status, state.error = "pending", None
+                    state.status, state.error = Status.PENDING, None
             else:
                 nodes = self._spread.pop(sub, set()) | {self._home.pop(sub, None)} - {None}
                 for node in nodes & set(self.links):
@@ -298,7 +298,7 @@ class ClusterEngine:
                 with self.store.lock:  # (a no-op when a connection has done it)
                     state = self.store.remove(sub)
                     if state is not None:
-                        state.status = "removed"
+                        state.status = Status.REMOVED
         try:
             self.map = read_map_any(self.settings, self.nodes() + self._seeds)
         except (redis.RedisError, OSError) as exc:
@@ -340,7 +340,7 @@ class ClusterEngine:
             with self.store.lock:  # pending until the new owner confirms
                 state = self.store.subs.get(sub)
                 if state is not None:
-                    state.status = "pending"
+                    state.status = Status.PENDING
             self._link(owner.name, owner.host, owner.port).adopt(sub)
             self._home[sub] = owner.name
             if current is None:

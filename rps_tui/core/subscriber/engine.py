@@ -43,7 +43,7 @@ from rps_tui.core.subscriber.drops import (
     dropped_reason,
 )
 from rps_tui.core.subscriber.intake import MESSAGE_KINDS, Intake, Sink
-from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.core.subscriptions import Kind, Status, Subscription
 
 READ_SIZE = 1 << 15  # bytes parsed as one batch: small batches stay in the CPU cache
 RECV_SIZE = 1 << 20  # bytes one recv may bring: each recv hands the GIL to other threads
@@ -451,8 +451,8 @@ class Engine:
         with self.store.lock:
             for sub in self._wanted:
                 state = self.store.subs.get(sub)
-                if state is not None and state.status == "active":
-                    state.status = "pending"
+                if state is not None and state.status is Status.ACTIVE:
+                    state.status = Status.PENDING
 
     def _resubscribe(self) -> None:
         """After (re)connecting: send every wanted subscription again."""
@@ -482,7 +482,7 @@ class Engine:
                 self._wanted[sub] = None
                 with self.store.lock:
                     state = self.store.add_subscription(sub)
-                    state.status, state.error = "pending", None
+                    state.status, state.error = Status.PENDING, None
                 self._by_key[sub.kind][sub.key] = state
                 if send:
                     self._send_subscribe(sub)
@@ -495,7 +495,7 @@ class Engine:
                     with self.store.lock:
                         state = self.store.remove(sub)
                         if state is not None:
-                            state.status = "removed"
+                            state.status = Status.REMOVED
                 if send:
                     # a dead socket fails here; run() reconnects (without this subscription)
                     self._send(UNSUB_COMMANDS[sub.kind], sub.key)
@@ -569,7 +569,7 @@ class Engine:
             if sub is not None and text.startswith(("MOVED ", "ASK ")) and self.on_moved:
                 state = self.store.subs.get(sub)
                 if state is not None:
-                    state.status = "pending"
+                    state.status = Status.PENDING
                 self.on_moved(sub, f"the node answered {text.split()[0]}")
                 if not self._awaiting:
                     self._restored()
@@ -577,7 +577,7 @@ class Engine:
             if sub is not None:
                 state = self.store.subs.get(sub)
                 if state is not None:
-                    state.status, state.error = "error", text
+                    state.status, state.error = Status.ERROR, text
                 self._event("error", f"{SUB_COMMANDS[sub.kind]} {sub.name!r} refused: {text}")
                 if not self._awaiting:
                     self._restored()
@@ -597,7 +597,7 @@ class Engine:
             if sub in self._wanted:
                 state = self._by_key[Kind.SHARD].get(reply[1])
                 if state is not None:
-                    state.status = "pending"
+                    state.status = Status.PENDING
                 self.on_moved(sub, "its slot moved")
             return
         kind = CONFIRMS.get(reply[0])
@@ -608,7 +608,7 @@ class Engine:
                 self._awaiting.popleft()
             state = self._by_key[kind].get(reply[1])
             if state is not None:
-                state.status = "active"
+                state.status = Status.ACTIVE
             if not self._awaiting:
                 self._restored()
 

@@ -29,7 +29,7 @@ from itertools import repeat
 from operator import itemgetter
 
 from rps_tui.core.store import ChannelTally, Store, SubscriptionState
-from rps_tui.core.subscriptions import KIND_OF, REPLY_KIND, Kind
+from rps_tui.core.subscriptions import KIND_OF, REPLY_KIND, Kind, Status
 
 _SECOND = itemgetter(1)
 _consume = deque(maxlen=0).extend  # runs an iterator to its end at C speed
@@ -149,7 +149,7 @@ class Intake:
 
     def _keep(self, state: SubscriptionState, replies: list, size: int, now: float) -> None:
         """One subscription's share of a read: counts, history, byte caps (O(1))."""
-        if state.status == "removed":  # a message in flight after its unsubscribe
+        if state.status is Status.REMOVED:  # a message in flight after its unsubscribe
             return
         state.total += len(replies)
         state.bytes += size

@@ -32,7 +32,8 @@ from rps_tui.core.payload.decoders import (
     scalar_text,
 )
 from rps_tui.core.payload.text import LINE_LIMIT, PayloadKind, format_line
-from rps_tui.ui.detail import diff_text, node_label
+from rps_tui.ui.detail import diff_text
+from rps_tui.ui.json_tree import node_label
 from rps_tui.ui.render import entry_line
 from tests.test_hostile import FAST, hostile_text, payloads, raw_controls
 

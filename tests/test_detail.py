@@ -19,7 +19,8 @@ from rps_tui.core.entry import Entry
 from rps_tui.core.payload.decoders import DECODERS
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
-from rps_tui.ui.detail import PAGE, DetailScreen, JsonTree, previous_on_channel
+from rps_tui.ui.detail import DetailScreen, previous_on_channel
+from rps_tui.ui.json_tree import PAGE, JsonTree
 from tests.helpers import async_wait_for
 from tests.support.app import SIZE, active, make_app, pane_text
 from tests.test_hostile import screen_problems

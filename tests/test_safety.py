@@ -102,7 +102,7 @@ async def test_the_pane_says_older_messages_were_let_go_for_size(server) -> None
 
 
 def test_a_filtered_view_lets_go_of_what_the_store_let_go(server) -> None:
-    from rps_tui.ui.message_pane import PaneModel
+    from rps_tui.ui.pane_model import PaneModel
 
     sub = Subscription(Kind.CHANNEL, "safe.view")
     store = Store(max_bytes=2 * MIB)
@@ -265,9 +265,11 @@ async def test_the_monitor_finishes_its_rounds_over_a_slow_link(server_factory) 
             for _ in range(3_600):  # ~1 MB goes into socket buffers, over half the limit stays
                 pipe.publish("safe.slow", b"s" * 1000)
             pipe.execute()
-            await async_wait_for(lambda: (app.dashboard.rtt_ms or 0) >= 1200, timeout=30)
             await async_wait_for(
-                lambda: (app.dashboard.omem or 0) >= 2 * MIB, timeout=30
+                lambda: (app.dashboard.monitor_view.rtt_ms or 0) >= 1200, timeout=30
+            )
+            await async_wait_for(
+                lambda: (app.dashboard.monitor_view.omem or 0) >= 2 * MIB, timeout=30
             )  # 4mb / 2
 
             # The header shows a round's readings when the round ends (rtt is measured first,

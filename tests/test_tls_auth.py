@@ -295,7 +295,9 @@ async def test_app_subscribes_and_publishes_over_tls(
         await async_wait_for(
             lambda: any(line.rstrip().endswith("typed over tls") for line in pane_text(app))
         )
-        await async_wait_for(lambda: app.dashboard.rtt_ms is not None)  # PING over TLS, in a thread
+        await async_wait_for(
+            lambda: app.dashboard.monitor_view.rtt_ms is not None
+        )  # PING over TLS, in a thread
         await async_wait_for(lambda: "Redis" in status_text(app))
         assert tls_server.address() in status_text(app)
 
@@ -403,7 +405,9 @@ async def test_password_never_appears_in_the_app(server_factory) -> None:
                 lambda: any("a message for the pane" in line for line in pane_text(app))
             )
             await async_wait_for(
-                lambda: app.dashboard.rtt_ms is not None and "Valkey" in status_text(app)
+                lambda: (
+                    app.dashboard.monitor_view.rtt_ms is not None and "Valkey" in status_text(app)
+                )
             )
             # PUBLISH refused by the ACL: the error shown in the publish box
             await pilot.press("i", *"not allowed", "enter")

@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -37,10 +36,13 @@ from rps_tui.ui.bindings import DASHBOARD_BINDINGS, ONLINE_ACTIONS
 from rps_tui.ui.browser import MAX_ROWS as MAX_BROWSER_ROWS
 from rps_tui.ui.browser import ChannelBrowser
 from rps_tui.ui.detail import DetailScreen, previous_on_channel
+from rps_tui.ui.filter_bar import FilterBar
 from rps_tui.ui.frames import FrameScheduler
 from rps_tui.ui.keyspace import KeyspaceScreen
-from rps_tui.ui.message_pane import MessagePane, PaneModel
+from rps_tui.ui.message_pane import MessagePane
+from rps_tui.ui.messages import FilterChanged, OpenEntry, PaneChanged, PublishRequested
 from rps_tui.ui.monitoring import MonitorView
+from rps_tui.ui.pane_model import PaneModel
 from rps_tui.ui.publish_box import PublishBox
 from rps_tui.ui.recording import RecordingControl
 from rps_tui.ui.screens import SubscribeScreen
@@ -88,18 +90,12 @@ class DashboardScreen(Screen[None]):
         self._drawn = -1  # appended count of the selected subscription when last drawn
         self._counts_skipped = 0
         self._shown_sub: Subscription | None = None
-        self._filter_error: str | None = None  # shown under the filter input
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         self.status_bar = StatusBar(id="status")
         self.sub_list = SubscriptionList(id="subs")
-        self.filter_input = Input(
-            select_on_focus=False,  # see PublishBox.compose
-            placeholder="filter: text (lower case ignores case) · re:REGEX · "
-            "json:JMESPATH, e.g. json:price > `20` · Enter keeps it, Esc clears it",
-            id="filter",
-        )
+        self.filter_input = FilterBar(id="filter")
         self.pane = MessagePane(id="pane")
         self.stats_table = StatsTable(id="stats", show_node=self.session.settings.cluster)
         self.publish_box = PublishBox(id="publish")
@@ -236,14 +232,6 @@ class DashboardScreen(Screen[None]):
         self.monitor_view.round_done()
         self._status()
 
-    @property
-    def rtt_ms(self) -> float | None:
-        return self.monitor_view.rtt_ms
-
-    @property
-    def omem(self) -> int | None:
-        return self.monitor_view.omem
-
     def _trim_models(self) -> None:
         """Hidden views let go of what the store has let go (the shown one does so at each
         pull, and a paused view keeps what it shows)."""
@@ -272,9 +260,7 @@ class DashboardScreen(Screen[None]):
         if model is not None:
             model.pull(self.store)
         self.pane.show(model)
-        filter_input = self.filter_input
-        filter_input.display = bool(model and model.filter)
-        filter_input.value = model.filter if model else ""
+        self.filter_input.show(model.filter if model else "")
         if sub is not None and sub.kind is not Kind.PATTERN:
             box = self.publish_box
             if not box.channel_input.has_focus:
@@ -289,15 +275,15 @@ class DashboardScreen(Screen[None]):
             self.pane.titles = ("no subscription (press s)", "")
             return
         self.pane.titles = model.titles(self.store.subs.get(model.sub))
-        self._show_filter_error()  # a query can give up while new messages come in
+        self.filter_input.show_error(model.error)  # a query can give up as messages come in
 
     @on(SubscriptionList.RowHighlighted, "#subs")
     def _row_highlighted(self) -> None:
         self._select_changed()
 
-    @on(MessagePane.Moved)
-    def _pane_moved(self) -> None:
-        self._pane_title()  # "scrolled (End follows)", at once
+    @on(PaneChanged)
+    def _pane_changed(self) -> None:
+        self._pane_title()  # "scrolled (End follows)", "paused", at once
 
     def _move(self, step: int) -> None:
         subs = self.sub_list.subs
@@ -317,8 +303,8 @@ class DashboardScreen(Screen[None]):
             self._select_changed()
 
     # -- the pane: detail, decoder, filter, pause, clear --------------------------------------
-    @on(MessagePane.Open)
-    def _open_detail(self, event: MessagePane.Open) -> None:
+    @on(OpenEntry)
+    def _open_detail(self, event: OpenEntry) -> None:
         model = self.pane.model
         if self.selected is None or model is None:
             return
@@ -330,43 +316,26 @@ class DashboardScreen(Screen[None]):
 
     def _keep_decoder(self, model: PaneModel, decoder: str | None) -> None:
         """The decoder chosen in the detail view sticks for the subscription."""
-        if decoder and decoder != model.decoder:
-            model.set_decoder(decoder, self.store)
-            if self.pane.model is model:
-                self.pane.sync()  # the line cache is keyed by decoder
-            self._pane_title()
+        if decoder:
+            self.pane.set_decoder(model, decoder, self.store)
 
     def action_next_decoder(self) -> None:
         model = self.pane.model
         if model is not None:
-            model.set_decoder(next_decoder(model.decoder), self.store)
-            self.pane.sync()
-            self._pane_title()
+            self.pane.set_decoder(model, next_decoder(model.decoder), self.store)
 
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
+    @on(FilterChanged)
+    def _filter_changed(self, event: FilterChanged) -> None:
         model = self.pane.model
-        if model is not None and model.filter != event.value:
+        if model is not None and model.filter != event.text:
             before = model.query
-            model.set_filter(event.value)  # an invalid text is kept, with model.error
+            model.set_filter(event.text)  # an invalid text is kept, with model.error
             if model.query is not before:  # unchanged while the text is invalid: no rescan
                 model.rebuild(self.store)
                 model.follow = True
                 self.pane.sync()
             self._pane_title()
-        self._show_filter_error()
-
-    def _show_filter_error(self) -> None:
-        """Why the filter text is not in force (invalid, or a regex that gave up), in red
-        under the input; the typed text stays. Set only on change: the setter repaints."""
-        model = self.pane.model
-        error = model.error if model is not None else None
-        if error != self._filter_error:
-            self._filter_error = error
-            self.filter_input.set_class(error is not None, "-invalid")
-            self.filter_input.border_subtitle = (
-                Text(safe_text(error), style="bold red") if error else None
-            )
+        self.filter_input.show_error(model.error if model is not None else None)
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
@@ -378,20 +347,10 @@ class DashboardScreen(Screen[None]):
         self._focus_now(self.filter_input)
 
     def action_pause(self) -> None:
-        model = self.pane.model
-        if model is not None:
-            model.toggle_pause(self.store)
-            if not model.paused:
-                self.pane.sync()
-            self._pane_title()
+        self.pane.toggle_pause(self.store)
 
     def action_clear(self) -> None:
-        model = self.pane.model
-        if model is not None:
-            self.store.clear(model.sub)
-            model.clear()
-            self.pane.show(model)
-            self._pane_title()
+        self.pane.clear(self.store)
 
     # -- subscribing, publishing ------------------------------------------------------------
     def action_subscribe(self, message: str = "") -> None:
@@ -438,8 +397,8 @@ class DashboardScreen(Screen[None]):
             )
         )
 
-    @on(PublishBox.Publish)
-    async def _publish(self, event: PublishBox.Publish) -> None:
+    @on(PublishRequested)
+    async def _publish(self, event: PublishRequested) -> None:
         box = self.publish_box
         try:
             receivers = await self.session.commands.publish(
@@ -462,8 +421,7 @@ class DashboardScreen(Screen[None]):
     def action_leave(self) -> None:
         focused = self.focused
         if focused is self.filter_input:
-            self.filter_input.value = ""
-            self.filter_input.display = False
+            self.filter_input.clear_and_hide()
         self.pane.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

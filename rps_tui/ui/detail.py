@@ -1,9 +1,7 @@
 """The detail view: one message whole, read with a decoder, and what changed since the last.
 
-JSON objects and arrays are a folding `Tree`: a small document opens fully, a large one
-opens only as far as `FOLD_BUDGET` rows allow, and a container's children are created when
-it is first unfolded, `PAGE` at a time, so a 16 MiB document opens as fast as a small one.
-Text keeps its line breaks (everything else escaped), binary is a hex dump. `d` shows a
+JSON objects and arrays are a folding tree (`json_tree.py`) that opens as fast for a 16 MiB
+document as for a small one. Text keeps its line breaks (everything else escaped), binary is a hex dump. `d` shows a
 unified diff against the previous message on the same channel, read with the same decoder;
 `m` switches the decoder, and the one in use when the view closes is its result, so the
 caller can keep it for the subscription.
@@ -12,11 +10,7 @@ caller can keep it for the subscription.
 from __future__ import annotations
 
 import contextlib
-from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
-from itertools import islice
-from typing import Any
 
 from rich.highlighter import JSONHighlighter
 from rich.text import Text
@@ -26,8 +20,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, Label, Static, Tree
-from textual.widgets.tree import TreeNode
+from textual.widgets import ContentSwitcher, Label, Static
 
 from rps_tui.core.entry import Entry, Gap, channel_of, payload_of, time_of
 from rps_tui.core.payload.decoders import (
@@ -40,153 +33,17 @@ from rps_tui.core.payload.decoders import (
     diff_lines,
     next_decoder,
     pretty,
-    scalar_text,
 )
 from rps_tui.core.payload.text import Formatted, PayloadKind, safe_name, safe_text
 from rps_tui.core.subscriptions import Subscription
 from rps_tui.core.units import human_bytes
+from rps_tui.ui.json_tree import JsonTree, is_container
 from rps_tui.ui.render import clock_text
-
-FOLD_BUDGET = 200
-"""Rows a JSON document may open with; containers that would pass it start folded."""
-
-OPEN_DEPTH = 6
-"""Containers deeper than this start folded, however small the document."""
-
-PAGE = 500
-"""Children of one container created at a time; a "more" row creates the next page."""
 
 DIFF_SHOW_LINES = 5000
 """Lines of a diff drawn; the rest are counted."""
 
 _json_highlighter = JSONHighlighter()
-
-
-# -- the JSON tree ----------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Node:
-    """A tree row's JSON value; `loaded` counts the children created so far."""
-
-    value: Any
-    depth: int
-    loaded: int = 0
-
-
-@dataclass(slots=True)
-class _More:
-    """The row after a page of children: selecting it creates the next page."""
-
-    remaining: int
-
-
-def _is_container(value: Any) -> bool:
-    return isinstance(value, dict | list)
-
-
-def _rows(value: dict | list) -> int:
-    """Rows a container adds when it opens: one page of children, and a "more" row."""
-    return min(len(value), PAGE) + (len(value) > PAGE)
-
-
-def _plural(count: int, one: str) -> str:
-    return f"{count:,} {one}" if count == 1 else f"{count:,} {one}s"
-
-
-def node_label(key: str | int | None, value: Any) -> Text:
-    """One tree row: the key, then a scalar or a container's size. Safe text, never markup."""
-    label = Text(no_wrap=True, overflow="ellipsis", end="")
-    if isinstance(key, str):
-        label.append(scalar_text(key, 120), "bold blue")
-        label.append(": ")
-    elif isinstance(key, int):
-        label.append(str(key), "dim")
-        label.append(": ", "dim")
-    if isinstance(value, dict):
-        label.append("{", "bold")
-        label.append(_plural(len(value), "key"), "dim italic")
-        label.append("}", "bold")
-    elif isinstance(value, list):
-        label.append("[", "bold")
-        label.append(_plural(len(value), "item"), "dim italic")
-        label.append("]", "bold")
-    elif isinstance(value, str):
-        label.append(scalar_text(value), "green")
-    elif value is True or value is False:
-        label.append(scalar_text(value), "bright_green italic" if value else "bright_red italic")
-    elif value is None:
-        label.append("null", "magenta italic")
-    else:
-        label.append(scalar_text(value), "cyan bold")
-    return label
-
-
-def _more_label(remaining: int) -> Text:
-    shown = min(remaining, PAGE)
-    return Text(f"… {remaining:,} more: Enter shows the next {shown:,}", style="dim italic", end="")
-
-
-class JsonTree(Tree[Any]):
-    """A JSON object or array that folds (Enter, space or a click on a row)."""
-
-    DEFAULT_CSS = """
-    JsonTree { height: 1fr; background: $surface; }
-    """
-
-    def __init__(self, value: dict | list, **kwargs: Any) -> None:
-        super().__init__(node_label(None, value), data=_Node(value, 0), **kwargs)
-        self.guide_depth = 3
-        self._unfold()
-
-    def _unfold(self) -> None:
-        """Open breadth first while the rows shown stay within `FOLD_BUDGET`."""
-        shown = 1 + _rows(self.root.data.value)  # the root is always open
-        queue: deque[TreeNode[Any]] = deque([self.root])
-        self.root.expand()
-        while queue:  # bounded: only nodes that fitted the budget are queued
-            node = queue.popleft()
-            for child in self._load(node):
-                data = child.data
-                if not isinstance(data, _Node) or not child.allow_expand:
-                    continue
-                rows = _rows(data.value)
-                if data.depth <= OPEN_DEPTH and shown + rows <= FOLD_BUDGET:
-                    shown += rows
-                    child.expand()
-                    queue.append(child)
-
-    def _load(self, node: TreeNode[Any]) -> list[TreeNode[Any]]:
-        """Create the next page of `node`'s children (and a "more" row if some remain)."""
-        data = node.data
-        if not isinstance(data, _Node) or not _is_container(data.value):
-            return []
-        value, start = data.value, data.loaded
-        pairs = value.items() if isinstance(value, dict) else enumerate(value)
-        added = []
-        for key, child in islice(pairs, start, start + PAGE):
-            child_data = _Node(child, data.depth + 1)
-            if _is_container(child) and child:
-                added.append(node.add(node_label(key, child), data=child_data))
-            else:
-                added.append(node.add_leaf(node_label(key, child), data=child_data))
-        data.loaded = start + len(added)
-        remaining = len(value) - data.loaded
-        if remaining > 0:
-            node.add_leaf(_more_label(remaining), data=_More(remaining))
-        return added
-
-    def on_tree_node_expanded(self, event: Tree.NodeExpanded[Any]) -> None:
-        data = event.node.data
-        if isinstance(data, _Node) and data.loaded == 0:
-            self._load(event.node)
-
-    def on_tree_node_selected(self, event: Tree.NodeSelected[Any]) -> None:
-        node = event.node
-        if isinstance(node.data, _More) and node.parent is not None:
-            parent = node.parent
-            node.remove()  # the cursor stays on this line: the first row of the next page
-            self._load(parent)
 
 
 # -- the screen -------------------------------------------------------------------------------
@@ -326,7 +183,7 @@ class DetailScreen(ModalScreen[str]):
             self.decoded = self.shown = None
             return
         self.decoded = decode(payload_of(self.entry), self.decoder, limit=DETAIL_INFLATE_LIMIT)
-        tree = self.decoded.kind is PayloadKind.JSON and _is_container(self.decoded.value)
+        tree = self.decoded.kind is PayloadKind.JSON and is_container(self.decoded.value)
         self.shown = None if tree else pretty(self.decoded)  # a tree needs no text
 
     def _head(self) -> Text:

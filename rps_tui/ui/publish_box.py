@@ -6,9 +6,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Input, Label
+
+from rps_tui.ui.messages import PublishRequested
 
 
 class MessageInput(Input):
@@ -42,7 +43,7 @@ class MessageInput(Input):
 
 
 class PublishBox(Horizontal):
-    """Posts `Publish` on Enter; the app sends it and calls `show_result`."""
+    """Posts `PublishRequested` on Enter; the dashboard sends it and calls `show_result`."""
 
     BINDINGS = [
         Binding(
@@ -55,13 +56,6 @@ class PublishBox(Horizontal):
     ]
 
     sharded: reactive[bool] = reactive(False)
-
-    class Publish(Message):
-        def __init__(self, channel: str, message: str, sharded: bool = False) -> None:
-            super().__init__()
-            self.channel = channel
-            self.message = message
-            self.sharded = sharded
 
     def compose(self) -> ComposeResult:
         yield Label("PUBLISH", id="publish-verb")
@@ -93,7 +87,7 @@ class PublishBox(Horizontal):
             self.show_result("no channel: type one in the channel field first", error=True)
             self.channel_input.focus()
             return
-        self.post_message(self.Publish(channel, event.value, self.sharded))
+        self.post_message(PublishRequested(channel, event.value, self.sharded))
 
     def watch_sharded(self, sharded: bool) -> None:
         self.query_one("#publish-verb", Label).update("SPUBLISH" if sharded else "PUBLISH")

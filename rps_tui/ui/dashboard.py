@@ -285,22 +285,18 @@ class DashboardScreen(Screen[None]):
     def _pane_changed(self) -> None:
         self._pane_title()  # "scrolled (End follows)", "paused", at once
 
-    def _move(self, step: int) -> None:
-        subs = self.sub_list.subs
-        if subs:
-            self.sub_list.move_cursor(row=(self.sub_list.cursor_row + step) % len(subs))
-            self._select_changed()  # now, not after the list's RowHighlighted round trip
-
+    # Keys select at once, not after the list's RowHighlighted round trip.
     def action_next_sub(self) -> None:
-        self._move(1)
+        self.sub_list.step(1)
+        self._select_changed()
 
     def action_prev_sub(self) -> None:
-        self._move(-1)
+        self.sub_list.step(-1)
+        self._select_changed()
 
     def action_jump(self, index: int) -> None:
-        if index < len(self.sub_list.subs):
-            self.sub_list.move_cursor(row=index)
-            self._select_changed()
+        self.sub_list.jump(index)
+        self._select_changed()
 
     # -- the pane: detail, decoder, filter, pause, clear --------------------------------------
     @on(OpenEntry)
@@ -365,9 +361,7 @@ class DashboardScreen(Screen[None]):
 
     def _select_when_known(self, sub: Subscription, tries: int = 20) -> None:
         """The subscriber thread adds it within a poll interval; select it once listed."""
-        if sub in self.sub_list.subs:
-            self.sub_list.move_cursor(row=self.sub_list.subs.index(sub))
-        elif tries:
+        if not self.sub_list.select(sub) and tries:
             self.set_timer(0.05, lambda: self._select_when_known(sub, tries - 1))
 
     def action_unsubscribe(self) -> None:

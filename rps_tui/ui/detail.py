@@ -1,10 +1,10 @@
 """The detail view: one message whole, read with a decoder, and what changed since the last.
 
 JSON objects and arrays are a folding tree (`json_tree.py`) that opens as fast for a 16 MiB
-document as for a small one. Text keeps its line breaks (everything else escaped), binary is a hex dump. `d` shows a
-unified diff against the previous message on the same channel, read with the same decoder;
-`m` switches the decoder, and the one in use when the view closes is its result, so the
-caller can keep it for the subscription.
+document as for a small one. Text keeps its line breaks (everything else escaped), binary
+is a hex dump. `d` shows a unified diff against the previous message on the same channel,
+read with the same decoder; `m` switches the decoder, and the one in use when the view
+closes is its result, so the caller can keep it for the subscription.
 """
 
 from __future__ import annotations

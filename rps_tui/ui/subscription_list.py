@@ -37,6 +37,22 @@ class SubscriptionList(DataTable):
             return None
         return self.subs[min(self.cursor_row, len(self.subs) - 1)]
 
+    def step(self, delta: int) -> None:
+        """Move the cursor `delta` rows, wrapping around."""
+        if self.subs:
+            self.move_cursor(row=(self.cursor_row + delta) % len(self.subs))
+
+    def jump(self, index: int) -> None:
+        if index < len(self.subs):
+            self.move_cursor(row=index)
+
+    def select(self, sub: Subscription) -> bool:
+        """Put the cursor on `sub`; False if it is not listed (yet)."""
+        if sub not in self.subs:
+            return False
+        self.move_cursor(row=self.subs.index(sub))
+        return True
+
     def set_subscriptions(self, subs: list[Subscription], store: Store) -> None:
         """Rebuild after a subscribe or unsubscribe (rare); counts update in place."""
         keep = self.selected

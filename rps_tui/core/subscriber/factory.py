@@ -1,4 +1,5 @@
-"""One server, a cluster, or a Sentinel-managed master: the right engine for each."""
+"""One server, a cluster, or a Sentinel-managed master: the right subscriber for each (the
+settings say which: `probe.reach` has checked them against the server)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable
 
 from rps_tui.core.connection.settings import ConnectionSettings
 from rps_tui.core.store import Store
+from rps_tui.core.subscriber.base import Subscriber
 from rps_tui.core.subscriber.cluster import ClusterEngine
 from rps_tui.core.subscriber.engine import Engine
 from rps_tui.core.subscriber.sentinel import SentinelEngine
@@ -14,7 +16,7 @@ from rps_tui.core.subscriber.sentinel import SentinelEngine
 
 def make_subscriber(
     settings: ConnectionSettings, store: Store, clock: Callable[[], float] = time.time
-) -> Engine | ClusterEngine:
+) -> Subscriber:
     if settings.sentinels:
         return SentinelEngine(settings, store, clock=clock)
     if settings.cluster:

@@ -77,7 +77,13 @@ class Read:
 
 
 class RateMeter:
-    """Per-second deltas of a counter: a moving rate and a sparkline history."""
+    """Per-second deltas of a counter: a moving rate and a sparkline history.
+
+    msg/s, everywhere it is shown (subscriptions, channels), is one definition: the messages
+    received in the last `RATE_WINDOW` seconds, divided by `RATE_WINDOW`. Every meter is fed
+    by the same once-a-second `Store.sample`, and a meter younger than the window counts its
+    missing seconds as zero, so the channels of a subscription add up to its rate.
+    """
 
     __slots__ = ("history", "idle", "last_count", "rate")
 
@@ -92,8 +98,7 @@ class RateMeter:
         self.history.append(delta)
         self.last_count = count
         self.idle = 0 if delta else self.idle + 1
-        recent = list(self.history)[-RATE_WINDOW:]
-        self.rate = sum(recent) / len(recent)
+        self.rate = sum(islice(reversed(self.history), RATE_WINDOW)) / RATE_WINDOW
 
     @property
     def settled(self) -> bool:
@@ -264,6 +269,35 @@ class ChannelTally:
                 yield channel, count, count * size
         for (channel, size), count in pairs.items():
             yield channel, count, count * size
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionRow:
+    """A snapshot of one subscription's counters for drawing."""
+
+    total: int  # messages delivered to it
+    rate: float  # msg/s (see `RateMeter`)
+    status: Status
+    error: str | None
+    let_go: int  # older messages let go for a byte cap
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Every number the screen shows, read at one moment under the lock: the header, the
+    subscription list, the pane title and the channel table draw from the same snapshot,
+    so they agree.
+
+    What is counted is deliveries: a message that matches two of the subscriptions arrives
+    twice and counts once for each. `total` is the sum over the current subscriptions (a
+    removed subscription's messages leave it); the channel table counts every delivery
+    since the start, so its rows add up to `total` plus what removed subscriptions got."""
+
+    taken: float
+    total: int
+    subs: dict[Subscription, SubscriptionRow]
+    channels: list[ChannelRow] | None  # None: not asked for (a cheap snapshot)
+    rate: float  # msg/s over the current subscriptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -503,6 +537,23 @@ class Store:
             self.fold()
             top = heapq.nlargest(n, self._channels.items(), key=lambda kv: kv[1].count)
         return [name for name, _ in top]
+
+    def snapshot(self, now: float | None = None, *, channels: bool = True) -> Snapshot:
+        """Every number the screen shows, at one moment (see `Snapshot`)."""
+        with self.lock:
+            self.fold()
+            subs = {
+                sub: SubscriptionRow(s.total, s.meter.rate, s.status, s.error, s.let_go)
+                for sub, s in self.subs.items()
+            }
+            rows = self.channel_rows() if channels else None
+        return Snapshot(
+            time.time() if now is None else now,
+            sum(row.total for row in subs.values()),
+            subs,
+            rows,
+            sum(row.rate for row in subs.values()),
+        )
 
     def channel_rows(self) -> list[ChannelRow]:
         with self.lock:

@@ -29,7 +29,7 @@ from rps_tui.core.monitor import ServerMonitor
 from rps_tui.core.payload.decoders import next_decoder
 from rps_tui.core.payload.text import safe_text
 from rps_tui.core.session import Session
-from rps_tui.core.store import Store
+from rps_tui.core.store import Snapshot, Store
 from rps_tui.core.subscriber.base import Subscriber
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.bindings import DASHBOARD_BINDINGS, ONLINE_ACTIONS
@@ -85,6 +85,8 @@ class DashboardScreen(Screen[None]):
         self.models: dict[Subscription, PaneModel] = {}
         self.server_label = options.server_label
         self._counted: tuple[int, int] | None = None  # (total, version) last shown
+        self.snapshot: Snapshot = session.store.snapshot(options.clock(), channels=False)
+        """What every number on the screen is drawn from (taken once a second)."""
         self._event_seq = 0
         self._known_subs: list[Subscription] = []
         self._drawn = -1  # appended count of the selected subscription when last drawn
@@ -193,13 +195,16 @@ class DashboardScreen(Screen[None]):
             self._counts_skipped += 1
             return
         self._counts_skipped = 0
-        store = self.store
+        store, now = self.store, self.clock()
         counted = (store.total, store.version)
-        self.sub_list.refresh_counts(store)  # cheap (unchanged rows are skipped), and a
-        # status (pending, active, refused) can change with no message at all
-        if counted != self._counted:  # nothing arrived and no meter moved: nothing to redraw
-            self._counted = counted
-            self.stats_table.update_rows(store.channel_rows(), self.clock())
+        changed = counted != self._counted  # else no message and no meter moved: the
+        self._counted = counted  # channel rows are as last drawn, and not read again
+        # one snapshot for every number (the subscriptions' part is cheap, and a status such
+        # as refused can change with no message at all)
+        snapshot = self.snapshot = store.snapshot(now, channels=changed)
+        self.sub_list.refresh_counts(snapshot)  # unchanged rows are skipped
+        if snapshot.channels is not None:
+            self.stats_table.update_rows(snapshot.channels, now)
             self._trim_models()
         self._pane_title()
         self._status()
@@ -215,7 +220,7 @@ class DashboardScreen(Screen[None]):
             server=self.server_label,
             state=subscriber.state,
             detail=subscriber.state_detail,
-            total=self.store.total,
+            total=self.snapshot.total,
             note=self.options.note,
             recording=recorder.lines if recorder is not None else None,
             recording_dropped=recorder.dropped if recorder is not None else 0,
@@ -247,7 +252,7 @@ class DashboardScreen(Screen[None]):
             self.models.setdefault(sub, PaneModel(sub, self.options.history))
         for gone in set(self.models) - set(subs):
             del self.models[gone]
-        self.sub_list.set_subscriptions(subs, self.store)
+        self.sub_list.set_subscriptions(subs, self.snapshot)
         self._select_changed()
 
     def _select_changed(self) -> None:
@@ -274,7 +279,7 @@ class DashboardScreen(Screen[None]):
         if model is None:
             self.pane.titles = ("no subscription (press s)", "")
             return
-        self.pane.titles = model.titles(self.store.subs.get(model.sub))
+        self.pane.titles = model.titles(self.snapshot.subs.get(model.sub))
         self.filter_input.show_error(model.error)  # a query can give up as messages come in
 
     @on(SubscriptionList.RowHighlighted, "#subs")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from rps_tui.core.entry import Entry
 from rps_tui.core.payload.query import JsonQuery, Query, QueryError, parse_query
 from rps_tui.core.payload.text import safe_text
-from rps_tui.core.store import Store, SubscriptionState
+from rps_tui.core.store import Store, SubscriptionRow
 from rps_tui.core.subscriptions import Subscription
 
 
@@ -125,14 +125,16 @@ class PaneModel:
         self.lines.clear()
         self.cursor, self.follow = None, True
 
-    def titles(self, state: SubscriptionState | None) -> tuple[str, str]:
+    def titles(self, state: SubscriptionRow | None) -> tuple[str, str]:
         """The pane's title and subtitle: what it shows, and each way the view differs
-        from a live tail of everything."""
+        from a live tail of everything. `state` comes from the snapshot every other number
+        on the screen is drawn from."""
         total = state.total if state else 0
         title = f"{self.sub.kind.value} {safe_text(self.sub.name)} — {total:,} msgs"
         notes = []
         if self.paused:
-            notes.append(f"⏸ PAUSED — {total - self.paused_at:,} new (p resumes)")
+            new = max(0, total - self.paused_at)  # paused after the snapshot: none yet
+            notes.append(f"⏸ PAUSED — {new:,} new (p resumes)")
         if self.filter:
             notes.append(f"filter: {len(self.lines):,} shown")
         if self.decoder != "auto":

@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from rps_tui.core.payload.text import safe_text
-from rps_tui.core.store import Store
+from rps_tui.core.store import Snapshot
 from rps_tui.core.subscriptions import Kind, Status, Subscription
 from rps_tui.ui.render import rate_text
 
@@ -53,19 +53,19 @@ class SubscriptionList(DataTable):
         self.move_cursor(row=self.subs.index(sub))
         return True
 
-    def set_subscriptions(self, subs: list[Subscription], store: Store) -> None:
+    def set_subscriptions(self, subs: list[Subscription], snapshot: Snapshot) -> None:
         """Rebuild after a subscribe or unsubscribe (rare); counts update in place."""
         keep = self.selected
         self.subs = list(subs)
         self._shown.clear()
         self.clear()
         for index, sub in enumerate(self.subs):
-            self.add_row(*self._cells(index, sub, store), key=str(index))
+            self.add_row(*self._cells(index, sub, snapshot), key=str(index))
         if keep in self.subs:
             self.move_cursor(row=self.subs.index(keep))
 
-    def _cells(self, index: int, sub: Subscription, store: Store) -> tuple:
-        state = store.subs.get(sub)
+    def _cells(self, index: int, sub: Subscription, snapshot: Snapshot) -> tuple:
+        state = snapshot.subs.get(sub)
         status = state.status if state else Status.PENDING
         marker = MARKERS[sub.kind]
         name = Text(f"{marker} ", style=STATUS_STYLE.get(status, ""))
@@ -73,12 +73,12 @@ class SubscriptionList(DataTable):
         if status is Status.ERROR:
             name.append(" ✗", "bold red")
         total = state.total if state else 0
-        rate = state.meter.rate if state else 0.0
+        rate = state.rate if state else 0.0
         return (str(index + 1) if index < 9 else "", name, f"{total:,}", rate_text(rate))
 
-    def refresh_counts(self, store: Store) -> None:
+    def refresh_counts(self, snapshot: Snapshot) -> None:
         for index, sub in enumerate(self.subs):
-            cells = self._cells(index, sub, store)
+            cells = self._cells(index, sub, snapshot)
             plain = (cells[1].plain, cells[1].style, str(cells[1].spans), cells[2], cells[3])
             if self._shown.get(sub) == plain:
                 continue

@@ -169,7 +169,7 @@ async def test_app_subscribes_and_spublishes_on_a_cluster(cluster: Cluster) -> N
         app.dashboard.refresh_counts()
         await pilot.pause(0.1)
         owner = cluster.owner_of(shard.key)
-        assert app.dashboard.stats_table.get_cell(shard.key.hex(), "node") == name(owner)
+        assert app.dashboard.stats_table.get_cell(shard.key, "node") == name(owner)
 
 
 async def test_the_server_monitor_watches_the_classic_connection(cluster: Cluster) -> None:

@@ -25,9 +25,8 @@ from rps_tui.core.payload.text import LINE_LIMIT, PayloadKind, format_line, safe
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import RpsApp
 from rps_tui.ui.detail import DetailScreen
-from rps_tui.ui.render import entry_line
+from rps_tui.ui.render import count_text, entry_line
 from rps_tui.ui.screens import SubscribeScreen
-from rps_tui.ui.stats_table import MAX_ROWS, StatsTable
 from tests.helpers import async_wait_for
 from tests.support.app import SIZE, active, make_app, pane_text
 
@@ -393,15 +392,15 @@ async def test_100k_distinct_channels_are_counted_exactly_in_bounded_memory(
         assert len(rollup) == 1 and rollup[0].count == store.evicted_count
         assert store.evicted_channels + len(named) == count
 
-        # the widget: the busiest MAX_ROWS rows (the rollup among them), the rest announced
+        # the widget: every channel is a row (a virtual list), the rollup last, exact
         table = app.dashboard.stats_table
-        other = StatsTable._key(None)
         await async_wait_for(
-            lambda: table.row_count and table.get_row(other)[1] == f"{store.evicted_count:,}",
-            timeout=10,
+            lambda: table.row_count == len(rows) and table.rows[-1].channel is None, timeout=10
         )
-        assert table.row_count <= MAX_ROWS
-        assert table.border_subtitle == f"{len(rows) - table.row_count:,} more channels not shown"
+        assert table.get_row_at(table.row_count - 1)[1] == count_text(store.evicted_count, 9)
+        table.focus()
+        await pilot.press("end")  # the last channel is one key away
+        assert table.cursor_row == table.row_count - 1
         await async_wait_for(lambda: app.dashboard.pane.border_title.endswith(f"{count:,} msgs"))
         assert len(app.dashboard.pane.model.lines) == 1000  # the history bound
         await pilot.pause(0.1)
@@ -449,14 +448,14 @@ async def test_hostile_channel_names_show_as_visible_escapes(server, redis_clien
         await async_wait_for(lambda: all(app.session.store.subs[s].total == 1 for s in subs))
         await async_wait_for(lambda: app.dashboard.stats_table.row_count == len(subs), timeout=5)
         await async_wait_for(
-            lambda: all(app.dashboard.sub_list.get_row(str(n))[2] == "1" for n in range(5))
+            lambda: all(str(app.dashboard.sub_list.get_row(str(n))[2]) == "1" for n in range(5))
         )
 
         listed = widget_lines(app.dashboard.sub_list)
         table = widget_lines(app.dashboard.stats_table)
         for shown in HOSTILE_NAMES.values():
             assert any(f" # {shown} " in line for line in listed), (shown, listed)
-            assert any(line.startswith(f" {shown} ") for line in table), (shown, table)
+            assert any(line.startswith(f"{shown} ") for line in table), (shown, table)
 
         for sub, shown in zip(subs, HOSTILE_NAMES.values(), strict=True):
             await pilot.press(str(app.dashboard.sub_list.subs.index(sub) + 1))
@@ -526,8 +525,8 @@ async def test_invalid_utf8_channel_names_show_escaped(server, redis_client) -> 
             assert any("bad\\xff\\xfe  bin  \\xff\\x1b[2J payload" in line for line in pane), pane
             assert any(line.rstrip().endswith("bad\\xed\\xa0\\x80  ok") for line in pane), pane
             table = widget_lines(app.dashboard.stats_table)
-            assert any(line.startswith(" bad\\xff\\xfe ") for line in table), table
-            assert any(line.startswith(" bad\\xed\\xa0\\x80 ") for line in table), table
+            assert any(line.startswith("bad\\xff\\xfe ") for line in table), table
+            assert any(line.startswith("bad\\xed\\xa0\\x80 ") for line in table), table
 
             # pick the same channel from the server's active channels: the exact bytes
             await pilot.press("s")
@@ -550,6 +549,8 @@ async def test_invalid_utf8_channel_names_show_escaped(server, redis_client) -> 
 
             listed = widget_lines(app.dashboard.sub_list)
             assert any(" # bad\\xff\\xfe " in line for line in listed), listed
+            await async_wait_for(lambda: app.dashboard.pane.titles[0].endswith("— 1 msgs"))
+            await pilot.pause(0.05)
             _, lines = screen_lines(app)
             assert "─ channel bad\\xff\\xfe — 1 msgs ─" in pane_title(lines)
             for widget in (app.dashboard.sub_list, app.dashboard.pane, app.dashboard.stats_table):

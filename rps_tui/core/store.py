@@ -298,6 +298,9 @@ class Snapshot:
     subs: dict[Subscription, SubscriptionRow]
     channels: list[ChannelRow] | None  # None: not asked for (a cheap snapshot)
     rate: float  # msg/s over the current subscriptions
+    history: tuple[int, ...] = ()  # messages a second over the current subscriptions, oldest
+    # first (the last `SPARK_SECONDS`)
+    channel_count: int = 0  # rows of the channel table (the evicted rollup not counted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -547,12 +550,20 @@ class Store:
                 for sub, s in self.subs.items()
             }
             rows = self.channel_rows() if channels else None
+            history = [0] * SPARK_SECONDS
+            for state in self.subs.values():
+                meter = state.meter.history
+                for i, value in enumerate(meter, SPARK_SECONDS - len(meter)):
+                    history[i] += value
+            channel_count = len(self._channels)
         return Snapshot(
             time.time() if now is None else now,
             sum(row.total for row in subs.values()),
             subs,
             rows,
             sum(row.rate for row in subs.values()),
+            tuple(history),
+            channel_count,
         )
 
     def channel_rows(self) -> list[ChannelRow]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -33,6 +35,45 @@ def channel_name(raw: bytes) -> str:
     """A name from the wire as a `Subscription` holds it (any bytes survive the round trip
     back through `Subscription.key`)."""
     return raw.decode("utf-8", "surrogateescape")
+
+
+def glob_matches(pattern: bytes, channel: bytes) -> bool:
+    """Whether a PSUBSCRIBE glob matches a channel, as Redis decides (`*`, `?`, `[a-c]`,
+    `[^a]`, and `\\` escaping the next byte)."""
+    return _glob_regex(pattern).fullmatch(channel) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def _glob_regex(pattern: bytes) -> re.Pattern[bytes]:
+    out, i, n = [], 0, len(pattern)
+    while i < n:
+        c = pattern[i : i + 1]
+        if c == b"\\" and i + 1 < n:
+            out.append(re.escape(pattern[i + 1 : i + 2]))
+            i += 2
+            continue
+        if c == b"*":
+            out.append(b".*")
+        elif c == b"?":
+            out.append(b".")
+        elif c == b"[":
+            end = pattern.find(b"]", i + 2)
+            if end == -1:
+                out.append(re.escape(c))
+            else:
+                body = pattern[i + 1 : end]
+                negate = body.startswith(b"^")
+                body = body[1:] if negate else body
+                parts = [
+                    re.escape(body[k : k + 1]) if body[k : k + 1] != b"-" else b"-"
+                    for k in range(len(body))
+                ]
+                out.append(b"[" + (b"^" if negate else b"") + b"".join(parts) + b"]")
+                i = end
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile(b"".join(out), re.DOTALL)
 
 
 class InvalidSubscription(ValueError):

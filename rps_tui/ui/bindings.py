@@ -87,6 +87,13 @@ DASHBOARD_BINDINGS = [
         tooltip="Browse the server's active channels; Enter subscribes",
     ),
     Binding(
+        "z",
+        "zoom",
+        "Zoom",
+        id="zoom",
+        tooltip="The focused panel fills the screen, or goes back (tab moves the focus)",
+    ),
+    Binding(
         "escape",
         "leave",
         "Back",

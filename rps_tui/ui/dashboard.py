@@ -17,12 +17,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from rps_tui.core.connection.commands import CommandError
 from rps_tui.core.monitor import ServerMonitor
@@ -31,16 +31,23 @@ from rps_tui.core.payload.text import safe_text
 from rps_tui.core.session import Session
 from rps_tui.core.store import Snapshot, Store
 from rps_tui.core.subscriber.base import Subscriber
-from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.core.subscriptions import Kind, Subscription, channel_name, glob_matches
 from rps_tui.ui.bindings import DASHBOARD_BINDINGS, ONLINE_ACTIONS
 from rps_tui.ui.browser import MAX_ROWS as MAX_BROWSER_ROWS
 from rps_tui.ui.browser import ChannelBrowser
 from rps_tui.ui.detail import DetailScreen, previous_on_channel
 from rps_tui.ui.filter_bar import FilterBar
 from rps_tui.ui.frames import FrameScheduler
+from rps_tui.ui.key_bar import KeyBar
 from rps_tui.ui.keyspace import KeyspaceScreen
 from rps_tui.ui.message_pane import MessagePane
-from rps_tui.ui.messages import FilterChanged, OpenEntry, PaneChanged, PublishRequested
+from rps_tui.ui.messages import (
+    FilterChanged,
+    OpenChannel,
+    OpenEntry,
+    PaneChanged,
+    PublishRequested,
+)
 from rps_tui.ui.monitoring import MonitorView
 from rps_tui.ui.pane_model import PaneModel
 from rps_tui.ui.publish_box import PublishBox
@@ -49,8 +56,11 @@ from rps_tui.ui.screens import SubscribeScreen
 from rps_tui.ui.stats_table import StatsTable
 from rps_tui.ui.status_bar import StatusBar
 from rps_tui.ui.subscription_list import SubscriptionList
+from rps_tui.ui.traffic import TrafficPanel
 
 HOUSEKEEPING_HZ = 2  # subscription list and scroll state; data wakes the pane itself
+NARROW = 100  # columns: below this the subscriptions go above the pane, not beside it
+SHORT = 30  # rows: below this the channel table gets fewer rows
 
 
 @dataclass
@@ -101,15 +111,37 @@ class DashboardScreen(Screen[None]):
         self.pane = MessagePane(id="pane")
         self.stats_table = StatsTable(id="stats", show_node=self.session.settings.cluster)
         self.publish_box = PublishBox(id="publish")
+        self.traffic = TrafficPanel(id="traffic")
         yield self.status_bar
         with Horizontal(id="body"):
-            yield self.sub_list
+            with Vertical(id="side"):
+                yield self.sub_list
+                yield self.traffic
             with Vertical(id="main"):
                 yield self.filter_input
                 yield self.pane
-                yield self.stats_table
+        yield self.stats_table
         yield self.publish_box
-        yield Footer()
+        yield KeyBar()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Below `NARROW` columns the side column goes above the pane (app.tcss)."""
+        self.set_class(event.size.width < NARROW, "-narrow")
+        self.set_class(event.size.height < SHORT, "-short")
+        self._fit_side()
+
+    def _fit_side(self) -> None:
+        """The side column is as wide as the subscription list needs (at most 40% of the
+        screen); the pane gets the rest."""
+        side, width = self.query_one("#side"), self.sub_list.content_width
+        if self.has_class("-narrow"):  # app.tcss: the whole width, the list then the chart
+            side.styles.width = None
+            self.sub_list.styles.width = min(width, self.size.width * 3 // 5)
+            side.styles.height = min(len(self.sub_list.subs) + 3, 7)
+        else:
+            side.styles.width = min(width, max(24, self.size.width * 2 // 5))
+            self.sub_list.styles.width = None
+            side.styles.height = None
 
     @property
     def store(self) -> Store:
@@ -125,7 +157,7 @@ class DashboardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_list.border_title = "subscriptions"
-        self.stats_table.border_title = "channels"
+        self.traffic.border_title = "all subscriptions"
         self.filter_input.display = False
         if self.session.offline:  # nothing to publish to, and nothing to subscribe to
             self.publish_box.display = False
@@ -203,6 +235,7 @@ class DashboardScreen(Screen[None]):
         # as refused can change with no message at all)
         snapshot = self.snapshot = store.snapshot(now, channels=changed)
         self.sub_list.refresh_counts(snapshot)  # unchanged rows are skipped
+        self.traffic.show(snapshot)
         if snapshot.channels is not None:
             self.stats_table.update_rows(snapshot.channels, now)
             self._trim_models()
@@ -253,6 +286,7 @@ class DashboardScreen(Screen[None]):
         for gone in set(self.models) - set(subs):
             del self.models[gone]
         self.sub_list.set_subscriptions(subs, self.snapshot)
+        self._fit_side()
         self._select_changed()
 
     def _select_changed(self) -> None:
@@ -353,6 +387,29 @@ class DashboardScreen(Screen[None]):
     def action_clear(self) -> None:
         self.pane.clear(self.store)
 
+    @on(OpenChannel)
+    def _open_channel(self, event: OpenChannel) -> None:
+        """Enter on a channel row: its own subscription, or the first pattern that delivers
+        it with the pane filtered to it (`ch:NAME`); else subscribe to it."""
+        channel, subs = event.channel, self.sub_list.subs
+        exact = next((s for s in subs if s.kind is not Kind.PATTERN and s.key == channel), None)
+        pattern = next(
+            (s for s in subs if s.kind is Kind.PATTERN and glob_matches(s.key, channel)), None
+        )
+        if exact is None and pattern is None:
+            self._subscribed(Subscription(Kind.CHANNEL, channel_name(channel)))
+            return
+        sub = exact or pattern
+        self.sub_list.select(sub)
+        model = self.models.get(sub)
+        if pattern is not None and exact is None and model is not None:
+            model.set_filter(f"ch:{channel_name(channel)}")
+            model.rebuild(self.store)
+            model.follow = True
+            self._shown_sub = None  # show it again, with its new filter
+        self._select_changed()
+        self.pane.focus()
+
     # -- subscribing, publishing ------------------------------------------------------------
     def action_subscribe(self, message: str = "") -> None:
         self.app.push_screen(
@@ -417,7 +474,19 @@ class DashboardScreen(Screen[None]):
         """Focus at once (`Widget.focus()` waits its turn in the message queue)."""
         self.set_focus(widget)
 
+    def action_zoom(self) -> None:
+        """The focused panel (the pane if the focus is elsewhere) fills the screen, or the
+        zoomed one goes back."""
+        if self.maximized is not None:
+            self.minimize()
+            return
+        focused = self.focused
+        panels = (self.pane, self.sub_list, self.stats_table)
+        self.maximize(focused if focused in panels else self.pane, container=False)
+
     def action_leave(self) -> None:
+        if self.maximized is not None:  # Esc also ends a zoom
+            self.minimize()
         focused = self.focused
         if focused is self.filter_input:
             self.filter_input.clear_and_hide()

@@ -31,6 +31,9 @@ from rps_tui.ui.messages import OpenEntry, PaneChanged
 from rps_tui.ui.pane_model import PaneModel
 from rps_tui.ui.render import clock_text, entry_line
 
+CLOCK = len("00:00:00.000  ")  # the receive time and its gap, never scrolled sideways
+SIDEWAYS = 20  # columns a ← or → moves the lines
+
 MATCH_STYLE = Style(color="black", bgcolor="yellow", bold=True)
 """Matched text in a line (as `less` and vim show search hits)."""
 
@@ -46,6 +49,8 @@ class MessagePane(ScrollView, can_focus=True):
         Binding("home", "top", "Top", show=False, id="pane.top"),
         Binding("end", "follow", "Follow", show=False, id="pane.follow"),
         Binding("enter", "open", "Detail", id="pane.detail", tooltip="Show the whole message"),
+        Binding("right", "sideways(1)", "Right", show=False, id="pane.right"),
+        Binding("left", "sideways(-1)", "Left", show=False, id="pane.left"),
         Binding(
             "n",
             "match(1)",
@@ -139,12 +144,15 @@ class MessagePane(ScrollView, can_focus=True):
             model.sub.is_pattern,
             model.decoder,
             query,
+            model.column,
         )
         strip = self._cache.get(key)
         if strip is None:
             text = entry_line(entry, show_channel=model.sub.is_pattern, decoder=model.decoder)
             if query is not None and not isinstance(payload_of(entry), Gap):
                 _highlight(text, query, clock_text(time_of(entry)))
+            if model.column:  # the receive time stays; what follows it moves left
+                text = text[:CLOCK] + text[CLOCK + model.column :]
             text.truncate(width, overflow="ellipsis", pad=True)
             segments = list(text.render(self.app.console))
             strip = Strip(Segment.apply_style(segments, self.rich_style), width)
@@ -166,6 +174,17 @@ class MessagePane(ScrollView, can_focus=True):
         model.follow = model.cursor == len(model.lines) - 1 and delta > 0
         self._reveal(model.cursor)
         self.post_message(PaneChanged())
+
+    def action_sideways(self, step: int) -> None:
+        """Scroll the lines sideways by `SIDEWAYS` columns (each pane keeps its own offset):
+        long payloads are cut at the right edge, and this reads on."""
+        model = self.model
+        if model is not None:
+            column = max(0, model.column + step * SIDEWAYS)
+            if column != model.column:
+                model.column = column
+                self.refresh()
+                self.post_message(PaneChanged())
 
     def action_top(self) -> None:
         if self.model and self.model.lines:

@@ -37,3 +37,11 @@ class PublishRequested(Message):
         self.channel = channel
         self.message = message
         self.sharded = sharded
+
+
+class OpenChannel(Message):
+    """Enter on a row of the channel table: show that channel's messages."""
+
+    def __init__(self, channel: bytes) -> None:
+        super().__init__()
+        self.channel = channel

@@ -24,6 +24,7 @@ class PaneModel:
     follow: bool = True
     cursor: int | None = None
     decoder: str = "auto"  # how payloads are shown: see rps_tui.core.payload.decoders
+    column: int = 0  # how far the lines are scrolled sideways (← →), past the receive time
     query: Query | None = field(default=None, init=False, repr=False)  # None: no filter
     _parse_error: str | None = field(default=None, init=False, repr=False)
     _parsed: str = field(default="", init=False, repr=False)  # the text `query` came from
@@ -145,6 +146,8 @@ class PaneModel:
             notes.append(f"refused: {safe_text(state.error)}")
         if not self.follow and not self.paused:
             notes.append("scrolled (End follows)")
+        if self.column:
+            notes.append(f"→ {self.column} columns (← back)")
         return title, "  ·  ".join(notes)
 
     def rebuild(self, store: Store) -> None:

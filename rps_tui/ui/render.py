@@ -101,9 +101,26 @@ def sparkline(values: tuple[int, ...] | list[int], width: int = 20) -> str:
     )
 
 
-def rate_text(rate: float) -> str:
-    if rate >= 10_000:
-        return f"{rate / 1000:,.0f}k"
-    if rate >= 100:
-        return f"{rate:,.0f}"
-    return f"{rate:.1f}"
+def rate_text(rate: float, width: int = 5) -> str:
+    """msg/s in at most `width` (≥ 4) characters: 0.4, 12.5, 1,234, 12.3k, 1.2M."""
+    if rate < 100:
+        return f"{rate:.1f}"
+    return count_text(round(rate), width)
+
+
+_UNITS = ((1e3, "k"), (1e6, "M"), (1e9, "G"), (1e12, "T"), (1e15, "P"))
+
+
+def count_text(n: int, width: int) -> str:
+    """`n` exactly (1,234,567) when that fits in `width` characters, else as few units as
+    fit (1.23M, 25.0M, 123M): a number is made shorter, never cut. `width` ≥ 4."""
+    exact = f"{n:,}"
+    if len(exact) <= width:
+        return exact
+    for scale, unit in _UNITS:
+        value = n / scale
+        for digits in (2, 1, 0):
+            shown = f"{value:.{digits}f}"
+            if float(shown) < 1000 and len(shown) + 1 <= width:
+                return shown + unit
+    return f"{n:.0e}"

@@ -1,108 +1,326 @@
-"""Per-channel statistics: the busiest channels, updated in place once a second."""
+"""The channel table: every channel, in natural name order or sorted by a column, drawn as a
+virtual list (only the rows on screen are rendered), so 20,000 channels cost no more to
+show than 20.
+
+Columns that do not fit are dropped whole, never cut, in this order: the sparkline, the
+node (a cluster), subs, last seen, bytes; channel, msgs and msg/s always show, and with
+120 columns or more every column does. msgs shrinks to units (1.23M) rather than lose a
+digit. The sparklines share one scale (the busiest second of any channel in the seconds
+shown), said in the column's header. "last seen" is the receive time of the channel's newest
+message, as the pane's clock shows times: exact, and no redraw while nothing arrives.
+"""
 
 from __future__ import annotations
 
+import re
 import time
+from dataclasses import dataclass
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
-from textual.widgets import DataTable
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from rps_tui.core.payload.text import safe_name, safe_text
 from rps_tui.core.store import ChannelRow
 from rps_tui.core.units import human_bytes
-from rps_tui.ui.render import clock_text, rate_text, sparkline
+from rps_tui.ui.messages import OpenChannel
+from rps_tui.ui.render import SPARK_BLOCKS, clock_text, count_text, rate_text
 
-MAX_ROWS = 200
-COLUMNS = ("msgs", "rate", "bytes", "seen", "subs", "node", "spark")
+SORTS = ("name", "msgs", "rate", "seen")
+"""What `o` cycles through: natural name order, then busiest first by each measure."""
+SORT_LABEL = {"name": "name", "msgs": "msgs ↓", "rate": "msg/s ↓", "seen": "last seen ↓"}
+SPARK_MAX = 60  # seconds a sparkline can show (the meters keep a minute)
 
 
-class StatsTable(DataTable):
-    """Channels in name order, so a row stays where the eye left it; values update in place.
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    label: str
+    width: int  # 0: takes what is left (channel, sparkline)
+    drop: int  # the order columns are dropped in when the table is narrow (1 first)
 
-    With more than `MAX_ROWS` channels, the busiest `MAX_ROWS` (by messages) are shown, chosen
-    again every `RESELECT_SECONDS`; the title says how many are not shown. Rebuilding a
-    DataTable costs a layout and a full repaint, so it happens only when the set of rows
-    changes, never because counts changed.
-    """
 
-    RESELECT_SECONDS = 5.0
+COLUMNS = (
+    Column("channel", "channel", 0, 99),
+    Column("msgs", "msgs", 9, 99),
+    Column("rate", "msg/s", 6, 99),
+    Column("bytes", "bytes", 10, 5),
+    Column("seen", "last seen", 9, 4),
+    Column("subs", "subs", 4, 3),
+    Column("node", "node", 21, 2),
+    Column("spark", "", 0, 1),
+)
+CHANNEL_MIN, CHANNEL_MAX, SPARK_MIN = 18, 40, 10
+GAP = 2  # columns between two columns
+
+
+def natural_key(name: bytes | None) -> tuple:
+    """`ch.2` before `ch.10`: digit runs compare as numbers (the evicted rollup last)."""
+    if name is None:
+        return (1, ())
+    text = name.decode("utf-8", "surrogateescape")
+    return (0, tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text)))
+
+
+def layout(width: int, show_node: bool) -> list[tuple[Column, int]]:
+    """The columns that fit in `width`, with their widths: whole columns dropped in order.
+    The sparkline takes up to a minute of room, the channel name the rest."""
+    columns = [c for c in COLUMNS if show_node or c.key != "node"]
+    while True:
+        fixed = sum(c.width for c in columns) + GAP * (len(columns) - 1)
+        spark = any(c.key == "spark" for c in columns)
+        room = width - fixed - (SPARK_MIN if spark else 0)
+        if room >= CHANNEL_MIN or len(columns) <= 3:
+            break
+        columns.remove(min(columns, key=lambda c: c.drop))
+    left = width - fixed
+    spark_width = min(SPARK_MAX, max(SPARK_MIN, left - CHANNEL_MAX)) if spark else 0
+    widths = {"channel": max(CHANNEL_MIN, left - spark_width), "spark": spark_width}
+    return [(c, c.width or widths[c.key]) for c in columns]
+
+
+class StatsTable(ScrollView, can_focus=True):
+    """Rows are `ChannelRow`s from the dashboard's snapshot; nothing is kept per row but the
+    sorted list, so a row stays where the eye left it unless the sort moves it."""
+
+    BINDINGS = [
+        Binding("up", "cursor(-1)", "Up", show=False, id="channels.up"),
+        Binding("down", "cursor(1)", "Down", show=False, id="channels.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="channels.pageup"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="channels.pagedown"),
+        Binding("home", "edge(0)", "First", show=False, id="channels.first"),
+        Binding("end", "edge(1)", "Last", show=False, id="channels.last"),
+        Binding(
+            "enter",
+            "open",
+            "Messages",
+            id="channels.open",
+            tooltip="Show this channel's messages (filters the subscription that delivers it)",
+        ),
+        Binding("o", "sort", "Sort", id="channels.sort", tooltip="Sort by name, msgs, msg/s…"),
+    ]
+
+    sort: reactive[str] = reactive("name")
 
     def __init__(self, *, show_node: bool = False, **kwargs) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        super().__init__(**kwargs)
         self.show_node = show_node  # a cluster: which node delivered each channel
-        self._columns = COLUMNS if show_node else tuple(c for c in COLUMNS if c != "node")
-        self._order: list[bytes | None] = []
-        self._shown_cells: dict[str, tuple] = {}
-        self._chosen: set[bytes | None] = set()
-        self._chosen_at = float("-inf")
+        self.rows: list[ChannelRow] = []
+        self.cursor_row = 0
+        self.now = time.time()
+        self._keys: dict[bytes | None, tuple] = {}  # natural sort keys, made once per name
+        self._peak = 0
 
-    def on_mount(self) -> None:
-        for label, key, width in (
-            ("channel", "channel", 30),
-            ("msgs", "msgs", 11),
-            ("msg/s", "rate", 6),
-            ("bytes", "bytes", 10),
-            ("last seen", "seen", 9),
-            ("subs", "subs", 4),
-            *((("node", "node", 15),) if self.show_node else ()),
-            ("last 20 s", "spark", 20),
-        ):
-            self.add_column(label, key=key, width=width)
+    # -- data --------------------------------------------------------------------------------
+    @property
+    def row_count(self) -> int:
+        return len(self.rows)
 
     def update_rows(self, rows: list[ChannelRow], now: float | None = None) -> None:
-        now = time.time() if now is None else now
-        if len(rows) > MAX_ROWS:
-            known = {r.channel for r in rows}
-            if now - self._chosen_at >= self.RESELECT_SECONDS or not self._chosen <= known:
-                busiest = sorted(rows, key=lambda r: -r.count)[:MAX_ROWS]
-                self._chosen = {r.channel for r in busiest}
-                self._chosen_at = now
-            shown = [r for r in rows if r.channel in self._chosen]
-        else:
-            shown = rows
-        shown.sort(key=lambda r: (r.channel is None, r.channel or b""))
-        order = [r.channel for r in shown]
-        if order != self._order:
-            keep = self.cursor_row
-            self.clear()
-            self._shown_cells.clear()
-            for row in shown:
-                cells = self._cells(row, now)
-                self._shown_cells[self._key(row.channel)] = cells[1:]
-                self.add_row(*cells, key=self._key(row.channel))
-            self._order = order
-            if shown:
-                self.move_cursor(row=min(keep, len(shown) - 1), animate=False)
-        else:
-            for row in shown:
-                key = self._key(row.channel)
-                cells = self._cells(row, now)[1:]
-                previous = self._shown_cells.get(key, ())
-                for column, value, old in zip(self._columns, cells, previous, strict=True):
-                    if str(value) != str(old):
-                        self.update_cell(key, column, value)
-                self._shown_cells[key] = cells
-        hidden = len(rows) - len(shown)
-        subtitle = f"{hidden:,} more channels not shown" if hidden > 0 else ""
-        if self.border_subtitle != subtitle:  # the setter repaints even when nothing changed
-            self.border_subtitle = subtitle
+        """A new snapshot's rows: sorted, the cursor kept on its channel."""
+        self.now = time.time() if now is None else now
+        current = self.rows[self.cursor_row].channel if self.rows else None
+        self.rows = self._sorted(rows)
+        if current is not None:
+            index = next((i for i, r in enumerate(self.rows) if r.channel == current), None)
+            if index is not None:
+                self.cursor_row = index
+        self.cursor_row = min(self.cursor_row, max(0, len(self.rows) - 1))
+        self.virtual_size = Size(0, len(self.rows) + 1)  # + the header line
+        self._peak = self._shared_peak()
+        self.refresh()
+
+    def _shared_peak(self) -> int:
+        """The busiest second of any channel in the seconds the sparklines show: one scale
+        for all of them (a 2 msg/s channel no longer draws as tall as a 500 msg/s one)."""
+        columns = layout(self.scrollable_content_region.width or 200, self.show_node)
+        seconds = next((w for c, w in columns if c.key == "spark"), 0)
+        if not seconds:
+            return 0
+        return max((max(r.spark[-seconds:], default=0) for r in self.rows), default=0)
+
+    def _sorted(self, rows: list[ChannelRow]) -> list[ChannelRow]:
+        keys = self._keys
+        if len(keys) > 4 * len(rows) + 1000:  # evicted channels: forget their keys
+            keys.clear()
+        for row in rows:
+            if row.channel not in keys:
+                keys[row.channel] = natural_key(row.channel)
+        name = keys.__getitem__
+        rows = sorted(rows, key=lambda r: name(r.channel))
+        if self.sort == "msgs":
+            rows.sort(key=lambda r: -r.count)
+        elif self.sort == "rate":
+            rows.sort(key=lambda r: -r.rate)
+        elif self.sort == "seen":
+            rows.sort(key=lambda r: -r.last_seen)
+        return rows
+
+    def watch_sort(self) -> None:
+        self.rows = self._sorted(self.rows)
+        self.cursor_row = 0
+        self.scroll_to(y=0, animate=False)
+        self.border_title = f"channels · by {SORT_LABEL[self.sort]} (o)"
+        self.refresh()
+
+    def get_row_at(self, index: int) -> list[str]:
+        """The cells of row `index` as drawn (tests, and what the screen shows)."""
+        columns = layout(self.scrollable_content_region.width or 200, self.show_node)
+        return [cell.plain for cell in self._cells(self.rows[index], columns, self._peak)]
+
+    def get_cell(self, channel: bytes, key: str) -> str:
+        row = next(r for r in self.rows if r.channel == channel)
+        column = next(c for c in COLUMNS if c.key == key)
+        return self._cells(row, [(column, column.width or 40)], self._peak)[0].plain
+
+    # -- drawing -----------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        columns = layout(width, self.show_node)
+        if y == 0:
+            return self._strip(self._header(columns), width, Style(bold=True))
+        index = self.scroll_offset.y + y - 1
+        if index >= len(self.rows):
+            return Strip.blank(width, self.rich_style)
+        style = Style(reverse=True) if index == self.cursor_row and self.has_focus else None
+        line = self._join(self._cells(self.rows[index], columns, self._peak), columns)
+        if index == self.cursor_row and not self.has_focus:
+            style = Style(underline=True)
+        return self._strip(line, width, style)
+
+    def _header(self, columns: list[tuple[Column, int]]) -> Text:
+        labels = []
+        for column, width in columns:
+            if column.key == "spark":
+                scale = f"█ = {count_text(self._peak, 7)}/s" if self._peak else ""
+                labels.append(Text(f"last {width} s {scale}".strip()))
+            else:
+                labels.append(Text(column.label, justify=_justify(column.key)))
+        return self._join(labels, columns)
+
+    def _cells(self, row: ChannelRow, columns: list[tuple[Column, int]], peak: int) -> list[Text]:
+        cells = []
+        for column, width in columns:
+            key = column.key
+            if key == "channel":
+                if row.channel is None:
+                    cell = Text("(other channels, evicted)", style="italic dim")
+                else:
+                    cell = Text(safe_name(row.channel))
+            elif key == "msgs":
+                cell = Text(count_text(row.count, width))
+            elif row.channel is None:
+                cell = Text(human_bytes(row.bytes) if key == "bytes" else "")
+            elif key == "rate":
+                cell = Text(rate_text(row.rate, width))
+            elif key == "bytes":
+                cell = Text(human_bytes(row.bytes))
+            elif key == "seen":
+                cell = Text(clock_text(row.last_seen)[:8])
+            elif key == "subs":
+                cell = Text("—" if row.subscribers is None else str(row.subscribers))
+            elif key == "node":
+                cell = Text(safe_text(row.node or ""))
+            else:
+                spark = _spark(row.spark[-width:], peak)
+                cell = Text(spark.rjust(width), style="green")  # now is at the right edge
+            cell.justify = _justify(key)
+            cells.append(cell)
+        return cells
 
     @staticmethod
-    def _key(channel: bytes | None) -> str:
-        return "\x00other" if channel is None else channel.hex()
+    def _join(cells: list[Text], columns: list[tuple[Column, int]]) -> Text:
+        line = Text(no_wrap=True, end="")
+        for i, (cell, (_, width)) in enumerate(zip(cells, columns, strict=True)):
+            if i:
+                line.append(" " * GAP)
+            cell.truncate(width, overflow="ellipsis")
+            pad = " " * (width - cell.cell_len)
+            if cell.justify == "right":
+                line.append(pad)
+                line.append_text(cell)
+            else:
+                line.append_text(cell)
+                line.append(pad)
+        return line
 
-    def _cells(self, row: ChannelRow, now: float) -> tuple:
-        node = (safe_text(row.node or ""),) if self.show_node else ()
-        if row.channel is None:
-            name = Text("(other channels, evicted)", style="italic dim")
-            return (name, f"{row.count:,}", "", human_bytes(row.bytes), "", "", *node, "")
-        return (
-            Text(safe_name(row.channel)),
-            f"{row.count:,}",
-            rate_text(row.rate),
-            human_bytes(row.bytes),
-            clock_text(row.last_seen)[:8],
-            "—" if row.subscribers is None else str(row.subscribers),
-            *node,
-            Text(sparkline(row.spark, 20), style="green"),
-        )
+    def _strip(self, text: Text, width: int, style: Style | None) -> Strip:
+        text.truncate(width, pad=True)
+        segments = list(text.render(self.app.console))
+        strip = Strip(Segment.apply_style(segments, self.rich_style), width)
+        if style is not None:
+            strip = strip.apply_style(style)
+        return strip.crop_extend(0, width, self.rich_style)
+
+    def on_mount(self) -> None:
+        self.border_title = f"channels · by {SORT_LABEL[self.sort]} (o)"
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._peak = self._shared_peak()  # the sparklines may show more or fewer seconds
+        self.refresh()
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    # -- keys ------------------------------------------------------------------------------
+    def action_cursor(self, delta: int) -> None:
+        if self.rows:
+            self.cursor_row = min(len(self.rows) - 1, max(0, self.cursor_row + delta))
+            self._reveal()
+
+    def action_page(self, direction: int) -> None:
+        self.action_cursor(direction * max(1, self.scrollable_content_region.height - 2))
+
+    def action_edge(self, end: int) -> None:
+        self.action_cursor(len(self.rows) if end else -len(self.rows))
+
+    def action_sort(self) -> None:
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+
+    def action_open(self) -> None:
+        if self.rows and self.rows[self.cursor_row].channel is not None:
+            self.post_message(OpenChannel(self.rows[self.cursor_row].channel))
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y == 0:
+            return
+        index = self.scroll_offset.y + offset.y - 1
+        if 0 <= index < len(self.rows):
+            if index == self.cursor_row and event.chain >= 2:
+                self.action_open()
+            self.cursor_row = index
+            self.refresh()
+
+    def _reveal(self) -> None:
+        top, height = self.scroll_offset.y, self.scrollable_content_region.height - 1
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False, force=True)
+        elif self.cursor_row >= top + height:
+            self.scroll_to(y=self.cursor_row - height + 1, animate=False, force=True)
+        self.refresh()
+
+
+def _justify(key: str) -> str:
+    return "right" if key in ("msgs", "rate", "bytes", "subs") else "left"
+
+
+def _spark(values: tuple[int, ...], peak: int) -> str:
+    """Per-second counts as blocks on the table's shared scale (`peak` = a full block)."""
+    if not values:
+        return ""
+    top = len(SPARK_BLOCKS) - 1
+    if peak <= 0:
+        return SPARK_BLOCKS[1] * len(values)
+    return "".join(
+        SPARK_BLOCKS[max(1, round(v / peak * top))] if v else SPARK_BLOCKS[1] for v in values
+    )

@@ -9,12 +9,14 @@ from textual.widgets import DataTable
 from rps_tui.core.payload.text import safe_text
 from rps_tui.core.store import Snapshot
 from rps_tui.core.subscriptions import Kind, Status, Subscription
-from rps_tui.ui.render import rate_text
+from rps_tui.ui.render import count_text, rate_text
 
 STATUS_STYLE = {Status.PENDING: "yellow", Status.ACTIVE: "green", Status.ERROR: "bold red"}
 
 
 MARKERS = {Kind.CHANNEL: "#", Kind.PATTERN: "*", Kind.SHARD: "§"}
+NAME_MIN, NAME_MAX = 12, 28  # the name column fits the longest name within these
+COUNT_WIDTH, RATE_WIDTH = 7, 5  # 1,234,567 exactly, then 12.35M (see render.count_text)
 
 
 class SubscriptionList(DataTable):
@@ -24,12 +26,21 @@ class SubscriptionList(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self.subs: list[Subscription] = []
         self._shown: dict[Subscription, tuple] = {}
+        self.name_width = NAME_MIN
 
     def on_mount(self) -> None:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
         self.add_column("#", key="n", width=1)
-        self.add_column("subscription", key="name", width=19)
-        self.add_column("msgs", key="msgs", width=9)
-        self.add_column("msg/s", key="rate", width=5)
+        self.add_column("subscription", key="name", width=self.name_width)
+        self.add_column("msgs", key="msgs", width=COUNT_WIDTH)
+        self.add_column("msg/s", key="rate", width=RATE_WIDTH)
+
+    @property
+    def content_width(self) -> int:
+        """Columns the list needs: its four columns, their padding and its border."""
+        return 1 + self.name_width + COUNT_WIDTH + RATE_WIDTH + 4 * 2 * self.cell_padding + 2
 
     @property
     def selected(self) -> Subscription | None:
@@ -58,6 +69,12 @@ class SubscriptionList(DataTable):
         keep = self.selected
         self.subs = list(subs)
         self._shown.clear()
+        longest = max((len(safe_text(sub.name)) + 2 for sub in self.subs), default=0)
+        width = max(NAME_MIN, min(NAME_MAX, longest))
+        if width != self.name_width:  # as narrow as the names allow
+            self.name_width = width
+            self.clear(columns=True)
+            self._add_columns()
         self.clear()
         for index, sub in enumerate(self.subs):
             self.add_row(*self._cells(index, sub, snapshot), key=str(index))
@@ -69,17 +86,33 @@ class SubscriptionList(DataTable):
         status = state.status if state else Status.PENDING
         marker = MARKERS[sub.kind]
         name = Text(f"{marker} ", style=STATUS_STYLE.get(status, ""))
-        name.append(safe_text(sub.name), "bold" if status is Status.ACTIVE else "")
-        if status is Status.ERROR:
-            name.append(" ✗", "bold red")
+        mark = " ✗" if status is Status.ERROR else ""
+        room = self.name_width - 2 - len(mark)
+        shown = safe_text(sub.name)
+        if len(shown) > room:  # cut visibly, never silently
+            shown = shown[: max(1, room - 1)] + "…"
+        name.append(shown, "bold" if status is Status.ACTIVE else "")
+        if mark:
+            name.append(mark, "bold red")
         total = state.total if state else 0
         rate = state.rate if state else 0.0
-        return (str(index + 1) if index < 9 else "", name, f"{total:,}", rate_text(rate))
+        return (
+            str(index + 1) if index < 9 else "",
+            name,
+            Text(count_text(total, COUNT_WIDTH), justify="right"),
+            Text(rate_text(rate, RATE_WIDTH), justify="right"),
+        )
 
     def refresh_counts(self, snapshot: Snapshot) -> None:
         for index, sub in enumerate(self.subs):
             cells = self._cells(index, sub, snapshot)
-            plain = (cells[1].plain, cells[1].style, str(cells[1].spans), cells[2], cells[3])
+            plain = (
+                cells[1].plain,
+                cells[1].style,
+                str(cells[1].spans),
+                cells[2].plain,
+                cells[3].plain,
+            )
             if self._shown.get(sub) == plain:
                 continue
             self._shown[sub] = plain

@@ -1,4 +1,5 @@
-"""What the pane's `/` filter means: a substring, `re:` a regular expression, `json:` JMESPath.
+"""What the pane's `/` filter means: a substring, `re:` a regular expression, `json:` JMESPath,
+`ch:` one channel.
 
 - plain text: a substring of the raw payload or channel bytes; a needle with no upper-case
   letter ignores (ASCII) case, as `less` and vim's smartcase do.
@@ -8,6 +9,8 @@
 - `json:EXPR`: a JMESPath expression (https://jmespath.org) evaluated on the payload parsed
   as JSON; it matches when the result is true in JMESPath's sense (not null, false, "",
   [] or {}; a number, 0 included, is true). A payload that is not JSON never matches.
+- `ch:NAME`: the messages of one channel, exactly (Enter on a row of the channel table sets
+  it on the subscription that delivers that channel).
 
 Gap markers match every query, so a filtered view still shows when messages were lost.
 (Text that itself starts with `re:` or `json:` is found with `re:re:…` / `re:json:…`.)
@@ -42,7 +45,7 @@ import jmespath
 from jmespath import exceptions as jmespath_errors
 from jmespath.functions import Functions
 
-from rps_tui.core.entry import Entry, Gap, channel_of, payload_of
+from rps_tui.core.entry import Entry, Gap, channel_of, is_gap, payload_of
 from rps_tui.core.payload.decoders import GZIP_MAGIC, LINE_INFLATE_LIMIT, decode
 from rps_tui.core.payload.text import PayloadKind
 
@@ -54,6 +57,7 @@ TIME_LIMIT = 0.05
 
 RE_PREFIX = "re:"
 JSON_PREFIX = "json:"
+CHANNEL_PREFIX = "ch:"
 
 Span = tuple[int, int]
 
@@ -107,6 +111,22 @@ class SubstringQuery(Query):
         if not self.needle:
             return []
         return [m.span() for m in self._display.finditer(text)]
+
+
+class ChannelQuery(Query):
+    """`ch:NAME`: the entries of one channel (and gap markers, as every query)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.channel = text[len(CHANNEL_PREFIX) :].encode("utf-8", "surrogateescape")
+        if not self.channel:
+            raise QueryError("ch: needs a channel name, e.g. ch:orders.eu")
+
+    def matches(self, entry: Entry) -> bool:
+        return is_gap(entry) or channel_of(entry) == self.channel
+
+    def spans(self, text: str) -> list[Span]:
+        return []  # the whole pane is that channel: nothing to pick out
 
 
 class RegexQuery(Query):
@@ -224,11 +244,13 @@ class JsonQuery(Query):
 
 def parse_query(text: str) -> Query:
     """The query the filter text asks for; `QueryError` (one line) when it is invalid.
-    A `re:` or `json:` prefix selects the kind; anything else is a plain substring."""
+    A `re:`, `json:` or `ch:` prefix selects the kind; anything else is a plain substring."""
     if text.startswith(RE_PREFIX):
         return RegexQuery(text)
     if text.startswith(JSON_PREFIX):
         return JsonQuery(text)
+    if text.startswith(CHANNEL_PREFIX):
+        return ChannelQuery(text)
     return SubstringQuery(text)
 
 

@@ -22,6 +22,7 @@ from rps_tui.core.store import DEFAULT_HISTORY, DEFAULT_MAX_BYTES
 from rps_tui.core.subscriptions import Subscription
 from rps_tui.ui.bindings import APP_BINDINGS, DASHBOARD_BINDINGS, help_rows, palette_bindings
 from rps_tui.ui.dashboard import DashboardOptions, DashboardScreen
+from rps_tui.ui.publish_box import ChannelInput
 from rps_tui.ui.screens import HelpScreen
 
 
@@ -111,8 +112,27 @@ class RpsApp(App[int]):
     # -- keys typed faster than the focus moves ----------------------------------------------
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
+            if self._move_focus_now(event):
+                return
             self._meant_for[event] = (self.screen, self.focused)
         await super().on_event(event)
+
+    def _move_focus_now(self, event: events.Key) -> bool:
+        """Tab (and Enter in the channel field) moves the focus as the key is read, not when
+        the field gets to it: `chan1`, Tab, `msg1` typed in one burst would otherwise all be
+        queued for the channel field and give the channel `chan1msg1`."""
+        focused, screen = self.focused, self.screen
+        if not isinstance(focused, Input):
+            return False
+        if event.key == "tab" or (event.key == "enter" and isinstance(focused, ChannelInput)):
+            screen.focus_next()
+        elif event.key == "shift+tab":
+            screen.focus_previous()
+        else:
+            return False
+        event.stop()
+        event.prevent_default()
+        return True
 
     def on_key(self, event: events.Key) -> None:
         """A key that bubbled back unhandled, sent to a widget that has lost the focus since.

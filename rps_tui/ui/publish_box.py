@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widgets import Input, Label
 
 from rps_tui.ui.messages import PublishRequested
 
+NEWLINE_MARK = "⏎"
+"""How a line break of a pasted message shows in the one-line field (sent as a line break)."""
+RESULT_SECONDS = 8.0  # a publish result stays this long (or until the next edit)
+
+
+class ChannelInput(Input):
+    """The channel field: Enter (or Tab) goes on to the message field."""
+
 
 class MessageInput(Input):
-    """The message field, with Up/Down recalling earlier messages like a shell."""
+    """The message field, with Up/Down recalling earlier messages like a shell.
+
+    A pasted text with line breaks is kept whole: the field shows each break as `⏎` and
+    `message` turns them back into line breaks (an Input is one line; Textual's own paste
+    keeps only the first line, which published a JSON document as `{`)."""
 
     BINDINGS = [
         Binding("up", "history(-1)", "Earlier", show=False, id="publish.history_back"),
@@ -25,6 +39,27 @@ class MessageInput(Input):
         self.history: list[str] = []
         self._pos = 0
         self._draft = ""
+
+    @property
+    def message(self) -> str:
+        """What Enter publishes: the field, with pasted line breaks restored."""
+        return self.value.replace(NEWLINE_MARK, "\n") if self.multiline else self.value
+
+    @property
+    def multiline(self) -> bool:
+        return NEWLINE_MARK in self.value
+
+    def _on_paste(self, event: events.Paste) -> None:
+        text = event.text.replace("\r\n", "\n").replace("\r", "\n")
+        if "\n" not in text:
+            return  # Input's own handler (Textual calls it after this one)
+        event.prevent_default()  # ... but not for this: it would add the first line again
+        shown = text.replace("\n", NEWLINE_MARK)
+        if self.selection.is_empty:
+            self.insert_text_at_cursor(shown)
+        else:
+            self.replace(shown, *self.selection)
+        event.stop()
 
     def remember(self, text: str) -> None:
         if text and (not self.history or self.history[-1] != text):
@@ -57,11 +92,15 @@ class PublishBox(Horizontal):
 
     sharded: reactive[bool] = reactive(False)
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._result_timer: Timer | None = None
+
     def compose(self) -> ComposeResult:
         yield Label("PUBLISH", id="publish-verb")
         # select_on_focus off: the Focus event lands after keys typed straight after `i`,
         # and selecting then would let the next key replace what was typed
-        yield Input(placeholder="channel", id="publish-channel", select_on_focus=False)
+        yield ChannelInput(placeholder="channel", id="publish-channel", select_on_focus=False)
         yield MessageInput(
             placeholder="message — Enter publishes, ↑/↓ history",
             id="publish-message",
@@ -87,7 +126,8 @@ class PublishBox(Horizontal):
             self.show_result("no channel: type one in the channel field first", error=True)
             self.channel_input.focus()
             return
-        self.post_message(PublishRequested(channel, event.value, self.sharded))
+        message = self.message_input.message
+        self.post_message(PublishRequested(channel, message, self.sharded))
 
     def watch_sharded(self, sharded: bool) -> None:
         self.query_one("#publish-verb", Label).update("SPUBLISH" if sharded else "PUBLISH")
@@ -96,14 +136,34 @@ class PublishBox(Horizontal):
         self.sharded = not self.sharded
 
     def show_result(self, text: str, *, error: bool = False) -> None:
+        """A short result next to the fields, gone after `RESULT_SECONDS` or the next edit (a
+        stale "✓ 0 receivers" next to a new message misleads). An error is also a
+        notification, whole: the label has room for a few words only."""
         label = self.query_one("#publish-result", Label)
         label.update(Text(text))  # never markup: the text may quote a channel
         label.set_class(error, "error")
+        if error:
+            self.notify(text, severity="error", markup=False, timeout=10)
+        if self._result_timer is not None:
+            self._result_timer.stop()
+        self._result_timer = self.set_timer(RESULT_SECONDS, self._clear_result) if text else None
+
+    def _clear_result(self) -> None:
+        self.query_one("#publish-result", Label).update("")
+        self._result_timer = None
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if self._result_timer is not None:  # the result was about the text before
+            self._result_timer.stop()
+            self._clear_result()
 
     def published(self, receivers: int, *, on_node: bool = False) -> None:
         """Success: keep the text in history, clear the field, report the receivers
         (`on_node`: a cluster node counted only the receivers connected to it)."""
+        lines = self.message_input.message.count("\n") + 1
         self.message_input.remember(self.message_input.value)
-        self.message_input.value = ""
+        with self.message_input.prevent(Input.Changed):  # the result is about this message
+            self.message_input.value = ""
         where = " on that node" if on_node else ""
-        self.show_result(f"✓ {receivers} receiver{'s' if receivers != 1 else ''}{where}")
+        whole = f", {lines} lines" if lines > 1 else ""
+        self.show_result(f"✓ {receivers} receiver{'s' if receivers != 1 else ''}{where}{whole}")

@@ -59,7 +59,7 @@ from rps_tui.ui.subscription_list import SubscriptionList
 from rps_tui.ui.traffic import TrafficPanel
 
 HOUSEKEEPING_HZ = 2  # subscription list and scroll state; data wakes the pane itself
-NARROW = 100  # columns: below this the subscriptions go above the pane, not beside it
+NARROW = 110  # columns: below this the subscriptions go above the pane, not beside it
 SHORT = 30  # rows: below this the channel table gets fewer rows
 
 

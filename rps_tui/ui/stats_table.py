@@ -197,9 +197,12 @@ class StatsTable(ScrollView, can_focus=True):
     def _header(self, columns: list[tuple[Column, int]]) -> Text:
         labels = []
         for column, width in columns:
-            if column.key == "spark":
-                scale = f"█ = {count_text(self._peak, 7)}/s" if self._peak else ""
-                labels.append(Text(f"last {width} s {scale}".strip()))
+            if column.key == "spark":  # the longest label that fits: the scale matters most
+                peak = count_text(self._peak, 7)
+                options = [f"last {width} s, █ = {peak}/s", f"{width} s █={peak}/s", f"█={peak}/s"]
+                if not self._peak:
+                    options = [f"last {width} s", f"{width} s"]
+                labels.append(Text(next((o for o in options if len(o) <= width), "")))
             else:
                 labels.append(Text(column.label, justify=_justify(column.key)))
         return self._join(labels, columns)

@@ -10,8 +10,8 @@ from rps_tui.core.payload.text import safe_text
 from rps_tui.ui.messages import FilterChanged
 
 PLACEHOLDER = (
-    "filter: text (lower case ignores case) · re:REGEX · "
-    "json:JMESPATH, e.g. json:price > `20` · Enter keeps it, Esc clears it"
+    "filter: text (lower case ignores case) · re:REGEX · json:JMESPATH, e.g. "
+    "json:price > `20` · ch:CHANNEL · Enter keeps it, Esc clears it"
 )
 
 

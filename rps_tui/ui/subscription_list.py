@@ -34,8 +34,8 @@ class SubscriptionList(DataTable):
     def _add_columns(self) -> None:
         self.add_column("#", key="n", width=1)
         self.add_column("subscription", key="name", width=self.name_width)
-        self.add_column("msgs", key="msgs", width=COUNT_WIDTH)
-        self.add_column("msg/s", key="rate", width=RATE_WIDTH)
+        self.add_column(Text("msgs", justify="right"), key="msgs", width=COUNT_WIDTH)
+        self.add_column(Text("msg/s", justify="right"), key="rate", width=RATE_WIDTH)
 
     @property
     def content_width(self) -> int:

@@ -23,7 +23,7 @@ import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rps_tui.cli.run import _close_recorder, _open_recorder
+from rps_tui.cli.run import _close_recordings, _open_recorder
 from rps_tui.core.connection.settings import UsageError, parse_url
 from rps_tui.core.entry import Gap
 from rps_tui.core.recording.format import (
@@ -415,7 +415,7 @@ def test_a_reader_that_never_reads_costs_the_caller_nothing(tmp_path: Path, caps
         recorder([gap])  # ignored after close
         assert recorder.accounted == 300_002
 
-        _close_recorder(recorder)
+        _close_recordings([recorder])
         said = capsys.readouterr().err.splitlines()
         assert said[0] == f"rps-tui: {error}"
         assert said[1] == (  # the lines not written were in the error already
@@ -482,7 +482,7 @@ def test_a_fifo_whose_reader_goes_away_stops_the_recording(tmp_path: Path, capsy
     assert not recorder.active and recorder.pending == 3 and recorder.lines == 2
     recorder([[b"message", b"c", b"after", 9.0]])  # ignored, quietly
     start = time.monotonic()
-    _close_recorder(recorder)
+    _close_recordings([recorder])
     assert time.monotonic() - start < 0.5 and recorder.finished and recorder.pending == 3
     assert capsys.readouterr().err.splitlines() == [
         f"rps-tui: {recorder.error}",
@@ -708,6 +708,38 @@ def test_dashboard_records_with_the_record_option(tmp_path: Path) -> None:
         assert [e[-2] for e in read_entries(path)] == [b"\xffrecorded", b"second"]
         # the summary on stderr (the pty), once the screen is gone; the pty may lag behind
         wait_for(lambda: f"recorded 2 lines to {path}" in app.text().replace("\n", ""), 5)
+    finally:
+        app.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs a pty")
+def test_recording_stopped_and_started_again_is_counted_per_file(tmp_path: Path) -> None:
+    """The user's report: `--record FILE`, 2 messages, r (stop), r (start again), 1
+    message, q. The second recording is appended to FILE, the screen says so, and the exit
+    line counts the file's 3 lines (it said "recorded 2 lines")."""
+    path = tmp_path / "r2.ndjson"
+    app = PtyApp("--embedded", "--record", str(path), "rec.again")
+    try:
+        text = app.wait_text(lambda t: "connected" in t and ADDRESS.search(t) and "rec.again" in t)
+        app.record_servers()
+        client = redis.Redis(port=int(ADDRESS.findall(text)[-1]), socket_timeout=5)
+        try:
+            assert client.publish("rec.again", "one") == 1
+            assert client.publish("rec.again", "two") == 1
+            app.wait_text(lambda t: "● REC 2" in t, timeout=10)
+            app.send(b"r")
+            app.wait_text(lambda t: "recorded 2 lines" in t, timeout=10)
+            app.send(b"r")
+            app.wait_text(lambda t: "appending to" in t, timeout=10)
+            assert client.publish("rec.again", "three") == 1
+            app.wait_text(lambda t: "● REC 3" in t, timeout=10)
+        finally:
+            client.close()
+        app.send(b"q")
+        assert app.wait_exit() == 0
+        assert [e[-2] for e in read_entries(path)] == [b"one", b"two", b"three"]
+        said = f"recorded 3 lines to {path} in 2 recordings (2 + 1)"
+        wait_for(lambda: said in app.text().replace("\n", ""), 5)
     finally:
         app.close()
 

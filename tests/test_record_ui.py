@@ -222,3 +222,36 @@ async def test_a_stuck_fifo_costs_the_dashboard_nothing(
             )
     finally:
         os.close(reader)
+
+
+async def test_recording_again_appends_and_counts_the_file(
+    server, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    """r, 2 messages, r, r, 1 message, r: the second recording goes into the same file and
+    says so ("appending to"), and the counts are the file's: the header's REC goes on from
+    2, and the second stop says both (1 now, 3 in the file)."""
+    sub = Subscription(Kind.CHANNEL, "rec.again")
+    path = tmp_path / "again.ndjson"
+    app = make_app(server.url, sub, record_path=str(path))
+
+    def header() -> str:
+        app.dashboard.refresh_counts()
+        return str(app.dashboard.status_bar.render())
+
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, sub)
+        await pilot.press("r")
+        await async_wait_for(lambda: f"recording to {path} (r stops)" in notifications(app))
+        redis_client.publish("rec.again", "one")
+        redis_client.publish("rec.again", "two")
+        await async_wait_for(lambda: "● REC 2" in header())
+        await pilot.press("r")
+        await async_wait_for(lambda: f"recorded 2 lines to {path}" in notifications(app))
+        await pilot.press("r")
+        await async_wait_for(lambda: f"appending to {path} (r stops)" in notifications(app))
+        redis_client.publish("rec.again", "three")
+        await async_wait_for(lambda: "● REC 3" in header())
+        await pilot.press("r")
+        said = f"recorded 1 line to {path} (3 in it from 2 recordings: 2 + 1)"
+        await async_wait_for(lambda: said in notifications(app))
+    assert [r["data"] for r in lines(path)] == ["one", "two", "three"]

@@ -217,7 +217,7 @@ class DashboardScreen(Screen[None]):
             detail=subscriber.state_detail,
             total=self.store.total,
             note=self.options.note,
-            recording=recorder.lines if recorder is not None else None,
+            recording=self.recording.lines,
             recording_dropped=recorder.dropped if recorder is not None else 0,
             omem=monitor.omem,
             limit=monitor.limit,

@@ -40,7 +40,7 @@ class StatusBar(Static):
         detail: str,
         total: int,
         note: str = "",
-        recording: int | None = None,  # lines recorded so far, None when not recording
+        recording: int | None = None,  # lines in the file this session; None: not recording
         recording_dropped: int = 0,  # messages left out of the recording (it fell behind)
         omem: Reading | None = None,  # the subscriber's buffer on the server
         limit: tuple[int, ...] | None = None,

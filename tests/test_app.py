@@ -313,6 +313,48 @@ async def test_keymap_and_theme_from_the_config(server) -> None:
         assert rows.get("space", "").startswith("Pause")  # help shows the live keys
 
 
+async def test_hints_name_the_keys_bound_now(server, redis_client) -> None:
+    """Every hint that names a key names the one the keymap binds: with `pause = "P"` the
+    pane's subtitle says "P resumes" (it said "p resumes")."""
+    sub = Subscription(Kind.CHANNEL, "app.hints")
+    keymap = {
+        "pause": "P",
+        "decoder": "M",
+        "leave": "ctrl+g",
+        "pane.next_match": "j",
+        "keyspace.enable": "E",
+        "keyspace.subscribe": "B",
+        "detail.decoder": "v",
+        "detail.close": "ctrl+w",
+    }
+    app = make_app(server.url, sub, keymap=keymap)
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, sub)
+        pane = app.dashboard.pane
+        redis_client.publish("app.hints", '{"a": 1}')
+        await async_wait_for(lambda: pane.model is not None and len(pane.model.lines) == 1)
+        await pilot.press("P")
+        await async_wait_for(lambda: "P resumes" in str(pane.border_subtitle))
+        await pilot.press("M")
+        await async_wait_for(lambda: "(M)" in str(pane.border_subtitle))
+        assert "p resumes" not in str(pane.border_subtitle)
+        assert "Ctrl+G clears it" in app.dashboard.filter_input.placeholder
+        rows = dict(help_rows(app, app.screen))
+        assert rows["/"].endswith("(j / N jump)")
+        await pilot.press("k")
+        await async_wait_for(lambda: app.screen is not app.dashboard and app.screen.loaded)
+        labels = [str(b.label) for b in app.screen.query("Button")]
+        assert labels[-1] == "Subscribe to both (B)"
+        assert all("(e)" not in label and "(s)" not in label for label in labels)
+        await pilot.press("escape")
+        await async_wait_for(lambda: app.screen is app.dashboard)
+        pane.focus()
+        await pilot.press("enter")
+        await async_wait_for(lambda: isinstance(app.screen, DetailScreen))
+        hints = str(app.screen.query_one("#detail-keys").render())
+        assert hints.endswith("v next · d diff · Ctrl+W closes"), hints  # (the pane says text)
+
+
 async def test_theme_from_the_command_palette(server) -> None:
     sub = Subscription(Kind.CHANNEL, "app.theme")
     app = make_app(server.url, sub)

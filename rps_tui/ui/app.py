@@ -22,6 +22,7 @@ from rps_tui.core.store import DEFAULT_HISTORY, DEFAULT_MAX_BYTES
 from rps_tui.core.subscriptions import Subscription
 from rps_tui.ui.bindings import APP_BINDINGS, DASHBOARD_BINDINGS, help_rows, palette_bindings
 from rps_tui.ui.dashboard import DashboardOptions, DashboardScreen
+from rps_tui.ui.keymap import Keys, with_keys
 from rps_tui.ui.screens import HelpScreen
 
 
@@ -57,6 +58,7 @@ class RpsApp(App[int]):
             self.theme = config.theme
         if config.keymap:
             self.set_keymap(config.keymap)
+        self.keys = Keys(config.keymap)  # what the hints name
         self.session = config.session or Session.live(
             config.settings,
             history=config.history,
@@ -104,7 +106,7 @@ class RpsApp(App[int]):
                 if target.check_action(binding.action, ()):
                     yield SystemCommand(
                         binding.description,
-                        binding.tooltip or binding.description,
+                        with_keys(binding.tooltip or binding.description, self.keys),
                         lambda t=target, a=binding.action: t.run_action(a),
                     )
 

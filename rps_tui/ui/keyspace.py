@@ -18,6 +18,7 @@ from textual.widgets import Button, Label, Static
 
 from rps_tui.core.payload import keyspace
 from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.ui.keymap import keys_of
 
 
 class Confirm(ModalScreen[bool]):
@@ -43,8 +44,11 @@ class Confirm(ModalScreen[bool]):
         with Vertical(id="confirm"):
             yield Static(self.question)
             with Horizontal():
-                yield Button("Yes, change it (y)", variant="warning", id="confirm-yes")
-                yield Button("No (n)", id="confirm-no")
+                key = keys_of(self)
+                yield Button(
+                    f"Yes, change it ({key('confirm.yes')})", variant="warning", id="confirm-yes"
+                )
+                yield Button(f"No ({key('confirm.no')})", id="confirm-no")
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
@@ -93,10 +97,17 @@ class KeyspaceScreen(ModalScreen[None]):
             yield Label(Text("Keyspace notifications", style="bold"))
             yield Static("Reading notify-keyspace-events…", id="keyspace-flags")
             with Horizontal():
+                key = keys_of(self)
                 yield Button(
-                    f"Enable {keyspace.SUGGESTED} (e)", variant="warning", id="keyspace-enable"
+                    f"Enable {keyspace.SUGGESTED} ({key('keyspace.enable')})",
+                    variant="warning",
+                    id="keyspace-enable",
                 )
-                yield Button("Subscribe to both (s)", variant="primary", id="keyspace-both")
+                yield Button(
+                    f"Subscribe to both ({key('keyspace.subscribe')})",
+                    variant="primary",
+                    id="keyspace-both",
+                )
             yield Static(
                 Text.assemble(
                     ("Subscribes to ", "dim"),

@@ -9,6 +9,7 @@ from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.widgets import Input, Label
 
+from rps_tui.ui.keymap import keys_of
 from rps_tui.ui.messages import PublishRequested
 
 
@@ -58,12 +59,14 @@ class PublishBox(Horizontal):
     sharded: reactive[bool] = reactive(False)
 
     def compose(self) -> ComposeResult:
+        key = keys_of(self)  # Enter is the input's own key, not one a keymap rebinds
         yield Label("PUBLISH", id="publish-verb")
         # select_on_focus off: the Focus event lands after keys typed straight after `i`,
         # and selecting then would let the next key replace what was typed
         yield Input(placeholder="channel", id="publish-channel", select_on_focus=False)
         yield MessageInput(
-            placeholder="message — Enter publishes, ↑/↓ history",
+            placeholder=f"message — Enter publishes, {key('publish.history_back')}/"
+            f"{key('publish.history_forward')} history",
             id="publish-message",
             select_on_focus=False,
         )

@@ -31,12 +31,14 @@ class RecordingControl:
         notify: Notify,
         set_timer: Callable[[float, Callable[[], None]], Timer],
         path: str | None = None,
+        keys: Callable[[str], str] | None = None,  # binding id -> the key bound now
     ) -> None:
         self.session = session
         self.notify = notify
         self.set_timer = set_timer
         self.path = path  # --record's path; else each recording gets a new timestamped file
         self._warned = False  # said that the target falls behind
+        self.keys = keys or (lambda binding_id: binding_id)
 
     def toggle(self) -> None:
         """Start recording (to --record's path, else a new timestamped file), or stop."""
@@ -56,7 +58,7 @@ class RecordingControl:
         self.session.record(recorder)
         self._warned = False
         doing = "appending to" if appending else "recording to"
-        self.notify(f"{doing} {path} (r stops)", markup=False)
+        self.notify(f"{doing} {path} ({self.keys('record')} stops)", markup=False)
 
     @property
     def lines(self) -> int | None:

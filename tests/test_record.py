@@ -665,7 +665,7 @@ def test_offline_engine_offers_the_engine_interface(tmp_path: Path) -> None:
     sub = Subscription(Kind.CHANNEL, "e.a")
     assert engine.subscriptions == [sub]
     assert engine.state == State.OFFLINE == "offline" and engine.state.value == "offline"
-    assert engine.where == f"recording {path}" and "1 messages" in engine.state_detail
+    assert engine.where == f"recording {path}" and "1 message over" in engine.state_detail
     assert (engine.busy, engine.client_id, engine.node, engine.nodes()) == (False, None, None, [])
     engine.subscribe(sub)  # already there: silent
     assert engine.events_since(0) == (0, [])
@@ -775,3 +775,29 @@ def test_dashboard_recording_to_a_stuck_fifo_still_quits_at_once(tmp_path: Path)
             assert "lines were not written" in said and "messages were not recorded" in said
         finally:
             app.close()
+
+
+def test_counts_of_one_are_singular() -> None:
+    """'1 msgs', '1 messages over', 'replayed 1 messages': a count is followed by its noun
+    in the number it needs."""
+    from rps_tui.core.recording.offline import LoadResult
+    from rps_tui.core.recording.replay import ReplayResult
+    from rps_tui.core.units import plural
+
+    assert (plural(1, "msg"), plural(0, "msg"), plural(1234, "msg")) == (
+        "1 msg",
+        "0 msgs",
+        "1,234 msgs",
+    )
+    assert (
+        plural(1, "match", "matches") == "1 match" and plural(2, "match", "matches") == "2 matches"
+    )
+    assert LoadResult(messages=1, first=1.0, last=1.0).describe() == "1 message over 0.0 s"
+    assert (
+        ReplayResult(messages=1, gaps=1).summary()
+        == "replayed 1 message in 0.0 s (1 gap record skipped)"
+    )
+    assert (
+        ReplayResult(messages=2, gaps=2).summary()
+        == "replayed 2 messages in 0.0 s (2 gap records skipped)"
+    )

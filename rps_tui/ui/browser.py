@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Input, Label
 from rps_tui.core.payload.text import safe_name
 from rps_tui.core.session import ChannelSnapshot as Snapshot
 from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.core.units import plural
 from rps_tui.ui.keymap import keys_of
 
 REFRESH_SECONDS = 2.0
@@ -139,11 +140,11 @@ class ChannelBrowser(ModalScreen[None]):
                 table.update_cell(key, "subs", subs)
                 table.update_cell(key, "mine", mark)
         total = len(snap.channels) + len(snap.shard_channels)
-        summary = Text(f"{len(snap.channels):,} channels")
+        summary = Text(plural(len(snap.channels), "channel"))
         if snap.shard_channels:
             summary.append(f", {len(snap.shard_channels):,} sharded")
         if snap.patterns is not None:
-            summary.append(f" · {snap.patterns:,} pattern subscriptions (PUBSUB NUMPAT)")
+            summary.append(f" · {plural(snap.patterns, 'pattern subscription')} (PUBSUB NUMPAT)")
         if len(rows) > len(shown) or len(rows) < total:
             summary.append(f" · showing {len(shown):,} of {total:,}", "dim")
         if snap.error:

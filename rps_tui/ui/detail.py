@@ -36,7 +36,7 @@ from rps_tui.core.payload.decoders import (
 )
 from rps_tui.core.payload.text import Formatted, PayloadKind, safe_name, safe_text
 from rps_tui.core.subscriptions import Subscription
-from rps_tui.core.units import human_bytes
+from rps_tui.core.units import human_bytes, plural
 from rps_tui.ui.json_tree import JsonTree, is_container
 from rps_tui.ui.keymap import keys_of
 from rps_tui.ui.render import clock_text
@@ -84,7 +84,7 @@ def diff_text(lines: list[str], cut: bool, show: int = DIFF_SHOW_LINES) -> Text:
             style = ""
         out.append(line + "\n", style)
     if len(lines) > show:
-        out.append(f"… {len(lines) - show:,} more lines of diff not shown\n", "dim italic")
+        out.append(f"… {plural(len(lines) - show, 'more line')} of diff not shown\n", "dim italic")
     if cut:
         out.append(
             f"(only the first {DIFF_MAX_LINES:,} lines of each were compared)\n", "dim italic"

@@ -11,6 +11,7 @@ from rps_tui.core.payload.query import JsonQuery, Query, QueryError, parse_query
 from rps_tui.core.payload.text import safe_text
 from rps_tui.core.store import Store, SubscriptionState
 from rps_tui.core.subscriptions import Subscription
+from rps_tui.core.units import plural
 
 
 @dataclass
@@ -133,7 +134,7 @@ class PaneModel:
         from a live tail of everything, with the key that undoes it (`keys`: binding id ->
         the key bound now, `keymap.Keys`)."""
         total = state.total if state else 0
-        title = f"{self.sub.kind.value} {safe_text(self.sub.name)} — {total:,} msgs"
+        title = f"{self.sub.kind.value} {safe_text(self.sub.name)} — {plural(total, 'msg')}"
         notes = []
         if self.paused:
             notes.append(f"⏸ PAUSED — {total - self.paused_at:,} new ({keys('pause')} resumes)")

@@ -9,6 +9,7 @@ from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.widgets import Input, Label
 
+from rps_tui.core.units import plural
 from rps_tui.ui.keymap import keys_of
 from rps_tui.ui.messages import PublishRequested
 
@@ -109,4 +110,4 @@ class PublishBox(Horizontal):
         self.message_input.remember(self.message_input.value)
         self.message_input.value = ""
         where = " on that node" if on_node else ""
-        self.show_result(f"✓ {receivers} receiver{'s' if receivers != 1 else ''}{where}")
+        self.show_result(f"✓ {plural(receivers, 'receiver')}{where}")

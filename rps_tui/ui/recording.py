@@ -17,7 +17,7 @@ from textual.timer import Timer
 from rps_tui.core.payload.text import safe_text
 from rps_tui.core.recording.recorder import Recorder
 from rps_tui.core.session import Session
-from rps_tui.core.units import plural
+from rps_tui.core.units import plural, were
 
 QUIT_WAIT = 0.5  # seconds a recording target gets to take what is queued when we quit
 
@@ -99,7 +99,7 @@ class RecordingControl:
             parts = " + ".join(f"{r.lines:,}" for r in earlier)
             text += f" ({total:,} in it from {len(earlier)} recordings: {parts})"
         if recorder.dropped:
-            text += f"; {recorder.dropped:,} messages were left out (it fell behind)"
+            text += f"; {were(recorder.dropped, 'message')} left out (it fell behind)"
         self.notify(safe_text(text), severity="warning" if recorder.dropped else "information")
 
     def check(self) -> None:

@@ -9,7 +9,7 @@ from textual.widgets import DataTable
 
 from rps_tui.core.payload.text import safe_name, safe_text
 from rps_tui.core.store import ChannelRow
-from rps_tui.core.units import human_bytes
+from rps_tui.core.units import human_bytes, plural
 from rps_tui.ui.render import clock_text, rate_text, sparkline
 
 MAX_ROWS = 200
@@ -83,7 +83,7 @@ class StatsTable(DataTable):
                         self.update_cell(key, column, value)
                 self._shown_cells[key] = cells
         hidden = len(rows) - len(shown)
-        subtitle = f"{hidden:,} more channels not shown" if hidden > 0 else ""
+        subtitle = f"{plural(hidden, 'more channel')} not shown" if hidden > 0 else ""
         if self.border_subtitle != subtitle:  # the setter repaints even when nothing changed
             self.border_subtitle = subtitle
 

@@ -161,24 +161,31 @@ def run_replay(options: ReplayOptions) -> int:
 def view(options: ViewOptions) -> int:
     """Open a recording in the dashboard, offline (no server, nothing to connect to)."""
     from rps_tui.core.recording.format import RecordError
-    from rps_tui.core.session import Session
 
     try:
-        session = Session.from_recording(
-            options.path, history=options.history, history_bytes=options.history_mb * MIB
-        )
+        app = view_app(options)
     except RecordError as exc:
         return fail(str(exc), EXIT_FAILED)
+    return _run_app(app)
+
+
+def view_app(options: ViewOptions) -> RpsApp:
+    """The dashboard on a recording; raises RecordError with one line. The header says
+    what it shows once: 'recording FILE  ■ offline (N messages over S s)', with no server
+    label beside it (there is no server)."""
+    from rps_tui.core.session import Session
     from rps_tui.ui.app import AppConfig, RpsApp
 
+    session = Session.from_recording(
+        options.path, history=options.history, history_bytes=options.history_mb * MIB
+    )
     config = AppConfig(
         settings=session.settings,
         subscriptions=session.subscriber.subscriptions,
         history=options.history,
-        server_label="recording",
         monitor=False,  # no server: no PING, NUMSUB or CLIENT LIST
         session=session,
         theme=options.theme,
         keymap=options.keymap,
     )
-    return _run_app(RpsApp(config))
+    return RpsApp(config)

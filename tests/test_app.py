@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 import redis
 from textual import events
 from textual.command import CommandPalette
@@ -353,6 +354,51 @@ async def test_hints_name_the_keys_bound_now(server, redis_client) -> None:
         await async_wait_for(lambda: isinstance(app.screen, DetailScreen))
         hints = str(app.screen.query_one("#detail-keys").render())
         assert hints.endswith("v next · d diff · Ctrl+W closes"), hints  # (the pane says text)
+
+
+def notes(app) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+@pytest.mark.parametrize(("keymap", "key"), [({}, "q"), ({"quit": "ctrl+x"}, "Ctrl+X")])
+async def test_ctrl_c_names_this_apps_quit_key(server, keymap: dict, key: str) -> None:
+    """Textual's 'Press ctrl+q to quit the app' named its own key, not this app's q."""
+    sub = Subscription(Kind.CHANNEL, "app.ctrlc")
+    app = make_app(server.url, sub, keymap=keymap)
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, sub)
+        await pilot.press("ctrl+c")
+        await async_wait_for(lambda: f"Press {key} to quit rps-tui" in notes(app))
+        assert not any("ctrl+q" in note for note in notes(app))
+        assert app.is_running  # it only says so
+
+
+async def test_screenshot_from_the_palette_saves_here(server, tmp_path, monkeypatch) -> None:
+    """The palette's Screenshot said 'Failed to save screenshot' (Textual's goes to a
+    ~/Downloads that may not exist): it saves to the current directory and says where; a
+    directory it cannot write to is one line."""
+    sub = Subscription(Kind.CHANNEL, "app.shot")
+    monkeypatch.chdir(tmp_path)
+    app = make_app(server.url, sub)
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, sub)
+        await pilot.press("ctrl+p")
+        await async_wait_for(lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"screenshot")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await async_wait_for(lambda: any(n.startswith("screenshot saved to") for n in notes(app)))
+        (shot,) = tmp_path.glob("rps-tui-*.svg")
+        assert f"screenshot saved to {shot}" in notes(app)
+        svg = shot.read_text()
+        assert "app.shot" in svg and "Search for commands" not in svg  # the screen, no palette
+        gone = tmp_path / "gone"
+        gone.mkdir()
+        monkeypatch.chdir(gone)
+        gone.rmdir()
+        app.action_screenshot("x.svg")
+        said = "cannot save the screenshot to ./x.svg: No such file or directory"
+        await async_wait_for(lambda: said in notes(app))
 
 
 async def test_theme_from_the_command_palette(server) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 import redis
 from textual import events
 from textual.command import CommandPalette
@@ -312,6 +313,93 @@ async def test_keymap_and_theme_from_the_config(server) -> None:
         assert not app.dashboard.pane.model.paused
         rows = dict(help_rows(app, app.screen))
         assert rows.get("space", "").startswith("Pause")  # help shows the live keys
+
+
+async def test_hints_name_the_keys_bound_now(server, redis_client) -> None:
+    """Every hint that names a key names the one the keymap binds: with `pause = "P"` the
+    pane's subtitle says "P resumes" (it said "p resumes")."""
+    sub = Subscription(Kind.CHANNEL, "app.hints")
+    keymap = {
+        "pause": "P",
+        "decoder": "M",
+        "leave": "ctrl+g",
+        "pane.next_match": "j",
+        "keyspace.enable": "E",
+        "keyspace.subscribe": "B",
+        "detail.decoder": "v",
+        "detail.close": "ctrl+w",
+    }
+    app = make_app(server.url, sub, keymap=keymap)
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, sub)
+        pane = app.dashboard.pane
+        redis_client.publish("app.hints", '{"a": 1}')
+        await async_wait_for(lambda: pane.model is not None and len(pane.model.lines) == 1)
+        await pilot.press("P")
+        await async_wait_for(lambda: "P resumes" in str(pane.border_subtitle))
+        await pilot.press("M")
+        await async_wait_for(lambda: "(M)" in str(pane.border_subtitle))
+        assert "p resumes" not in str(pane.border_subtitle)
+        assert "Ctrl+G clears it" in app.dashboard.filter_input.placeholder
+        rows = dict(help_rows(app, app.screen))
+        assert rows["/"].endswith("(j / N jump)")
+        await pilot.press("k")
+        await async_wait_for(lambda: app.screen is not app.dashboard and app.screen.loaded)
+        labels = [str(b.label) for b in app.screen.query("Button")]
+        assert labels[-1] == "Subscribe to both (B)"
+        assert all("(e)" not in label and "(s)" not in label for label in labels)
+        await pilot.press("escape")
+        await async_wait_for(lambda: app.screen is app.dashboard)
+        pane.focus()
+        await pilot.press("enter")
+        await async_wait_for(lambda: isinstance(app.screen, DetailScreen))
+        hints = str(app.screen.query_one("#detail-keys").render())
+        assert hints.endswith("v next · d diff · Ctrl+W closes"), hints  # (the pane says text)
+
+
+def notes(app) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+@pytest.mark.parametrize(("keymap", "key"), [({}, "q"), ({"quit": "ctrl+x"}, "Ctrl+X")])
+async def test_ctrl_c_names_this_apps_quit_key(server, keymap: dict, key: str) -> None:
+    """Textual's 'Press ctrl+q to quit the app' named its own key, not this app's q."""
+    sub = Subscription(Kind.CHANNEL, "app.ctrlc")
+    app = make_app(server.url, sub, keymap=keymap)
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, sub)
+        await pilot.press("ctrl+c")
+        await async_wait_for(lambda: f"Press {key} to quit rps-tui" in notes(app))
+        assert not any("ctrl+q" in note for note in notes(app))
+        assert app.is_running  # it only says so
+
+
+async def test_screenshot_from_the_palette_saves_here(server, tmp_path, monkeypatch) -> None:
+    """The palette's Screenshot said 'Failed to save screenshot' (Textual's goes to a
+    ~/Downloads that may not exist): it saves to the current directory and says where; a
+    directory it cannot write to is one line."""
+    sub = Subscription(Kind.CHANNEL, "app.shot")
+    monkeypatch.chdir(tmp_path)
+    app = make_app(server.url, sub)
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, sub)
+        await pilot.press("ctrl+p")
+        await async_wait_for(lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"screenshot")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await async_wait_for(lambda: any(n.startswith("screenshot saved to") for n in notes(app)))
+        (shot,) = tmp_path.glob("rps-tui-*.svg")
+        assert f"screenshot saved to {shot}" in notes(app)
+        svg = shot.read_text()
+        assert "app.shot" in svg and "Search for commands" not in svg  # the screen, no palette
+        gone = tmp_path / "gone"
+        gone.mkdir()
+        monkeypatch.chdir(gone)
+        gone.rmdir()
+        app.action_screenshot("x.svg")
+        said = "cannot save the screenshot to ./x.svg: No such file or directory"
+        await async_wait_for(lambda: said in notes(app))
 
 
 async def test_theme_from_the_command_palette(server) -> None:

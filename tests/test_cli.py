@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -120,8 +123,67 @@ def test_wrong_password_exits_1(server_factory) -> None:
     assert result.returncode == 1
     assert "authentication failed" in result.stderr and "wrong-one" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
-    missing = run_cli("-u", srv.url)
-    assert missing.returncode == 1 and "authentication failed" in missing.stderr
+
+
+@pytest.mark.parametrize(
+    "argv", [[], ["--user", "alice"], ["tail"]], ids=["default", "user", "tail"]
+)
+def test_missing_password_says_how_to_give_one(server_factory, argv: list[str]) -> None:
+    """Not redis-py's 'HELLO must be called with the client already authenticated…'."""
+    srv = server_factory("valkey", extra_args=["--requirepass", "right-one"])
+    env = {k: v for k, v in os.environ.items() if k not in ("REDISCLI_AUTH", "REDIS_URL")}
+    sub = ["x"] if argv == ["tail"] else []
+    line = one_line_error(run_cli(*argv, "-u", srv.url, *sub, env=env), 1)
+    assert srv.url.removeprefix("redis://") in line  # the address
+    assert "use -a or $REDISCLI_AUTH" in line
+    if "--user" not in argv:  # the default user: the server says NOAUTH to HELLO
+        assert "the server requires a password" in line
+    assert "HELLO" not in line, line
+
+
+class NotRedis:
+    """A loopback TCP server that answers like something else: an HTTP server replies to
+    the first bytes it gets, an SSH server greets first."""
+
+    def __init__(self, reply: bytes, greet: bool) -> None:
+        self.reply, self.greet = reply, greet
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:  # closed
+                return
+            with conn:
+                try:
+                    if not self.greet:
+                        conn.recv(4096)
+                    conn.sendall(self.reply)
+                    conn.recv(4096)  # and wait for the client to hang up
+                except OSError:
+                    pass
+
+
+@pytest.mark.parametrize(
+    ("reply", "greet"),
+    [(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", False),
+     (b"SSH-2.0-OpenSSH_9.2\r\n", True)],
+    ids=["http", "ssh"],
+)  # fmt: skip
+def test_a_port_that_does_not_speak_redis(reply: bytes, greet: bool) -> None:
+    """Not 'Protocol error, got "H" as reply type byte'."""
+    other = NotRedis(reply, greet)
+    try:
+        line = one_line_error(run_cli("-p", str(other.port)), 1)
+    finally:
+        other.sock.close()
+    assert line == (
+        f"rps-tui: cannot talk to 127.0.0.1:{other.port}/0: "
+        "that port does not speak the Redis protocol"
+    )
 
 
 def test_help_and_version() -> None:

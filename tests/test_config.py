@@ -196,3 +196,42 @@ def test_a_bad_config_file_is_one_line_and_exit_2(tmp_path) -> None:
     assert result.stderr.strip().splitlines() == [
         f"rps-tui: {path}: history must be a whole number (see --help)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("keymap", "said"),
+    [
+        ('pause = "s"', "'s' is bound to both pause and subscribe in the dashboard"),
+        ('pause = "q"', "'q' is bound to both pause and quit in the dashboard"),
+        ('decoder = "2"', "'2' is bound to both decoder and jump2 in the dashboard"),
+        ('"keyspace.enable" = "escape"', "'Esc' is bound to both keyspace.enable and "
+         "keyspace.close in the keyspace screen"),
+        ('"detail.diff" = "m"', "'m' is bound to both detail.diff and detail.decoder in the "
+         "detail view"),
+    ],
+)  # fmt: skip
+def test_a_key_bound_twice_is_refused_naming_both(tmp_path, keymap: str, said: str) -> None:
+    """Textual would drop the other binding quietly (`pause = "s"` leaves Subscribe on no
+    key); the CLI refuses it in one line, exit 2."""
+    from tests.test_cli import one_line_error, run_cli
+
+    path = write(tmp_path, f"[keymap]\n{keymap}")
+    with pytest.raises(UsageError) as caught:
+        parse_command(["--config", str(path), "x"])
+    assert str(caught.value) == f"{path}: [keymap] {said}"
+    line = one_line_error(run_cli("--config", str(path), "x"), 2)
+    assert line.startswith(f"rps-tui: {caught.value}")
+
+
+@pytest.mark.parametrize(
+    "keymap",
+    [
+        'pause = "s"\nsubscribe = "S"',  # swapped out of the way: both reachable
+        'pause = "e"',  # e enables keyspace events, on another screen
+        'help = "question_mark,f2"',  # ? also closes the help screen, as by default
+        '"detail.decoder" = "x"',  # x unsubscribes on the dashboard: another screen
+    ],
+)
+def test_keys_shared_across_screens_or_by_default_are_fine(tmp_path, keymap: str) -> None:
+    path = write(tmp_path, f"[keymap]\n{keymap}")
+    assert parse_command(["--config", str(path), "x"]).keymap

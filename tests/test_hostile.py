@@ -466,7 +466,7 @@ async def test_hostile_channel_names_show_as_visible_escapes(server, redis_clien
             for widget in (app.dashboard.sub_list, app.dashboard.pane, app.dashboard.stats_table):
                 assert raw_controls("".join(widget_lines(widget))) == [], widget
             _, lines = screen_lines(app)
-            assert f"─ channel {shown} — 1 msgs ─" in pane_title(lines)
+            assert f"─ channel {shown} — 1 msg ─" in pane_title(lines)
 
         await pilot.press("1")  # "a b": nothing on screen is raw now
         await async_wait_for(lambda: app.dashboard.selected == subs[0], timeout=2)
@@ -552,7 +552,7 @@ async def test_invalid_utf8_channel_names_show_escaped(server, redis_client) -> 
             await async_wait_for(lambda: app.dashboard.pane.titles[0].endswith("— 1 msgs"))
             await pilot.pause(0.05)
             _, lines = screen_lines(app)
-            assert "─ channel bad\\xff\\xfe — 1 msgs ─" in pane_title(lines)
+            assert "─ channel bad\\xff\\xfe — 1 msg ─" in pane_title(lines)
             for widget in (app.dashboard.sub_list, app.dashboard.pane, app.dashboard.stats_table):
                 assert raw_controls("".join(widget_lines(widget))) == [], widget
     finally:

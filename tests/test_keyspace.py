@@ -105,3 +105,45 @@ async def test_helper_says_so_when_config_is_refused(server) -> None:
     finally:
         admin.execute_command("ACL", "DELUSER", "ks_noconfig")
         admin.close()
+
+
+async def test_enable_is_offered_only_when_it_changes_something(server_factory) -> None:
+    """With notify-keyspace-events already 'AKE' the helper offered 'Enable KEA (e)'; now
+    neither the button nor the key offers it, and with 'Kx' it offers what it adds."""
+    server = server_factory("valkey", extra_args=["--notify-keyspace-events", "AKE"])
+    admin = redis.Redis.from_url(server.url)
+    sub = Subscription(Kind.CHANNEL, "ks.offer")
+    app = make_app(server.url, sub)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await active(app, sub)
+            await pilot.press("k")
+            await async_wait_for(
+                lambda: isinstance(app.screen, KeyspaceScreen) and app.screen.loaded
+            )
+            helper = app.screen
+            assert set(helper.flags) == set("AKE")
+            button = helper.query_one("#keyspace-enable")
+            assert not button.display and button.disabled
+            offered = {b.binding.id for b in helper.active_bindings.values() if b.enabled}
+            assert "keyspace.enable" not in offered and "keyspace.subscribe" in offered
+            await pilot.press("e")
+            await pilot.pause(0.2)
+            assert app.screen is helper  # no question: nothing to change
+            await pilot.press("escape")
+            await async_wait_for(lambda: app.screen is app.dashboard)
+            admin.config_set("notify-keyspace-events", "Kx")
+            await pilot.press("k")
+            await async_wait_for(
+                lambda: isinstance(app.screen, KeyspaceScreen) and app.screen.loaded
+            )
+            button = app.screen.query_one("#keyspace-enable")
+            assert button.display and not button.disabled
+            assert str(button.label) == "Enable EA (e)"
+            await pilot.press("e")
+            await async_wait_for(lambda: isinstance(app.screen, Confirm))
+            assert "'xKEA'" in str(
+                app.screen.query_one("Static").render()
+            )  # as the server echoes it
+    finally:
+        admin.close()

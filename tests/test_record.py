@@ -23,7 +23,7 @@ import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rps_tui.cli.run import _close_recorder, _open_recorder
+from rps_tui.cli.run import _close_recordings, _open_recorder
 from rps_tui.core.connection.settings import UsageError, parse_url
 from rps_tui.core.entry import Gap
 from rps_tui.core.recording.format import (
@@ -415,7 +415,7 @@ def test_a_reader_that_never_reads_costs_the_caller_nothing(tmp_path: Path, caps
         recorder([gap])  # ignored after close
         assert recorder.accounted == 300_002
 
-        _close_recorder(recorder)
+        _close_recordings([recorder])
         said = capsys.readouterr().err.splitlines()
         assert said[0] == f"rps-tui: {error}"
         assert said[1] == (  # the lines not written were in the error already
@@ -482,7 +482,7 @@ def test_a_fifo_whose_reader_goes_away_stops_the_recording(tmp_path: Path, capsy
     assert not recorder.active and recorder.pending == 3 and recorder.lines == 2
     recorder([[b"message", b"c", b"after", 9.0]])  # ignored, quietly
     start = time.monotonic()
-    _close_recorder(recorder)
+    _close_recordings([recorder])
     assert time.monotonic() - start < 0.5 and recorder.finished and recorder.pending == 3
     assert capsys.readouterr().err.splitlines() == [
         f"rps-tui: {recorder.error}",
@@ -665,7 +665,7 @@ def test_offline_engine_offers_the_engine_interface(tmp_path: Path) -> None:
     sub = Subscription(Kind.CHANNEL, "e.a")
     assert engine.subscriptions == [sub]
     assert engine.state == State.OFFLINE == "offline" and engine.state.value == "offline"
-    assert engine.where == f"recording {path}" and "1 messages" in engine.state_detail
+    assert engine.where == f"recording {path}" and "1 message over" in engine.state_detail
     assert (engine.busy, engine.client_id, engine.node, engine.nodes()) == (False, None, None, [])
     engine.subscribe(sub)  # already there: silent
     assert engine.events_since(0) == (0, [])
@@ -713,6 +713,38 @@ def test_dashboard_records_with_the_record_option(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs a pty")
+def test_recording_stopped_and_started_again_is_counted_per_file(tmp_path: Path) -> None:
+    """The user's report: `--record FILE`, 2 messages, r (stop), r (start again), 1
+    message, q. The second recording is appended to FILE, the screen says so, and the exit
+    line counts the file's 3 lines (it said "recorded 2 lines")."""
+    path = tmp_path / "r2.ndjson"
+    app = PtyApp("--embedded", "--record", str(path), "rec.again")
+    try:
+        text = app.wait_text(lambda t: "connected" in t and ADDRESS.search(t) and "rec.again" in t)
+        app.record_servers()
+        client = redis.Redis(port=int(ADDRESS.findall(text)[-1]), socket_timeout=5)
+        try:
+            assert client.publish("rec.again", "one") == 1
+            assert client.publish("rec.again", "two") == 1
+            app.wait_text(lambda t: "● REC 2" in t, timeout=10)
+            app.send(b"r")
+            app.wait_text(lambda t: "recorded 2 lines" in t, timeout=10)
+            app.send(b"r")
+            app.wait_text(lambda t: "appending to" in t, timeout=10)
+            assert client.publish("rec.again", "three") == 1
+            app.wait_text(lambda t: "● REC 3" in t, timeout=10)
+        finally:
+            client.close()
+        app.send(b"q")
+        assert app.wait_exit() == 0
+        assert [e[-2] for e in read_entries(path)] == [b"one", b"two", b"three"]
+        said = f"recorded 3 lines to {path} in 2 recordings (2 + 1)"
+        wait_for(lambda: said in app.text().replace("\n", ""), 5)
+    finally:
+        app.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs a pty")
 def test_dashboard_recording_to_a_stuck_fifo_still_quits_at_once(tmp_path: Path) -> None:
     """The user's report, whole: `rps-tui --record FIFO` with a reader that never reads and
     a fast publisher. The header counts every message, `q` quits within seconds, and
@@ -743,3 +775,29 @@ def test_dashboard_recording_to_a_stuck_fifo_still_quits_at_once(tmp_path: Path)
             assert "lines were not written" in said and "messages were not recorded" in said
         finally:
             app.close()
+
+
+def test_counts_of_one_are_singular() -> None:
+    """'1 msgs', '1 messages over', 'replayed 1 messages': a count is followed by its noun
+    in the number it needs."""
+    from rps_tui.core.recording.offline import LoadResult
+    from rps_tui.core.recording.replay import ReplayResult
+    from rps_tui.core.units import plural
+
+    assert (plural(1, "msg"), plural(0, "msg"), plural(1234, "msg")) == (
+        "1 msg",
+        "0 msgs",
+        "1,234 msgs",
+    )
+    assert (
+        plural(1, "match", "matches") == "1 match" and plural(2, "match", "matches") == "2 matches"
+    )
+    assert LoadResult(messages=1, first=1.0, last=1.0).describe() == "1 message over 0.0 s"
+    assert (
+        ReplayResult(messages=1, gaps=1).summary()
+        == "replayed 1 message in 0.0 s (1 gap record skipped)"
+    )
+    assert (
+        ReplayResult(messages=2, gaps=2).summary()
+        == "replayed 2 messages in 0.0 s (2 gap records skipped)"
+    )

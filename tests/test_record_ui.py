@@ -222,3 +222,60 @@ async def test_a_stuck_fifo_costs_the_dashboard_nothing(
             )
     finally:
         os.close(reader)
+
+
+async def test_recording_again_appends_and_counts_the_file(
+    server, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    """r, 2 messages, r, r, 1 message, r: the second recording goes into the same file and
+    says so ("appending to"), and the counts are the file's: the header's REC goes on from
+    2, and the second stop says both (1 now, 3 in the file)."""
+    sub = Subscription(Kind.CHANNEL, "rec.again")
+    path = tmp_path / "again.ndjson"
+    app = make_app(server.url, sub, record_path=str(path))
+
+    def header() -> str:
+        app.dashboard.refresh_counts()
+        return str(app.dashboard.status_bar.render())
+
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, sub)
+        await pilot.press("r")
+        await async_wait_for(lambda: f"recording to {path} (r stops)" in notifications(app))
+        redis_client.publish("rec.again", "one")
+        redis_client.publish("rec.again", "two")
+        await async_wait_for(lambda: "● REC 2" in header())
+        await pilot.press("r")
+        await async_wait_for(lambda: f"recorded 2 lines to {path}" in notifications(app))
+        await pilot.press("r")
+        await async_wait_for(lambda: f"appending to {path} (r stops)" in notifications(app))
+        redis_client.publish("rec.again", "three")
+        await async_wait_for(lambda: "● REC 3" in header())
+        await pilot.press("r")
+        said = f"recorded 1 line to {path} (3 in it from 2 recordings: 2 + 1)"
+        await async_wait_for(lambda: said in notifications(app))
+    assert [r["data"] for r in lines(path)] == ["one", "two", "three"]
+
+
+async def test_view_says_recording_once_and_counts_one_message_in_the_singular(
+    tmp_path: Path,
+) -> None:
+    """`rps-tui view FILE` as the CLI builds it: the header read 'recording FILE  recording
+    ■ offline (1 messages …)  1 msgs'; now the file is named once, and one is one."""
+    from rps_tui.cli import parse_command
+    from rps_tui.cli.run import view_app
+
+    path = tmp_path / "one.ndjson"
+    path.write_text(
+        '{"time":1700000000.5,"kind":"message","pattern":null,"channel":"one.ch",'
+        '"data":"only","encoding":"utf-8"}\n'
+    )
+    app = view_app(parse_command(["view", str(path)]))
+    async with app.run_test(size=SIZE):
+        await async_wait_for(lambda: any("only" in line for line in pane_text(app)))
+        app.dashboard.refresh_counts()
+        status = str(app.dashboard.status_bar.render())
+        assert status.replace(str(path), "FILE").count("recording") == 1, status
+        assert f"recording {path}  ■ offline (1 message over 0.0 s)  1 msg" in status, status
+        assert "msgs" not in status
+        assert str(app.dashboard.pane.border_title).endswith("— 1 msg")

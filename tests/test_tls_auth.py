@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import hiredis
 import pytest
 import redis
 from cryptography import x509
@@ -357,13 +358,55 @@ def test_wrong_password_fails_in_one_line_without_the_password(acl_server: Serve
         (["-u", acl_server.url, "--user", "alice", "-a", WRONG], cli_env()),
         (["-u", f"redis://alice:{WRONG}@127.0.0.1:{port}/0"], cli_env()),
         (["-u", acl_server.url, "--user", "alice"], cli_env(REDISCLI_AUTH=WRONG)),
-        (["-u", acl_server.url], cli_env()),  # no password at all
     )
     for result in results:
         line = one_line_error(result, 1)
         assert f"authentication failed at 127.0.0.1:{port}/0" in line
         assert WRONG not in result.stderr and SECRET not in result.stderr
         assert ADMIN not in result.stderr
+
+
+async def test_a_password_required_later_is_said_in_the_app(server_factory) -> None:
+    """The server starts asking for a password while the app runs (CONFIG SET requirepass,
+    then its connections are dropped): the status bar and the publish box say what to do,
+    not redis-py's 'HELLO must be called with the client already authenticated…'."""
+    srv = server_factory("valkey")
+    sub = Subscription(Kind.CHANNEL, "later.auth")
+    app = make_app(srv.url, sub)
+    admin = redis.Redis(host=srv.host, port=srv.port)
+    wanted = f"cannot log in to {srv.host}:{srv.port}/0: the server requires a password"
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await active(app, sub)
+            await async_wait_for(lambda: "Valkey" in status_text(app))
+            admin.config_set("requirepass", ADMIN)
+            admin.execute_command("AUTH", ADMIN)
+            admin.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+            admin.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
+            await async_wait_for(lambda: wanted in status_text(app))
+            assert "use -a or $REDISCLI_AUTH" in status_text(app)
+            await pilot.press("i", *"hello", "enter")
+            result = app.dashboard.publish_box.query_one("#publish-result")
+            # the first publish finds its connection closed ("Connection closed by server."),
+            # the next one connects again and is refused
+            await async_wait_for(lambda: "not sent" in str(result.render()))
+            await pilot.press("enter")
+            await async_wait_for(lambda: wanted in str(result.render()))
+            assert "HELLO" not in str(result.render()) + status_text(app)
+    finally:
+        admin.close()
+
+
+def test_describe_error_names_a_port_that_is_not_redis() -> None:
+    """The engine reads with hiredis, whose ProtocolError redis-py never wraps."""
+    settings = ConnectionSettings(port=8080)
+    for exc in (
+        hiredis.ProtocolError('Protocol error, got "H" as reply type byte'),
+        redis.InvalidResponse('Protocol error, got "S" as reply type byte'),
+    ):
+        assert describe_error(exc, settings) == (
+            "cannot talk to 127.0.0.1:8080/0: that port does not speak the Redis protocol"
+        )
 
 
 # ------------------------------------------------------------------ the password never appears

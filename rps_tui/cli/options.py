@@ -204,7 +204,7 @@ def _look(config: Config) -> tuple[str | None, dict[str, str]]:
     error, not silently ignored as Textual would)."""
     if config.theme is None and not config.keymap:
         return None, {}
-    from rps_tui.ui.keymap import themes, unknown_ids
+    from rps_tui.ui.keymap import conflict, themes, unknown_ids
 
     if config.theme is not None and config.theme not in themes():
         raise UsageError(
@@ -216,6 +216,9 @@ def _look(config: Config) -> tuple[str | None, dict[str, str]]:
             f"{config.path}: [keymap] no binding with id {unknown[0]!r} "
             "(the ids are listed in the README's Keys section)"
         )
+    clash = conflict(config.keymap)
+    if clash:
+        raise UsageError(f"{config.path}: [keymap] {clash}")
     return config.theme, dict(config.keymap)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rps_tui.cli.options import Options, ReplayOptions, TailOptions, ViewOptions
@@ -46,23 +47,32 @@ def _open_recorder(path: str) -> Recorder:
         raise UsageError(f"--record {path}: {exc.strerror or exc}") from None
 
 
-def _close_recorder(recorder: Recorder) -> None:
-    """Close (within about a second, whatever the target does) and say how it went: the
-    error or the lines written, then what is missing from the file, if anything."""
-    recorder.close()
-    if recorder.error:
-        print(f"{PROG}: {recorder.error}", file=sys.stderr)
-    else:
-        print(f"{PROG}: recorded {recorder.lines:,} lines to {recorder.path}", file=sys.stderr)
-    missing = []
-    if recorder.dropped:
-        missing.append(
-            f"{were(recorder.dropped, 'message')} not recorded (the recording fell behind)"
-        )
-    if recorder.pending and "not written" not in (recorder.error or ""):  # not said yet
-        missing.append(f"{were(recorder.pending, 'line')} not written")
-    if missing:
-        print(f"{PROG}: {recorder.path}: {' and '.join(missing)}", file=sys.stderr)
+def _close_recordings(recordings: Sequence[Recorder]) -> None:
+    """Close them (the app has, unless it failed: then within about a second, whatever the
+    target does) and say how it went, per file: each error, the lines the session wrote to
+    the file across all its recordings, then what is missing from the file, if anything."""
+    from rps_tui.core.recording.recorder import summary
+
+    files: dict[str, list[Recorder]] = {}
+    for recorder in recordings:
+        recorder.close()
+        files.setdefault(recorder.path, []).append(recorder)
+    for path, group in files.items():
+        errors = [r.error for r in group if r.error]
+        for error in errors:
+            print(f"{PROG}: {error}", file=sys.stderr)
+        if len(group) > 1 or not errors:  # one recording's error says all there is
+            print(f"{PROG}: {summary(group)}", file=sys.stderr)
+        missing = []
+        dropped = sum(r.dropped for r in group)
+        if dropped:
+            missing.append(f"{were(dropped, 'message')} not recorded (the recording fell behind)")
+        # an error that says "not written" has counted them already
+        pending = sum(r.pending for r in group if "not written" not in (r.error or ""))
+        if pending:
+            missing.append(f"{were(pending, 'line')} not written")
+        if missing:
+            print(f"{PROG}: {path}: {' and '.join(missing)}", file=sys.stderr)
 
 
 def run(options: Options) -> int:
@@ -70,7 +80,7 @@ def run(options: Options) -> int:
     from rps_tui.core.embedded.demo import DEMO_PATTERNS, DemoTraffic
     from rps_tui.core.embedded.server import ServerError, start_server
 
-    server = traffic = recorder = None
+    server = traffic = recorder = session = None
     note = ""
     try:
         if options.demo or options.embedded:
@@ -114,8 +124,10 @@ def run(options: Options) -> int:
         )
         return _run_app(app)
     finally:
-        if recorder is not None:
-            _close_recorder(recorder)
+        if session is not None:
+            _close_recordings(session.recordings)
+        elif recorder is not None:
+            _close_recordings([recorder])
         if traffic is not None:
             traffic.stop()
         if server is not None:
@@ -149,24 +161,31 @@ def run_replay(options: ReplayOptions) -> int:
 def view(options: ViewOptions) -> int:
     """Open a recording in the dashboard, offline (no server, nothing to connect to)."""
     from rps_tui.core.recording.format import RecordError
-    from rps_tui.core.session import Session
 
     try:
-        session = Session.from_recording(
-            options.path, history=options.history, history_bytes=options.history_mb * MIB
-        )
+        app = view_app(options)
     except RecordError as exc:
         return fail(str(exc), EXIT_FAILED)
+    return _run_app(app)
+
+
+def view_app(options: ViewOptions) -> RpsApp:
+    """The dashboard on a recording; raises RecordError with one line. The header says
+    what it shows once: 'recording FILE  ■ offline (N messages over S s)', with no server
+    label beside it (there is no server)."""
+    from rps_tui.core.session import Session
     from rps_tui.ui.app import AppConfig, RpsApp
 
+    session = Session.from_recording(
+        options.path, history=options.history, history_bytes=options.history_mb * MIB
+    )
     config = AppConfig(
         settings=session.settings,
         subscriptions=session.subscriber.subscriptions,
         history=options.history,
-        server_label="recording",
         monitor=False,  # no server: no PING, NUMSUB or CLIENT LIST
         session=session,
         theme=options.theme,
         keymap=options.keymap,
     )
-    return _run_app(RpsApp(config))
+    return RpsApp(config)

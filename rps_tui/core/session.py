@@ -51,6 +51,7 @@ class Session:
         nodes = getattr(subscriber, "nodes", None) if settings.cluster else None
         self.commands = Commands(settings, nodes=nodes)
         self.recorder: Recorder | None = None
+        self.recordings: list[Recorder] = []  # every recorder of the session, the current last
         if recorder is not None:
             self.record(recorder)
 
@@ -94,7 +95,13 @@ class Session:
     def record(self, recorder: Recorder) -> None:
         """Every entry from now on goes to `recorder` too."""
         self.recorder = recorder
+        self.recordings.append(recorder)
         self.subscriber.sink = recorder
+
+    def recordings_to(self, path: str) -> list[Recorder]:
+        """The session's recordings into `path`, in order: a recording started again with
+        the same file appends to it, so the file holds them all."""
+        return [r for r in self.recordings if r.path == path]
 
     def stop_recording(self) -> Recorder | None:
         """Stop handing entries to the recorder; the recorder (to close), if there was one."""

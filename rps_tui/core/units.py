@@ -12,6 +12,11 @@ def human_bytes(n: float) -> str:
     return f"{n:.1f} GiB"
 
 
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    """'1 line', '12,345 lines' ('1 match', '2 matches' with `nouns`)."""
+    return f"{n:,} {noun if n == 1 else nouns or noun + 's'}"
+
+
 def were(n: int, noun: str) -> str:
     """'1 line was', '12,345 lines were'."""
     return f"1 {noun} was" if n == 1 else f"{n:,} {noun}s were"

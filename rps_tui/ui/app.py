@@ -4,6 +4,7 @@ palette, keys typed faster than the focus moves). The dashboard is its default s
 
 from __future__ import annotations
 
+import os
 import time
 import weakref
 from collections.abc import Callable, Iterable
@@ -22,6 +23,7 @@ from rps_tui.core.store import DEFAULT_HISTORY, DEFAULT_MAX_BYTES
 from rps_tui.core.subscriptions import Subscription
 from rps_tui.ui.bindings import APP_BINDINGS, DASHBOARD_BINDINGS, help_rows, palette_bindings
 from rps_tui.ui.dashboard import DashboardOptions, DashboardScreen
+from rps_tui.ui.keymap import Keys, key_label, with_keys
 from rps_tui.ui.publish_box import ChannelInput
 from rps_tui.ui.screens import HelpScreen
 
@@ -58,6 +60,7 @@ class RpsApp(App[int]):
             self.theme = config.theme
         if config.keymap:
             self.set_keymap(config.keymap)
+        self.keys = Keys(config.keymap)  # what the hints name
         self.session = config.session or Session.live(
             config.settings,
             history=config.history,
@@ -95,8 +98,46 @@ class RpsApp(App[int]):
     def action_help(self) -> None:
         self.push_screen(HelpScreen(list(help_rows(self, self.screen))))
 
+    def action_help_quit(self) -> None:
+        """Ctrl+C: say which key quits. Textual's own names the first quit binding it finds,
+        its ctrl+q, though this app's is q (or what the keymap made it); on a screen where
+        q closes the screen, the key that does quit there."""
+        quits = [
+            (key, active.binding)
+            for key, active in self.active_bindings.items()
+            if active.binding.action in ("quit", "app.quit")
+        ]
+        if quits:
+            key = next((k for k, b in quits if b.id == "quit"), quits[0][0])
+            self.notify(f"Press {key_label(key)} to quit rps-tui", title="Quit?", markup=False)
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """The palette's Screenshot. Textual's saves to ~/Downloads through its driver and
+        says only "Failed to save screenshot" where that folder does not exist (a server, a
+        container); this saves to the current directory, as `r` does its recordings, and
+        says where, or why not, in one line."""
+        target = os.path.join(path or ".", filename or time.strftime("rps-tui-%Y%m%d-%H%M%S.svg"))
+        try:
+            target = os.path.abspath(target)  # fails too if the directory was removed
+            self.save_screenshot(os.path.basename(target), os.path.dirname(target))
+        except OSError as exc:
+            self.notify(
+                f"cannot save the screenshot to {target}: {exc.strerror or exc}",
+                severity="error",
+                markup=False,
+            )
+            return
+        self.notify(f"screenshot saved to {target}", markup=False)
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title == "Screenshot":  # ours: see action_screenshot
+                command = SystemCommand(
+                    "Screenshot",
+                    "Save an SVG picture of the screen to the current directory",
+                    lambda: self.set_timer(0.1, self.action_screenshot),  # once the palette
+                )  # has closed: the picture is of the screen, not of the palette
+            yield command
         targets: list[tuple[App | Screen, Iterable[Binding]]] = [(self, APP_BINDINGS)]
         if screen is self.dashboard:
             targets.append((self.dashboard, DASHBOARD_BINDINGS))
@@ -105,7 +146,7 @@ class RpsApp(App[int]):
                 if target.check_action(binding.action, ()):
                     yield SystemCommand(
                         binding.description,
-                        binding.tooltip or binding.description,
+                        with_keys(binding.tooltip or binding.description, self.keys),
                         lambda t=target, a=binding.action: t.run_action(a),
                     )
 

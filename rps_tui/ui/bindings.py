@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from rps_tui.core.payload.decoders import DECODERS
+from rps_tui.ui.keymap import keys_of, with_keys
 
 APP_BINDINGS = [
     Binding("question_mark,f1", "help", "Help", id="help", key_display="?"),
@@ -55,7 +56,8 @@ DASHBOARD_BINDINGS = [
         "Filter",
         id="filter",
         key_display="/",
-        tooltip="Filter the pane: text, re:regex or json:JMESPath (n / N jump)",
+        tooltip="Filter the pane: text, re:regex or json:JMESPath "
+        "({pane.next_match} / {pane.previous_match} jump)",  # see keymap.with_keys
     ),
     Binding("i", "publish", "Publish", id="publish", tooltip="Focus the publish box"),
     Binding(
@@ -113,15 +115,21 @@ NOT_IN_PALETTE = ("quit", "leave")  # the palette has its own Quit; Esc needs no
 
 
 def help_rows(app: App, screen: Screen) -> Iterable[tuple[str, str]]:
-    """(key, what it does) for every binding active on `screen`, once each."""
+    """(key, what it does) for every binding active on `screen`, once each; keys named in
+    a description are the ones bound now."""
+    keys = keys_of(app)
     seen = set()
     for _, binding, _enabled, tooltip in screen.active_bindings.values():
         if not binding.id or binding.id in seen or binding.action.startswith("jump"):
             continue
         seen.add(binding.id)
         key = binding.key_display or app.get_key_display(binding)
-        yield key, binding.tooltip or tooltip or binding.description
-    yield "1-9", "Jump to subscription 1-9"
+        yield key, with_keys(binding.tooltip or tooltip or binding.description, keys)
+    jumps = [keys(f"jump{n}") for n in range(1, 10)]
+    if jumps == [str(n) for n in range(1, 10)]:
+        yield "1-9", "Jump to subscription 1-9"
+    else:  # a keymap moved some: each on its own row
+        yield from ((key, f"Jump to subscription {n}") for n, key in enumerate(jumps, 1))
     yield "ctrl+p", "Command palette"
 
 

@@ -15,6 +15,8 @@ from textual.widgets import DataTable, Input, Label
 from rps_tui.core.payload.text import safe_name
 from rps_tui.core.session import ChannelSnapshot as Snapshot
 from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.core.units import plural
+from rps_tui.ui.keymap import keys_of
 
 REFRESH_SECONDS = 2.0
 MAX_ROWS = 1000  # PUBSUB CHANNELS can name millions; the busiest are what a person reads
@@ -61,18 +63,21 @@ class ChannelBrowser(ModalScreen[None]):
         self._rows: list[tuple[str, bytes]] = []
 
     def compose(self) -> ComposeResult:
+        key = keys_of(self)  # Enter is the table's own key, not one a keymap rebinds
         with Vertical(id="browser"):
             yield Label(Text("Active channels on the server", style="bold"))
             yield Label("Reading PUBSUB CHANNELS…", id="browser-summary")
             yield Input(
-                placeholder="type to narrow (substring of the name); Down or Enter: the list",
+                placeholder="type to narrow (substring of the name); "
+                f"{key('browser.table')} or Enter: the list",
                 id="browser-filter",
                 select_on_focus=False,
             )
             yield DataTable(cursor_type="row", zebra_stripes=True, id="browser-table")
             yield Label(
                 Text(
-                    "Enter (or a click on the highlighted row) subscribes · Esc closes · "
+                    "Enter (or a click on the highlighted row) subscribes · "
+                    f"{key('browser.close')} closes · "
                     "refreshed every "
                     f"{REFRESH_SECONDS:.0f} s",
                     style="dim",
@@ -135,11 +140,11 @@ class ChannelBrowser(ModalScreen[None]):
                 table.update_cell(key, "subs", subs)
                 table.update_cell(key, "mine", mark)
         total = len(snap.channels) + len(snap.shard_channels)
-        summary = Text(f"{len(snap.channels):,} channels")
+        summary = Text(plural(len(snap.channels), "channel"))
         if snap.shard_channels:
             summary.append(f", {len(snap.shard_channels):,} sharded")
         if snap.patterns is not None:
-            summary.append(f" · {snap.patterns:,} pattern subscriptions (PUBSUB NUMPAT)")
+            summary.append(f" · {plural(snap.patterns, 'pattern subscription')} (PUBSUB NUMPAT)")
         if len(rows) > len(shown) or len(rows) < total:
             summary.append(f" · showing {len(shown):,} of {total:,}", "dim")
         if snap.error:

@@ -39,6 +39,7 @@ from rps_tui.ui.detail import DetailScreen, previous_on_channel
 from rps_tui.ui.filter_bar import FilterBar
 from rps_tui.ui.frames import FrameScheduler
 from rps_tui.ui.key_bar import KeyBar
+from rps_tui.ui.keymap import Keys, keys_of
 from rps_tui.ui.keyspace import KeyspaceScreen
 from rps_tui.ui.message_pane import MessagePane
 from rps_tui.ui.messages import (
@@ -91,7 +92,9 @@ class DashboardScreen(Screen[None]):
         )
         self.monitor_view = MonitorView(self.server_monitor, self.notify)
         self.frames = FrameScheduler(self.set_timer, self._timed_draw, lambda: subscriber.busy)
-        self.recording = RecordingControl(session, self.notify, self.set_timer, options.record_path)
+        self.recording = RecordingControl(
+            session, self.notify, self.set_timer, options.record_path, keys=lambda i: self.keys(i)
+        )
         self.models: dict[Subscription, PaneModel] = {}
         self.server_label = options.server_label
         self._counted: tuple[int, int] | None = None  # (total, version) last shown
@@ -150,6 +153,11 @@ class DashboardScreen(Screen[None]):
     @property
     def subscriber(self) -> Subscriber:
         return self.session.subscriber
+
+    @property
+    def keys(self) -> Keys:
+        """The keys bound now, for hints (`keymap.Keys`)."""
+        return keys_of(self)
 
     @property
     def selected(self) -> Subscription | None:
@@ -255,7 +263,7 @@ class DashboardScreen(Screen[None]):
             detail=subscriber.state_detail,
             total=self.snapshot.total,
             note=self.options.note,
-            recording=recorder.lines if recorder is not None else None,
+            recording=self.recording.lines,
             recording_dropped=recorder.dropped if recorder is not None else 0,
             omem=monitor.omem,
             limit=monitor.limit,
@@ -311,9 +319,9 @@ class DashboardScreen(Screen[None]):
     def _pane_title(self) -> None:
         model = self.pane.model
         if model is None:
-            self.pane.titles = ("no subscription (press s)", "")
+            self.pane.titles = (f"no subscription (press {self.keys('subscribe')})", "")
             return
-        self.pane.titles = model.titles(self.snapshot.subs.get(model.sub))
+        self.pane.titles = model.titles(self.snapshot.subs.get(model.sub), self.keys)
         self.filter_input.show_error(model.error)  # a query can give up as messages come in
 
     @on(SubscriptionList.RowHighlighted, "#subs")

@@ -36,8 +36,9 @@ from rps_tui.core.payload.decoders import (
 )
 from rps_tui.core.payload.text import Formatted, PayloadKind, safe_name, safe_text
 from rps_tui.core.subscriptions import Subscription
-from rps_tui.core.units import human_bytes
+from rps_tui.core.units import human_bytes, plural
 from rps_tui.ui.json_tree import JsonTree, is_container
+from rps_tui.ui.keymap import keys_of
 from rps_tui.ui.render import clock_text
 
 DIFF_SHOW_LINES = 5000
@@ -83,7 +84,7 @@ def diff_text(lines: list[str], cut: bool, show: int = DIFF_SHOW_LINES) -> Text:
             style = ""
         out.append(line + "\n", style)
     if len(lines) > show:
-        out.append(f"… {len(lines) - show:,} more lines of diff not shown\n", "dim italic")
+        out.append(f"… {plural(len(lines) - show, 'more line')} of diff not shown\n", "dim italic")
     if cut:
         out.append(
             f"(only the first {DIFF_MAX_LINES:,} lines of each were compared)\n", "dim italic"
@@ -225,12 +226,14 @@ class DetailScreen(ModalScreen[str]):
         keys = Text("decoder ", style="dim", end="")
         for name in DECODERS:
             keys.append(f" {name} ", "reverse bold" if name == self.decoder else "dim")
+        key = keys_of(self)
+        decoder, diff, close = key("detail.decoder"), key("detail.diff"), key("detail.close")
         if self._diffing:
-            hints = "m next · d message · Esc closes"
-        elif self.decoded is not None and self.shown is None:  # the tree
-            hints = "m next · d diff · Enter folds · Esc closes"
+            hints = f"{decoder} next · {diff} message · {close} closes"
+        elif self.decoded is not None and self.shown is None:  # the tree (Enter: its own key)
+            hints = f"{decoder} next · {diff} diff · Enter folds · {close} closes"
         else:
-            hints = "m next · d diff · Esc closes"
+            hints = f"{decoder} next · {diff} diff · {close} closes"
         keys.append("   " + hints, "dim")
         return keys
 

@@ -7,21 +7,25 @@ from textual import on
 from textual.widgets import Input
 
 from rps_tui.core.payload.text import safe_text
+from rps_tui.ui.keymap import keys_of
 from rps_tui.ui.messages import FilterChanged
 
 PLACEHOLDER = (
     "filter: text (lower case ignores case) · re:REGEX · json:JMESPATH, e.g. "
-    "json:price > `20` · ch:CHANNEL · Enter keeps it, Esc clears it"
-)
+    "json:price > `20` · ch:CHANNEL · Enter keeps it, {leave} clears it"
+)  # Enter is the input's own key; {leave}: the key bound to the dashboard's `leave` now
 
 
 class FilterBar(Input):
     """Posts `FilterChanged` as the user types; shown while a filter is set or being typed."""
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(select_on_focus=False, placeholder=PLACEHOLDER, **kwargs)  # see
-        # PublishBox.compose for select_on_focus
+        super().__init__(select_on_focus=False, **kwargs)  # see PublishBox.compose for
+        # select_on_focus
         self._error: str | None = None
+
+    def on_mount(self) -> None:
+        self.placeholder = PLACEHOLDER.format(leave=keys_of(self)("leave"))
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:

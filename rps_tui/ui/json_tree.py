@@ -17,6 +17,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from rps_tui.core.payload.decoders import scalar_text
+from rps_tui.core.units import plural
 
 FOLD_BUDGET = 200
 """Rows a JSON document may open with; containers that would pass it start folded."""
@@ -58,10 +59,6 @@ def _rows(value: dict | list) -> int:
     return min(len(value), PAGE) + (len(value) > PAGE)
 
 
-def _plural(count: int, one: str) -> str:
-    return f"{count:,} {one}" if count == 1 else f"{count:,} {one}s"
-
-
 def node_label(key: str | int | None, value: Any) -> Text:
     """One tree row: the key, then a scalar or a container's size. Safe text, never markup."""
     label = Text(no_wrap=True, overflow="ellipsis", end="")
@@ -73,11 +70,11 @@ def node_label(key: str | int | None, value: Any) -> Text:
         label.append(": ", "dim")
     if isinstance(value, dict):
         label.append("{", "bold")
-        label.append(_plural(len(value), "key"), "dim italic")
+        label.append(plural(len(value), "key"), "dim italic")
         label.append("}", "bold")
     elif isinstance(value, list):
         label.append("[", "bold")
-        label.append(_plural(len(value), "item"), "dim italic")
+        label.append(plural(len(value), "item"), "dim italic")
         label.append("]", "bold")
     elif isinstance(value, str):
         label.append(scalar_text(value), "green")

@@ -18,6 +18,7 @@ from textual.widgets import Button, Label, Static
 
 from rps_tui.core.payload import keyspace
 from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.ui.keymap import keys_of
 
 
 class Confirm(ModalScreen[bool]):
@@ -43,8 +44,11 @@ class Confirm(ModalScreen[bool]):
         with Vertical(id="confirm"):
             yield Static(self.question)
             with Horizontal():
-                yield Button("Yes, change it (y)", variant="warning", id="confirm-yes")
-                yield Button("No (n)", id="confirm-no")
+                key = keys_of(self)
+                yield Button(
+                    f"Yes, change it ({key('confirm.yes')})", variant="warning", id="confirm-yes"
+                )
+                yield Button(f"No ({key('confirm.no')})", id="confirm-no")
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
@@ -93,10 +97,15 @@ class KeyspaceScreen(ModalScreen[None]):
             yield Label(Text("Keyspace notifications", style="bold"))
             yield Static("Reading notify-keyspace-events…", id="keyspace-flags")
             with Horizontal():
+                key = keys_of(self)
+                enable = Button("", variant="warning", id="keyspace-enable", disabled=True)
+                enable.display = False  # until the setting is read: see _show
+                yield enable
                 yield Button(
-                    f"Enable {keyspace.SUGGESTED} (e)", variant="warning", id="keyspace-enable"
+                    f"Subscribe to both ({key('keyspace.subscribe')})",
+                    variant="primary",
+                    id="keyspace-both",
                 )
-                yield Button("Subscribe to both (s)", variant="primary", id="keyspace-both")
             yield Static(
                 Text.assemble(
                     ("Subscribes to ", "dim"),
@@ -146,12 +155,28 @@ class KeyspaceScreen(ModalScreen[None]):
                     "yellow",
                 )
         self.query_one("#keyspace-flags", Static).update(text)
-        done = self.flags is not None and keyspace.merged(self.flags) == self.flags
-        self.query_one("#keyspace-enable", Button).disabled = self.flags is None or done
+        button = self.query_one("#keyspace-enable", Button)
+        adds = self._adds()
+        button.disabled, button.display = not adds, bool(adds)
+        if adds:
+            button.label = f"Enable {adds} ({keys_of(self)('keyspace.enable')})"
+        self.refresh_bindings()
+
+    def _adds(self) -> str:
+        """The flags that enabling would add ('KEA' to an empty setting, 'EA' to 'Kx'), ''
+        when it would change nothing ('AKE' already has them) or the setting is unknown:
+        then neither the button nor the key offers it."""
+        if self.flags is None:
+            return ""
+        return keyspace.merged(self.flags)[len(self.flags) :]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """No `e Enable` in the footer when enabling would change nothing."""
+        return bool(self._adds()) if action == "enable" else True
 
     @on(Button.Pressed, "#keyspace-enable")
     def action_enable(self) -> None:
-        if self.flags is None or keyspace.merged(self.flags) == self.flags:
+        if self.flags is None or not self._adds():
             return
         new = keyspace.merged(self.flags)
         question = Text.assemble(

@@ -27,6 +27,7 @@ from textual.strip import Strip
 from rps_tui.core.entry import Gap, payload_of, time_of
 from rps_tui.core.payload.query import Query
 from rps_tui.core.store import Store
+from rps_tui.ui.keymap import keys_of
 from rps_tui.ui.messages import OpenEntry, PaneChanged
 from rps_tui.ui.pane_model import PaneModel
 from rps_tui.ui.render import clock_text, entry_line
@@ -76,6 +77,10 @@ class MessagePane(ScrollView, can_focus=True):
         super().__init__(**kwargs)
         self.model: PaneModel | None = None
         self._cache: LRUCache[tuple, Strip] = LRUCache(512)
+        self._detail_key = "Enter"  # the key bound to pane.detail, once mounted
+
+    def on_mount(self) -> None:
+        self._detail_key = keys_of(self)("pane.detail")
 
     def watch_titles(self, titles: tuple[str, str]) -> None:
         # Text, never markup: a channel may be called "[bold]x"
@@ -148,7 +153,12 @@ class MessagePane(ScrollView, can_focus=True):
         )
         strip = self._cache.get(key)
         if strip is None:
-            text = entry_line(entry, show_channel=model.sub.is_pattern, decoder=model.decoder)
+            text = entry_line(
+                entry,
+                show_channel=model.sub.is_pattern,
+                decoder=model.decoder,
+                detail_key=self._detail_key,
+            )
             if query is not None and not isinstance(payload_of(entry), Gap):
                 _highlight(text, query, clock_text(time_of(entry)))
             if model.column:  # the receive time stays; what follows it moves left
@@ -214,7 +224,7 @@ class MessagePane(ScrollView, can_focus=True):
             return
         query = model.query
         if query is None:
-            self.notify("No filter to match: press / first", timeout=2)
+            self.notify(f"No filter to match: press {keys_of(self)('filter')} first", timeout=2)
             return
         count, cursor = len(model.lines), model.cursor
         if cursor is None:

@@ -3,6 +3,7 @@ decoder and cursor. No Textual here: the `MessagePane` widget draws the model it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rps_tui.core.entry import Entry
@@ -10,6 +11,7 @@ from rps_tui.core.payload.query import JsonQuery, Query, QueryError, parse_query
 from rps_tui.core.payload.text import safe_text
 from rps_tui.core.store import Store, SubscriptionRow
 from rps_tui.core.subscriptions import Subscription
+from rps_tui.core.units import plural
 
 
 @dataclass
@@ -126,28 +128,31 @@ class PaneModel:
         self.lines.clear()
         self.cursor, self.follow = None, True
 
-    def titles(self, state: SubscriptionRow | None) -> tuple[str, str]:
+    def titles(
+        self, state: SubscriptionRow | None, keys: Callable[[str], str]
+    ) -> tuple[str, str]:
         """The pane's title and subtitle: what it shows, and each way the view differs
-        from a live tail of everything. `state` comes from the snapshot every other number
-        on the screen is drawn from."""
+        from a live tail of everything, with the key that undoes it (`keys`: binding id ->
+        the key bound now, `keymap.Keys`). `state` comes from the snapshot every other
+        number on the screen is drawn from."""
         total = state.total if state else 0
-        title = f"{self.sub.kind.value} {safe_text(self.sub.name)} — {total:,} msgs"
+        title = f"{self.sub.kind.value} {safe_text(self.sub.name)} — {plural(total, 'msg')}"
         notes = []
         if self.paused:
             new = max(0, total - self.paused_at)  # paused after the snapshot: none yet
-            notes.append(f"⏸ PAUSED — {new:,} new (p resumes)")
+            notes.append(f"⏸ PAUSED — {new:,} new ({keys('pause')} resumes)")
         if self.filter:
             notes.append(f"filter: {len(self.lines):,} shown")
         if self.decoder != "auto":
-            notes.append(f"decoder {self.decoder} (m)")
+            notes.append(f"decoder {self.decoder} ({keys('decoder')})")
         if state is not None and state.let_go:
             notes.append(f"{state.let_go:,} older let go for size")
         if state is not None and state.error:
             notes.append(f"refused: {safe_text(state.error)}")
         if not self.follow and not self.paused:
-            notes.append("scrolled (End follows)")
+            notes.append(f"scrolled ({keys('pane.follow')} follows)")
         if self.column:
-            notes.append(f"→ {self.column} columns (← back)")
+            notes.append(f"→ {self.column} columns ({keys('pane.left')} back)")
         return title, "  ·  ".join(notes)
 
     def rebuild(self, store: Store) -> None:

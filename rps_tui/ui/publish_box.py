@@ -11,6 +11,8 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Input, Label
 
+from rps_tui.core.units import plural
+from rps_tui.ui.keymap import keys_of
 from rps_tui.ui.messages import PublishRequested
 
 NEWLINE_MARK = "⏎"
@@ -97,12 +99,14 @@ class PublishBox(Horizontal):
         self._result_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
+        key = keys_of(self)  # Enter is the input's own key, not one a keymap rebinds
         yield Label("PUBLISH", id="publish-verb")
         # select_on_focus off: the Focus event lands after keys typed straight after `i`,
         # and selecting then would let the next key replace what was typed
         yield ChannelInput(placeholder="channel", id="publish-channel", select_on_focus=False)
         yield MessageInput(
-            placeholder="message — Enter publishes, ↑/↓ history",
+            placeholder=f"message — Enter publishes, {key('publish.history_back')}/"
+            f"{key('publish.history_forward')} history",
             id="publish-message",
             select_on_focus=False,
         )
@@ -166,4 +170,4 @@ class PublishBox(Horizontal):
             self.message_input.value = ""
         where = " on that node" if on_node else ""
         whole = f", {lines} lines" if lines > 1 else ""
-        self.show_result(f"✓ {receivers} receiver{'s' if receivers != 1 else ''}{where}{whole}")
+        self.show_result(f"✓ {plural(receivers, 'receiver')}{where}{whole}")

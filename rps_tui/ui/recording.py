@@ -7,6 +7,8 @@ decides when to start and stop it and what to tell the user.
 
 from __future__ import annotations
 
+import os
+import stat
 import time
 from collections.abc import Callable
 
@@ -15,6 +17,7 @@ from textual.timer import Timer
 from rps_tui.core.payload.text import safe_text
 from rps_tui.core.recording.recorder import Recorder
 from rps_tui.core.session import Session
+from rps_tui.core.units import plural, were
 
 QUIT_WAIT = 0.5  # seconds a recording target gets to take what is queued when we quit
 
@@ -28,12 +31,14 @@ class RecordingControl:
         notify: Notify,
         set_timer: Callable[[float, Callable[[], None]], Timer],
         path: str | None = None,
+        keys: Callable[[str], str] | None = None,  # binding id -> the key bound now
     ) -> None:
         self.session = session
         self.notify = notify
         self.set_timer = set_timer
         self.path = path  # --record's path; else each recording gets a new timestamped file
         self._warned = False  # said that the target falls behind
+        self.keys = keys or (lambda binding_id: binding_id)
 
     def toggle(self) -> None:
         """Start recording (to --record's path, else a new timestamped file), or stop."""
@@ -44,6 +49,7 @@ class RecordingControl:
             self.notify("A recording is being viewed: nothing new arrives to record.")
             return
         path = self.path or time.strftime("rps-tui-%Y%m%d-%H%M%S.ndjson")
+        appending = _holds_data(path)
         try:
             recorder = Recorder(path, append=True)
         except OSError as exc:
@@ -51,7 +57,18 @@ class RecordingControl:
             return
         self.session.record(recorder)
         self._warned = False
-        self.notify(f"recording to {path} (r stops)", markup=False)
+        doing = "appending to" if appending else "recording to"
+        self.notify(f"{doing} {path} ({self.keys('record')} stops)", markup=False)
+
+    @property
+    def lines(self) -> int | None:
+        """For the header: the lines this session has written to the current recording's
+        file (earlier recordings into it too, as the final count says), None when not
+        recording."""
+        recorder = self.session.recorder
+        if recorder is None:
+            return None
+        return sum(r.lines for r in self.session.recordings_to(recorder.path))
 
     def stop(self, *, say: bool) -> None:
         """Stop recording. With `say` (the r key) the UI does not wait for the target to
@@ -75,9 +92,14 @@ class RecordingControl:
         if recorder.error:
             self.notify(safe_text(recorder.error), severity="error", markup=False)
             return
-        text = f"recorded {recorder.lines:,} lines to {recorder.path}"
+        text = f"recorded {plural(recorder.lines, 'line')} to {recorder.path}"
+        earlier = self.session.recordings_to(recorder.path)
+        if len(earlier) > 1:  # the file holds them all: say its count too
+            total = sum(r.lines for r in earlier)
+            parts = " + ".join(f"{r.lines:,}" for r in earlier)
+            text += f" ({total:,} in it from {len(earlier)} recordings: {parts})"
         if recorder.dropped:
-            text += f"; {recorder.dropped:,} messages were left out (it fell behind)"
+            text += f"; {were(recorder.dropped, 'message')} left out (it fell behind)"
         self.notify(safe_text(text), severity="warning" if recorder.dropped else "information")
 
     def check(self) -> None:
@@ -95,3 +117,13 @@ class RecordingControl:
                 severity="warning",
                 markup=False,
             )
+
+
+def _holds_data(path: str) -> bool:
+    """A regular file with something in it: `r` appends to it (a recording stopped and
+    started again, or a file that was there before), and says so."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_size > 0

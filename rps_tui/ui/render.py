@@ -16,6 +16,7 @@ from rps_tui.core.entry import Entry, Gap, channel_of, payload_of, time_of
 from rps_tui.core.payload import keyspace
 from rps_tui.core.payload.decoders import decode_line
 from rps_tui.core.payload.text import PayloadKind, safe_name, safe_text
+from rps_tui.core.units import plural
 
 SPARK_BLOCKS = " ▁▂▃▄▅▆▇█"
 _json = JSONHighlighter()
@@ -27,7 +28,9 @@ def clock_text(ts: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(whole)) + f".{int((ts - whole) * 1000):03d}"
 
 
-def entry_line(entry: Entry, *, show_channel: bool, decoder: str = "auto") -> Text:
+def entry_line(
+    entry: Entry, *, show_channel: bool, decoder: str = "auto", detail_key: str = "Enter"
+) -> Text:
     """One pane line: time, channel (for patterns), then the payload as `decoder` reads it.
 
     A decoder other than plain auto puts its tag first (`msgpack`, `base64+gzip`); when it
@@ -52,7 +55,7 @@ def entry_line(entry: Entry, *, show_channel: bool, decoder: str = "auto") -> Te
         line.append("  ")
     formatted = decode_line(data, decoder)
     if formatted.truncated:  # up front, so a narrow pane still shows that there is more
-        line.append(f"[{formatted.size:,} bytes, Enter shows all] ", "dim italic")
+        line.append(f"[{plural(formatted.size, 'byte')}, {detail_key} shows all] ", "dim italic")
     if formatted.tag:
         line.append(f"{formatted.tag} ", "reverse cyan")
         line.append(" ")

@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 
 from rps_tui.core.payload.text import safe_name
 from rps_tui.core.subscriptions import InvalidSubscription, Kind, Subscription
+from rps_tui.ui.keymap import keys_of
 
 Lister = Callable[[], Awaitable[tuple[list[Subscription], str]]]
 
@@ -146,7 +147,7 @@ class HelpScreen(ModalScreen[None]):
             yield Label(
                 Text(
                     "Counts are exact even when the pane is paused, filtered or cleared. "
-                    "Ctrl+P opens the command palette. Esc closes.",
+                    f"Ctrl+P opens the command palette. {keys_of(self)('help.close')} closes.",
                     style="dim",
                 )
             )

@@ -29,6 +29,7 @@ from textual.strip import Strip
 from rps_tui.core.payload.text import safe_name, safe_text
 from rps_tui.core.store import ChannelRow
 from rps_tui.core.units import human_bytes
+from rps_tui.ui.keymap import keys_of
 from rps_tui.ui.messages import OpenChannel
 from rps_tui.ui.render import SPARK_BLOCKS, clock_text, count_text, rate_text
 
@@ -166,8 +167,12 @@ class StatsTable(ScrollView, can_focus=True):
         self.rows = self._sorted(self.rows)
         self.cursor_row = 0
         self.scroll_to(y=0, animate=False)
-        self.border_title = f"channels · by {SORT_LABEL[self.sort]} (o)"
+        self._retitle()
         self.refresh()
+
+    def _retitle(self) -> None:
+        sort = keys_of(self)("channels.sort")
+        self.border_title = f"channels · by {SORT_LABEL[self.sort]} ({sort})"
 
     def get_row_at(self, index: int) -> list[str]:
         """The cells of row `index` as drawn (tests, and what the screen shows)."""
@@ -262,7 +267,7 @@ class StatsTable(ScrollView, can_focus=True):
         return strip.crop_extend(0, width, self.rich_style)
 
     def on_mount(self) -> None:
-        self.border_title = f"channels · by {SORT_LABEL[self.sort]} (o)"
+        self._retitle()
 
     def on_resize(self, event: events.Resize) -> None:
         self._peak = self._shared_peak()  # the sparklines may show more or fewer seconds

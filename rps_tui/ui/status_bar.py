@@ -8,7 +8,7 @@ from textual.widgets import Static
 from rps_tui.core.monitor import Reading
 from rps_tui.core.subscriber.base import State
 from rps_tui.core.subscriber.drops import buffer_level
-from rps_tui.core.units import human_bytes
+from rps_tui.core.units import human_bytes, plural
 
 STALE_AFTER = 7.0  # seconds: older than two monitor rounds, a value shows its age
 
@@ -40,7 +40,7 @@ class StatusBar(Static):
         detail: str,
         total: int,
         note: str = "",
-        recording: int | None = None,  # lines recorded so far, None when not recording
+        recording: int | None = None,  # lines in the file this session; None: not recording
         recording_dropped: int = 0,  # messages left out of the recording (it fell behind)
         omem: Reading | None = None,  # the subscriber's buffer on the server
         limit: tuple[int, ...] | None = None,
@@ -58,7 +58,7 @@ class StatusBar(Static):
         if state is not State.OFFLINE:
             shown = "—" if rtt is None else f"{rtt.value:,.1f} ms{_age(rtt, now)}"
             text.append(f"  rtt {shown}", "dim")
-        text.append(f"  {total:,} msgs")
+        text.append(f"  {plural(total, 'msg')}")
         if recording is not None:  # before obuf: on a narrow screen, what is lost shows
             text.append(f"  ● REC {recording:,}", "bold red")
             if recording_dropped:

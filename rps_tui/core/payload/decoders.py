@@ -49,7 +49,7 @@ from rps_tui.core.payload.text import (
     safe_text,
     utf8_text,
 )
-from rps_tui.core.units import human_bytes
+from rps_tui.core.units import human_bytes, plural
 
 DECODERS: tuple[str, ...] = ("auto", "text", "json", "hex", "msgpack", "gzip", "zlib", "base64")
 """Every decoder, in the order a key cycles through them."""
@@ -356,7 +356,7 @@ def _base64(data: bytes, name: str, limit: int) -> Decoded:
         raise DecodeError(f"not valid base64: byte 0x{bad:02x} is not in the alphabet")
     body = compact.rstrip(b"=")
     if len(body) % 4 == 1:
-        raise DecodeError(f"not valid base64: {len(body)} characters cannot be base64")
+        raise DecodeError(f"not valid base64: {plural(len(body), 'character')} cannot be base64")
     try:
         out = decode_fn(body + b"=" * (-len(body) % 4))
     except (binascii.Error, ValueError) as exc:
@@ -449,7 +449,7 @@ def scalar_text(value: Any, limit: int = 300) -> str:
     """A JSON scalar (or a key) as one safe line, long strings cut with their length said."""
     if isinstance(value, str) and len(value) > limit:
         shown = json.dumps(value[:limit], ensure_ascii=False)[:-1] + "…"
-        return safe_text(shown) + f'" ({len(value):,} chars)'
+        return safe_text(shown) + f'" ({plural(len(value), "char")})'
     try:
         return safe_text(json.dumps(value, ensure_ascii=False))
     except (TypeError, ValueError):

@@ -22,6 +22,7 @@ from rps_tui.core.recording.format import RecordError, loads, read_entries
 from rps_tui.core.store import SPARK_SECONDS, Store, SubscriptionState
 from rps_tui.core.subscriber.base import Event, EventLog, State
 from rps_tui.core.subscriptions import KIND_OF, Status, Subscription, channel_name
+from rps_tui.core.units import plural
 
 TAIL_BYTES = 1 << 16  # read from the end of the file to find the recording's last time
 
@@ -39,7 +40,7 @@ class LoadResult:
             return "empty recording"
         span = self.last - self.first
         cut = " (first part only)" if self.truncated else ""
-        return f"{self.messages:,} messages over {span:.1f} s{cut}"
+        return f"{plural(self.messages, 'message')} over {span:.1f} s{cut}"
 
 
 def _last_time(path: str | os.PathLike[str]) -> float | None:

@@ -9,12 +9,13 @@ import stat
 import threading
 import time
 from bisect import bisect_right
+from collections.abc import Sequence
 from itertools import accumulate
 from operator import itemgetter
 
 from rps_tui.core.entry import Entry, Gap, payload_of
 from rps_tui.core.recording.format import dumps
-from rps_tui.core.units import were
+from rps_tui.core.units import plural, were
 
 FLUSH_SECONDS = 0.25  # the writer thread writes at least this often
 MAX_PENDING = 100_000  # entries waiting to be written; past that, messages are dropped
@@ -292,6 +293,18 @@ class Recorder:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def summary(recordings: Sequence[Recorder]) -> str:
+    """What one session wrote to one file: 'recorded 2 lines to F', or, when the recording
+    was stopped and started again (each time appending to F), 'recorded 3 lines to F in 2
+    recordings (2 + 1)': the count is the file's, not the last recording's."""
+    total = sum(r.lines for r in recordings)
+    text = f"recorded {plural(total, 'line')} to {recordings[-1].path}"
+    if len(recordings) > 1:
+        parts = " + ".join(f"{r.lines:,}" for r in recordings)
+        text += f" in {len(recordings)} recordings ({parts})"
+    return text
 
 
 class _GaveUp(Exception):

@@ -31,6 +31,7 @@ from rps_tui.core.connection.sentinel import master_settings
 from rps_tui.core.connection.settings import ConnectionSettings
 from rps_tui.core.entry import channel_of, is_gap, payload_of, time_of
 from rps_tui.core.recording.format import RecordError, read_entries
+from rps_tui.core.units import plural
 
 BATCH = 1000  # commands per pipeline round trip
 
@@ -47,9 +48,9 @@ class ReplayResult:
     interrupted: bool = False  # Ctrl-C: stopped early, on purpose
 
     def summary(self) -> str:
-        gaps = f" ({self.gaps} gap record{'s' * (self.gaps != 1)} skipped)" if self.gaps else ""
+        gaps = f" ({plural(self.gaps, 'gap record')} skipped)" if self.gaps else ""
         head = "interrupted: " if self.interrupted else ""
-        return f"{head}replayed {self.messages:,} messages in {self.seconds:.1f} s{gaps}"
+        return f"{head}replayed {plural(self.messages, 'message')} in {self.seconds:.1f} s{gaps}"
 
 
 class Publisher:
@@ -149,7 +150,9 @@ def replay(
         result.messages += _flush(publisher, settings, result)
     except RecordError as exc:
         result.messages += _flush(publisher, settings, result)  # the lines before it
-        raise ReplayError(f"{exc} (published {result.messages:,} messages before it)") from None
+        raise ReplayError(
+            f"{exc} (published {plural(result.messages, 'message')} before it)"
+        ) from None
     except KeyboardInterrupt:
         result.interrupted = True
     finally:
@@ -165,11 +168,11 @@ def _flush(publisher: Publisher, settings: ConnectionSettings, result: ReplayRes
         accepted, refusal = publisher.flush()
     except (redis.RedisError, RedisClusterException, OSError) as exc:
         raise ReplayError(
-            f"replay stopped after {result.messages:,} messages (the last batch may be partly "
-            f"sent): {describe_error(exc, settings)}"
+            f"replay stopped after {plural(result.messages, 'message')} (the last batch may "
+            f"be partly sent): {describe_error(exc, settings)}"
         ) from None
     if refusal is not None:
         result.messages += accepted
         reason = describe_error(refusal, settings)
-        raise ReplayError(f"replay stopped after {result.messages:,} messages: {reason}")
+        raise ReplayError(f"replay stopped after {plural(result.messages, 'message')}: {reason}")
     return accepted

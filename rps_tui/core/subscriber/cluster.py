@@ -36,6 +36,7 @@ from rps_tui.core.subscriber.base import EventLog, State
 from rps_tui.core.subscriber.drops import Drop
 from rps_tui.core.subscriber.engine import Engine
 from rps_tui.core.subscriptions import Kind, Status, Subscription
+from rps_tui.core.units import plural
 
 CHECK_SECONDS = 5.0  # re-read the slot map this often when all is well
 DEGRADED_SECONDS = 0.5  # ... and this often while a connection is down or a channel homeless
@@ -179,7 +180,7 @@ class ClusterEngine:
         """The node the classic connection uses, and how many more there are."""
         others = max(0, len(self.map.nodes) - 1) if self.map else 0
         node = self.classic.node or self.settings.node
-        return f"cluster {node}" + (f" +{others} nodes" if others else "")
+        return f"cluster {node}" + (f" +{plural(others, 'node')}" if others else "")
 
     @property
     def client_id(self) -> object:

@@ -44,6 +44,7 @@ from rps_tui.core.subscriber.drops import (
 )
 from rps_tui.core.subscriber.intake import MESSAGE_KINDS, Intake, Sink
 from rps_tui.core.subscriptions import Kind, Status, Subscription
+from rps_tui.core.units import plural
 
 READ_SIZE = 1 << 15  # bytes parsed as one batch: small batches stay in the CPU cache
 RECV_SIZE = 1 << 20  # bytes one recv may bring: each recv hands the GIL to other threads
@@ -378,7 +379,8 @@ class Engine:
             with contextlib.suppress(Exception):
                 conn.disconnect()  # type: ignore[attr-defined]
         self._event(
-            "information", f"the dropped connection delivered {got:,} more messages at its end"
+            "information",
+            f"the dropped connection delivered {plural(got, 'more message')} at its end",
         )
 
     def _connect(self) -> socket.socket:

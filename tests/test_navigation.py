@@ -63,3 +63,88 @@ async def test_a_scrolled_pane_moves_from_its_bottom_line(server, redis_client: 
         await pilot.press("up")
         assert model.cursor == height - 2
         assert pane.scroll_offset.y == 0  # nothing jumped: the cursor is in sight
+
+
+async def test_unsubscribing_selects_the_neighbour(server) -> None:
+    """`x` leaves the selection on the row that took the removed one's place, or on the one
+    above when the last row went, not on row 1."""
+    subs = [Subscription(Kind.CHANNEL, f"nav.x.{n}") for n in "abc"]
+    a, _, c = subs
+    app = make_app(server.url, *subs)
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, *subs)
+        dashboard = app.dashboard
+        await pilot.press("2", "x")
+        await async_wait_for(lambda: dashboard.sub_list.subs == [a, c])
+        await pilot.pause()
+        assert dashboard.selected == c and dashboard.pane.model.sub == c
+        await pilot.press("x")  # c is the last row: the one above takes the selection
+        await async_wait_for(lambda: dashboard.sub_list.subs == [a])
+        await pilot.pause()
+        assert dashboard.selected == a and dashboard.pane.model.sub == a
+
+
+async def test_the_browser_and_the_keyspace_helper_select_what_they_subscribe(server) -> None:
+    from rps_tui.ui.browser import ChannelBrowser
+    from rps_tui.ui.keyspace import KeyspaceScreen
+
+    first = Subscription(Kind.CHANNEL, "nav.sel.first")
+    app = make_app(server.url, first)
+    client = redis.Redis.from_url(server.url)
+    listener = client.pubsub()
+    try:
+        listener.subscribe("nav.sel.browsed")
+        async with app.run_test(size=SIZE) as pilot:
+            await active(app, first)
+            await pilot.press("b")
+            await async_wait_for(
+                lambda: isinstance(app.screen, ChannelBrowser) and app.screen.refreshes >= 1
+            )
+            await pilot.press(*"nav.sel.browsed", "down", "enter")
+            browsed = Subscription(Kind.CHANNEL, "nav.sel.browsed")
+            await active(app, first, browsed)
+            await async_wait_for(lambda: app.dashboard.selected == browsed)
+            await pilot.press("escape")
+            await async_wait_for(lambda: app.screen is app.dashboard)
+            assert app.dashboard.pane.model is not None
+            assert app.dashboard.pane.model.sub == browsed
+            await pilot.press("1")
+            await pilot.press("k")
+            await async_wait_for(
+                lambda: isinstance(app.screen, KeyspaceScreen) and app.screen.loaded
+            )
+            await pilot.press("s")  # both patterns; the last one asked for is selected
+            event = Subscription(Kind.PATTERN, "__keyevent@0__:*")
+            await active(app, event)
+            await async_wait_for(lambda: app.dashboard.selected == event)
+            assert app.dashboard.pane.model.sub == event
+    finally:
+        listener.close()
+        client.close()
+
+
+async def test_the_subscribe_dialog_marks_what_is_subscribed(server) -> None:
+    """As the browser does: an active channel of ours says so in the `s` list."""
+    from rps_tui.ui.screens import SubscribeScreen
+
+    mine = Subscription(Kind.CHANNEL, "nav.mark.mine")
+    app = make_app(server.url, mine)
+    client = redis.Redis.from_url(server.url)
+    listener = client.pubsub()
+    try:
+        listener.subscribe("nav.mark.other")
+        async with app.run_test(size=SIZE) as pilot:
+            await active(app, mine)
+            await pilot.press("s")
+            await async_wait_for(
+                lambda: isinstance(app.screen, SubscribeScreen) and app.screen.loaded
+            )
+            options = app.screen.query_one("#subscribe-active")
+            prompts = [
+                str(options.get_option_at_index(i).prompt) for i in range(options.option_count)
+            ]
+            assert "nav.mark.mine  ✓ subscribed" in prompts
+            assert "nav.mark.other" in prompts
+    finally:
+        listener.close()
+        client.close()

@@ -90,6 +90,7 @@ class DashboardScreen(Screen[None]):
         self._drawn = -1  # appended count of the selected subscription when last drawn
         self._counts_skipped = 0
         self._shown_sub: Subscription | None = None
+        self._wanted: Subscription | None = None  # the subscription last asked for, to select
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -351,16 +352,25 @@ class DashboardScreen(Screen[None]):
     # -- subscribing, publishing ------------------------------------------------------------
     def action_subscribe(self, message: str = "") -> None:
         self.app.push_screen(
-            SubscribeScreen(self.session.active_subscriptions, message), self._subscribed
+            SubscribeScreen(
+                self.session.active_subscriptions, message, lambda: self.subscriber.subscriptions
+            ),
+            self._subscribed,
         )
 
     def _subscribed(self, sub: Subscription | None) -> None:
+        """Subscribe and select it: every way of subscribing (`s`, `b`, `k`) ends here, so
+        the pane shows what was just asked for (the last one, when several were)."""
         if sub is not None:
             self.subscriber.subscribe(sub)
+            self._wanted = sub
             self._select_when_known(sub)
 
     def _select_when_known(self, sub: Subscription, tries: int = 20) -> None:
-        """The subscriber thread adds it within a poll interval; select it once listed."""
+        """The subscriber thread adds it within a poll interval; select it once listed,
+        unless another subscription was asked for since."""
+        if sub != self._wanted:
+            return
         if not self.sub_list.select(sub) and tries:
             self.set_timer(0.05, lambda: self._select_when_known(sub, tries - 1))
 
@@ -377,7 +387,7 @@ class DashboardScreen(Screen[None]):
                 self.session.settings.db,
                 commands.keyspace_flags,
                 commands.set_keyspace_flags,
-                self.subscriber.subscribe,
+                self._subscribed,
             )
         )
 
@@ -386,7 +396,7 @@ class DashboardScreen(Screen[None]):
         self.app.push_screen(
             ChannelBrowser(
                 lambda: self.session.channel_snapshot(5 * MAX_BROWSER_ROWS),
-                subscriber.subscribe,
+                self._subscribed,
                 lambda: subscriber.subscriptions,
             )
         )

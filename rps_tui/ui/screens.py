@@ -33,9 +33,15 @@ class SubscribeScreen(ModalScreen[Subscription | None]):
         Binding("down", "pick", "Pick an active channel", show=False, id="subscribe.pick"),
     ]
 
-    def __init__(self, lister: Lister | None = None, message: str = "") -> None:
+    def __init__(
+        self,
+        lister: Lister | None = None,
+        message: str = "",
+        subscribed: Callable[[], list[Subscription]] = list,
+    ) -> None:
         super().__init__()
         self.lister = lister
+        self.subscribed = subscribed  # marked "✓ subscribed" in the list, as the browser does
         self.active: list[Subscription] = []
         self.message = message
         self.loaded = False  # the active channels are listed (or could not be)
@@ -80,8 +86,9 @@ class SubscribeScreen(ModalScreen[Subscription | None]):
             self.query_one("#subscribe-note").display = True
         self.active = active
         options = self.query_one("#subscribe-active", OptionList)
+        mine = set(self.subscribed())
         options.add_options(
-            Option(_option_text(sub), id=f"{i}") for i, sub in enumerate(active[:1000])
+            Option(_option_text(sub, sub in mine), id=f"{i}") for i, sub in enumerate(active[:1000])
         )
         options.display = bool(active)
         label = f"Active channels on the server ({len(active)}): Enter subscribes"
@@ -112,10 +119,12 @@ class SubscribeScreen(ModalScreen[Subscription | None]):
         self.dismiss(self.active[int(event.option.id or 0)])
 
 
-def _option_text(sub: Subscription) -> Text:
+def _option_text(sub: Subscription, subscribed: bool = False) -> Text:
     text = Text(safe_name(sub.key))
     if sub.kind is Kind.SHARD:
         text.append("  (sharded)", style="dim")
+    if subscribed:
+        text.append("  ✓ subscribed", style="green")
     return text
 
 

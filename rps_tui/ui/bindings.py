@@ -100,8 +100,16 @@ DASHBOARD_BINDINGS = [
     ),
 ]
 
-# what needs a server: hidden while a recording is viewed (`rps-tui view`)
-ONLINE_ACTIONS = frozenset({"subscribe", "publish", "browse", "keyspace", "record"})
+# Hidden while a recording is viewed (`rps-tui view`), from the footer, the palette and help:
+# subscribe, publish, browse and keyspace ask a server, and record would record nothing (no
+# message arrives). unsubscribe, pause and clear act on a live feed, and a recording is
+# none: it has no subscription to end (its rows are what the file holds, so `x` would only
+# lie), nothing arrives that pause could hold back, and what clear drops could not come back
+# without opening the file again. Kept: [ ] 1-9, the cursor, filter and n/N, the decoder,
+# the detail view and diff: all read what the recording holds.
+ONLINE_ACTIONS = frozenset(
+    {"subscribe", "publish", "browse", "keyspace", "record", "unsubscribe", "pause", "clear"}
+)
 NOT_IN_PALETTE = ("quit", "leave")  # the palette has its own Quit; Esc needs no command
 
 

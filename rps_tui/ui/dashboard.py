@@ -21,6 +21,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Input
 
@@ -51,6 +52,8 @@ from rps_tui.ui.status_bar import StatusBar
 from rps_tui.ui.subscription_list import SubscriptionList
 
 HOUSEKEEPING_HZ = 2  # subscription list and scroll state; data wakes the pane itself
+COUNTDOWN_STEP = 0.1  # seconds between header redraws while "retrying in 0.4 s" counts
+ATTEMPT_STEP = 0.25  # ... and while the attempt runs ("retrying now")
 
 
 @dataclass
@@ -90,6 +93,7 @@ class DashboardScreen(Screen[None]):
         self._drawn = -1  # appended count of the selected subscription when last drawn
         self._counts_skipped = 0
         self._shown_sub: Subscription | None = None
+        self._countdown: Timer | None = None  # the header's next redraw while it counts
         self._wanted: Subscription | None = None  # the subscription last asked for, to select
 
     # -- layout --------------------------------------------------------------------------
@@ -225,6 +229,22 @@ class DashboardScreen(Screen[None]):
             rtt=monitor.rtt_ms,
             now=self.clock(),
         )
+        self._keep_countdown_live()
+
+    def _keep_countdown_live(self) -> None:
+        """The header's "retrying in 0.4 s" is true only while it counts: while a reconnect
+        is planned, redraw the header every 0.1 s (every 0.25 s while the attempt runs, to
+        show the next countdown at once). Otherwise nothing is scheduled: the 1 Hz tick
+        and data redraw it, and an idle dashboard does no work."""
+        retry_at = self.subscriber.retry_at
+        if retry_at is None or self._countdown is not None:
+            return
+        delay = COUNTDOWN_STEP if retry_at > time.monotonic() else ATTEMPT_STEP
+        self._countdown = self.set_timer(delay, self._countdown_tick, name="countdown")
+
+    def _countdown_tick(self) -> None:
+        self._countdown = None
+        self._status()
 
     def _monitored(self) -> None:
         """A monitor round finished: show it."""

@@ -129,8 +129,6 @@ async def test_a_recording_hides_what_acts_on_a_live_feed(server, tmp_path: Path
     """Offline, `x` would say "unsubscribed" while the row stays, and `p` would show
     "PAUSED — 0 new" on a file that never changes: both are hidden, and so is `c` (what it
     dropped could not come back); the keys do nothing, and no list offers them."""
-    from rps_tui.ui.bindings import help_rows
-
     path = tmp_path / "offline-keys.ndjson"
     make_recording(server.url, path)
     session = Session.from_recording(path)
@@ -160,8 +158,10 @@ async def test_a_recording_hides_what_acts_on_a_live_feed(server, tmp_path: Path
         assert not hidden & footer
         titles = {c.title for c in app.get_system_commands(app.screen)}
         assert not {"Unsub", "Pause", "Clear"} & titles and "Decoder" in titles
-        described = " ".join(text for _, text in help_rows(app, app.screen)).lower()
+        sections = dict(app.help_sections())
+        described = " ".join(text for rows in sections.values() for _, text in rows).lower()
         assert "unsubscribe" not in described and "pause" not in described
+        assert "Publish box (i)" not in sections and "Detail view (⏎ on a line)" in sections
 
 
 # ------------------------------------------------- a target that does not keep up (FIFO)

@@ -39,12 +39,26 @@ class MessagePane(ScrollView, can_focus=True):
     """Lines are drawn from `model.lines` on demand; nothing is stored per line but a cache."""
 
     BINDINGS = [
-        Binding("up", "cursor(-1)", "Up", show=False, id="pane.up"),
-        Binding("down", "cursor(1)", "Down", show=False, id="pane.down"),
+        Binding(
+            "up",
+            "cursor(-1)",
+            "Up",
+            show=False,
+            id="pane.up",
+            tooltip="Cursor up (the first: the line above the bottom one on screen)",
+        ),
+        Binding("down", "cursor(1)", "Down", show=False, id="pane.down", tooltip="Cursor down"),
         Binding("pageup", "cursor(-20)", "Page up", show=False, id="pane.pageup"),
         Binding("pagedown", "cursor(20)", "Page down", show=False, id="pane.pagedown"),
-        Binding("home", "top", "Top", show=False, id="pane.top"),
-        Binding("end", "follow", "Follow", show=False, id="pane.follow"),
+        Binding("home", "top", "Top", show=False, id="pane.top", tooltip="The oldest line"),
+        Binding(
+            "end",
+            "follow",
+            "Follow",
+            show=False,
+            id="pane.follow",
+            tooltip="Follow the newest line again (the cursor goes)",
+        ),
         Binding("enter", "open", "Detail", id="pane.detail", tooltip="Show the whole message"),
         Binding(
             "n",

@@ -10,6 +10,12 @@ from textual.app import App
 from textual.binding import Binding
 
 from rps_tui.core.payload.decoders import DECODERS
+from rps_tui.ui.browser import ChannelBrowser
+from rps_tui.ui.detail import DetailScreen
+from rps_tui.ui.keyspace import KeyspaceScreen
+from rps_tui.ui.message_pane import MessagePane
+from rps_tui.ui.publish_box import MessageInput, PublishBox
+from rps_tui.ui.screens import SubscribeScreen
 
 APP_BINDINGS = [
     Binding("question_mark,f1", "help", "Help", id="help", key_display="?"),
@@ -159,15 +165,7 @@ def _keys(app: App, binding: Binding, keymap: Mapping[str, str]) -> list[str]:
 
 
 def _sections() -> list[HelpSection]:
-    """The screens and widgets that hold bindings, in the order a user meets them (imported
-    here: they import nothing of this module, but the dashboard does)."""
-    from rps_tui.ui.browser import ChannelBrowser
-    from rps_tui.ui.detail import DetailScreen
-    from rps_tui.ui.keyspace import KeyspaceScreen
-    from rps_tui.ui.message_pane import MessagePane
-    from rps_tui.ui.publish_box import MessageInput, PublishBox
-    from rps_tui.ui.screens import SubscribeScreen
-
+    """The screens and widgets that hold bindings, in the order a user meets them."""
     return [
         HelpSection(
             "Everywhere",
@@ -204,14 +202,6 @@ def _sections() -> list[HelpSection]:
         ),
         HelpSection("Keyspace helper (k)", KeyspaceScreen.BINDINGS, online=True),
     ]
-
-
-def help_rows(
-    app: App, keymap: Mapping[str, str], *, offline: bool = False
-) -> Iterable[tuple[str, str]]:
-    """Every row of every help section, in order."""
-    for _, rows in help_sections(app, keymap, offline=offline):
-        yield from rows
 
 
 def palette_bindings(bindings: Iterable[Binding]) -> Iterable[Binding]:

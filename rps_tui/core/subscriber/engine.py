@@ -626,16 +626,19 @@ class Engine:
 
     @property
     def state_detail(self) -> str:
-        """Why we are not connected, with a countdown to the next attempt that is true
+        """Why we are not connected, after a countdown to the next attempt that is true
         whenever it is read ("retrying in 0.3 s", then "retrying now" while the attempt
-        runs, with its seconds so far once it takes one: a frozen server takes a few)."""
+        runs, with its seconds so far once it takes one: a frozen server takes a few). The
+        countdown comes first: a narrow header cuts the end, and the reason is the long part."""
         detail, retry_at = self._why
         if retry_at is None:
             return detail
         left = retry_at - time.monotonic()
         if left >= 0.05:
-            return f"{detail}; retrying in {left:.1f} s"
-        return f"{detail}; retrying now" + (f" ({-left:.0f} s)" if left <= -1 else "")
+            when = f"retrying in {left:.1f} s"
+        else:
+            when = "retrying now" + (f" ({-left:.0f} s)" if left <= -1 else "")
+        return f"{when}; {detail}" if detail else when
 
     @property
     def retry_at(self) -> float | None:

@@ -10,10 +10,9 @@ from textual import events
 from textual.command import CommandPalette
 
 from rps_tui.core.subscriptions import Kind, Subscription
-from rps_tui.ui.bindings import help_rows
 from rps_tui.ui.detail import DetailScreen
 from rps_tui.ui.publish_box import PublishBox
-from rps_tui.ui.screens import SubscribeScreen
+from rps_tui.ui.screens import HelpScreen, SubscribeScreen
 from tests.helpers import async_wait_for
 from tests.support.app import SIZE, active, make_app, pane_text
 
@@ -311,8 +310,9 @@ async def test_keymap_and_theme_from_the_config(server) -> None:
         assert app.dashboard.pane.model.paused
         await pilot.press("space")
         assert not app.dashboard.pane.model.paused
-        rows = dict(help_rows(app, app.screen))
+        rows = dict(row for _, rows in app.help_sections() for row in rows)
         assert rows.get("space", "").startswith("Pause")  # help shows the live keys
+        assert rows.get("B", "").startswith("Browse") and "p" not in rows
 
 
 async def test_hints_name_the_keys_bound_now(server, redis_client) -> None:
@@ -418,3 +418,46 @@ async def test_theme_from_the_command_palette(server) -> None:
         await pilot.pause(0.3)
         await pilot.press("enter")
         await async_wait_for(lambda: app.theme == "gruvbox")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_help_lists_every_key_by_where_it_works_and_fits_the_screen(
+    server, size: tuple[int, int]
+) -> None:
+    """`?` lists the keys of the dashboard, the pane, the publish box (ctrl+t, the history),
+    the filter, the detail view (d, m) and the dialogs, each under where it works; it reads
+    at 80x24 (descriptions wrap, the rest scrolls) and at 120x40 (nothing cut)."""
+    from tests.test_hostile import screen_lines
+
+    sub = Subscription(Kind.CHANNEL, "app.help")
+    app = make_app(server.url, sub, monitor=False)
+    async with app.run_test(size=size) as pilot:
+        await active(app, sub)
+        sections = dict(app.help_sections())
+        first = ["Everywhere", "Dashboard", "Message pane", "Publish box (i)"]
+        assert list(sections)[:4] == first
+        publish = dict(sections["Publish box (i)"])
+        assert "SPUBLISH" in publish["^t"] and "history" in publish["↑"]
+        detail = dict(sections["Detail view (⏎ on a line)"])
+        assert "diff" in detail["d"] and "decoder" in detail["m"]
+        assert "Close" in detail["esc / ⏎ / q"]
+        assert {"Filter (/)", "Subscribe dialog (s)", "Channel browser (b)"} <= set(sections)
+        await pilot.press("question_mark")
+        await async_wait_for(lambda: isinstance(app.screen, HelpScreen))
+        await pilot.pause()
+        scroll = app.screen.query_one("#help-scroll")
+        assert app.focused is scroll and scroll.max_scroll_x == 0
+        _, lines = screen_lines(app)
+        shown = "\n".join(lines)
+        assert "Counts are exact even when the pane is paused, filtered or cleared." in shown
+        assert "Esc closes" in shown
+        if size == (80, 24):
+            assert scroll.max_scroll_y > 0
+        await pilot.press("end")
+        await async_wait_for(lambda: scroll.scroll_y == scroll.max_scroll_y)
+        await pilot.pause()
+        _, lines = screen_lines(app)
+        assert any("Keyspace helper (k)" in line for line in lines)
+        assert any("Subscribe to the keyspace and keyevent patterns" in line for line in lines)
+        await pilot.press("escape")
+        await async_wait_for(lambda: not isinstance(app.screen, HelpScreen))

@@ -396,3 +396,42 @@ def test_detail_view_with_a_folded_document(snap_compare, server_factory) -> Non
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SNAP_SIZE, run_before=run_before)
+
+
+async def test_a_long_value_wraps_instead_of_running_off_the_edge(server, redis_client) -> None:
+    """A 5 KB string in a JSON tree row is cut at the edge and → does not scroll sideways;
+    with the cursor on it, the panel under the tree shows it whole, wrapped. As plain text
+    the same 5 KB wraps too."""
+    sub = Subscription(Kind.CHANNEL, "dt.long")
+    app = make_app(server.url, sub)
+    words = " ".join(f"w{i}" for i in range(1200))  # ~5.8 KB
+    async with app.run_test(size=(80, 24)) as pilot:
+        await active(app, sub)
+        redis_client.publish("dt.long", json.dumps({"id": 7, "note": words}))
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 1)
+        await pilot.press("enter")
+        await async_wait_for(lambda: isinstance(app.screen, DetailScreen))
+        await pilot.pause()
+        tree = app.screen.query_one("#detail-tree", JsonTree)
+        panel = app.screen.query_one("#json-value")
+        assert app.focused is tree and not panel.display  # the root row fits
+        await pilot.press("down")  # "id": 7 fits too
+        assert not panel.display
+        await pilot.press("down", "right", "right")
+        assert panel.display and tree.scroll_offset.x == 0
+        shown = str(app.screen.query_one("#json-value-text").render())
+        assert shown.startswith('"note": (') and shown.endswith("w1199")
+        text = app.screen.query_one("#json-value-text")
+        assert text.size.width <= panel.size.width and text.virtual_size.height > 10
+        await pilot.press("up")
+        assert not panel.display
+        await pilot.press("escape")
+        redis_client.publish("dt.long", words)
+        await async_wait_for(lambda: len(app.dashboard.pane.model.lines) == 2)
+        await pilot.press("end", "enter")
+        await async_wait_for(lambda: isinstance(app.screen, DetailScreen))
+        await pilot.pause()
+        body = app.screen.query_one("#detail-text")
+        static = body.query_one("Static")
+        assert static.size.width <= body.size.width and static.size.height > 10
+        assert body.max_scroll_x == 0

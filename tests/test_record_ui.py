@@ -119,10 +119,49 @@ async def test_a_recording_opens_offline(server, tmp_path: Path) -> None:
         await pilot.pause(0.2)
         assert app.screen is app.screen_stack[0] and app.session.recorder is None
         footer_keys = {b.binding.id for b in app.screen.active_bindings.values() if b.enabled}
-        assert "subscribe" not in footer_keys and "pause" in footer_keys
+        assert "subscribe" not in footer_keys and "decoder" in footer_keys
         await pilot.press("right_square_bracket")
         await async_wait_for(lambda: any("hello offline" in line for line in pane_text(app)))
         assert app.session.store.subs[Subscription(Kind.PATTERN, "off.*")].total == 6
+
+
+async def test_a_recording_hides_what_acts_on_a_live_feed(server, tmp_path: Path) -> None:
+    """Offline, `x` would say "unsubscribed" while the row stays, and `p` would show
+    "PAUSED — 0 new" on a file that never changes: both are hidden, and so is `c` (what it
+    dropped could not come back); the keys do nothing, and no list offers them."""
+    path = tmp_path / "offline-keys.ndjson"
+    make_recording(server.url, path)
+    session = Session.from_recording(path)
+    engine = session.subscriber
+    app = RpsApp(
+        AppConfig(
+            settings=session.settings,
+            subscriptions=engine.subscriptions,
+            monitor=False,
+            session=session,
+        )
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        dashboard = app.dashboard
+        await async_wait_for(lambda: dashboard.sub_list.subs == engine.subscriptions)
+        await async_wait_for(lambda: any('{"n":4}' in line for line in pane_text(app)))
+        shown = pane_text(app)
+        await pilot.press("x", "p", "c")
+        await pilot.pause(0.3)
+        model = dashboard.pane.model
+        assert model is not None and not model.paused and "PAUSED" not in model.titles(None)[1]
+        assert dashboard.sub_list.subs == engine.subscriptions and len(engine.subscriptions) == 2
+        assert pane_text(app) == shown  # nothing cleared
+        assert not any("unsubscribed" in str(n.message) for n in app._notifications)
+        hidden = {"unsubscribe", "pause", "clear"}
+        footer = {b.binding.id for b in app.screen.active_bindings.values() if b.enabled}
+        assert not hidden & footer
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert not {"Unsub", "Pause", "Clear"} & titles and "Decoder" in titles
+        sections = dict(app.help_sections())
+        described = " ".join(text for rows in sections.values() for _, text in rows).lower()
+        assert "unsubscribe" not in described and "pause" not in described
+        assert "Publish box (i)" not in sections and "Detail view (⏎ on a line)" in sections
 
 
 # ------------------------------------------------- a target that does not keep up (FIFO)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import redis
@@ -28,8 +29,11 @@ def test_frozen_server_is_reported_stalled_then_recovered(server_factory) -> Non
         try:
             wait_for(lambda: engine.state is State.STALLED, timeout=8)
             assert time.monotonic() - frozen_at < 5.0
-            time.sleep(2)
+            longest = _longest_unchanged(lambda: engine.state_detail, 2.5)
             assert engine.state is State.STALLED  # stays stalled while the server is frozen
+            # live: a countdown, then the attempt's seconds (each attempt waits ~3 s on the
+            # frozen server, and once said "retrying in 0.2 s" all along)
+            assert longest < 1.5, longest
         finally:
             srv.resume()
         wait_for(lambda: engine.state is State.CONNECTED, timeout=20)
@@ -40,6 +44,19 @@ def test_frozen_server_is_reported_stalled_then_recovered(server_factory) -> Non
         client.close()
         (gap,) = gaps(engine, sub)
         assert "no reply to PING" in gap.reason and gap.seconds >= 5  # from the last read
+
+
+def _longest_unchanged(read, seconds: float) -> float:
+    """The longest stretch (s) for which `read()` gave the same text, sampled for `seconds`."""
+    start = time.monotonic()
+    last, since, longest = read(), start, 0.0
+    while (now := time.monotonic()) - start < seconds:
+        value = read()
+        if value != last:
+            last, since = value, now
+        longest = max(longest, now - since)
+        time.sleep(0.05)
+    return longest
 
 
 SENT = 200_000
@@ -110,10 +127,48 @@ async def test_restart_seen_on_screen_with_gap_and_counts_kept(server_factory) -
         await async_wait_for(lambda: app.session.store.subs[sub].total == 4)
         await async_wait_for(lambda: any("after" in line for line in pane_text(app)))
         lines = [line for line in pane_text(app) if line.strip()]
-        assert "── gap:" in lines[-2] and "not listening for" in lines[-2]
+        assert re.search(r"── gap \d+\.\d s: ", lines[-2]) and "not listening" in lines[-2]
         assert app.dashboard.pane.border_title.endswith("4 msgs")
         await pilot.press("up", "enter")  # the gap marker's detail view explains it
         await async_wait_for(lambda: isinstance(app.screen, DetailScreen))
+        assert "gap marker" in str(app.screen.query_one("#detail-head").render())
+
+
+async def test_the_header_counts_down_to_the_next_attempt(server) -> None:
+    """Nothing listens on the port: the header's "retrying in 1.7 s" counts down on its own
+    (no data, no 1 Hz tick needed); connected, nothing extra is scheduled."""
+    import asyncio
+    import socket
+
+    from tests.support.app import SIZE, active, make_app
+
+    with socket.socket() as probe_socket:
+        probe_socket.bind(("127.0.0.1", 0))
+        port = probe_socket.getsockname()[1]
+    sub = Subscription(Kind.CHANNEL, "res.countdown")
+    app = make_app(f"redis://127.0.0.1:{port}/0", sub, monitor=False)
+    async with app.run_test(size=SIZE):
+        dashboard = app.dashboard
+
+        def header() -> str:
+            return str(dashboard.status_bar.render())
+
+        def left() -> float:
+            found = re.search(r"retrying in (\d+\.\d) s", header())
+            return float(found.group(1)) if found else 0.0
+
+        await async_wait_for(lambda: left() >= 1.2, timeout=20)  # the backoff has grown
+        seen = [left()]
+        for _ in range(6):
+            await asyncio.sleep(0.1)
+            seen.append(left())
+        assert seen == sorted(seen, reverse=True) and len(set(seen)) >= 4, seen
+        assert dashboard._countdown is not None
+    live = make_app(server.url, sub, monitor=False)
+    async with live.run_test(size=SIZE) as pilot:
+        await active(live, sub)
+        await pilot.pause(0.3)
+        assert live.session.subscriber.retry_at is None and live.dashboard._countdown is None
 
 
 async def test_refused_commands_blank_one_field_and_the_rest_works(server_factory) -> None:

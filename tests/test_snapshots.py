@@ -120,7 +120,7 @@ def test_detail_view(snap_compare, snapshot_app) -> None:
 
     async def run_before(pilot) -> None:
         await base(pilot)
-        await pilot.press("up", "enter")
+        await pilot.press("down", "enter")  # the first ↓ selects the newest
         await async_wait_for(lambda: isinstance(pilot.app.screen, DetailScreen))
         await pilot.pause()
 

@@ -267,3 +267,19 @@ def test_a_write_error_is_one_line_and_exit_1(server) -> None:
         if proc.stderr is not None:
             proc.stderr.close()
     assert stderr == "rps-tui: cannot write the output: No space left on device\n"
+
+
+def test_a_gap_line_says_how_long_before_why() -> None:
+    """A narrow pane (or `cut -c`) cuts the end of a line: the length of the gap, and what
+    the server discarded, come before the reason, which quotes an address and an error."""
+    from rps_tui.core.entry import Gap
+    from rps_tui.core.subscriber.drops import LIMIT_REASON
+    from rps_tui.core.tail import format_text
+
+    closed = Gap("127.0.0.1:46379/0: the server closed the connection", 6.6)
+    stamp, line = format_text([None, closed, 1_764_237_600.0]).split(" ", 1)
+    assert stamp.startswith("2025-11-27T")
+    assert line[:14] == "── gap 6.6 s: "
+    assert line.endswith("not listening, messages published then are lost ──")
+    dropped = Gap(LIMIT_REASON, 3.4, 32 << 20).describe()
+    assert dropped.startswith("── gap 3.4 s, ~32.0 MiB discarded: the server dropped")

@@ -18,15 +18,18 @@ class Gap:
     discarded: int | None = None  # bytes the server threw away for us (a drop), if known
 
     def describe(self) -> str:
+        """One line, what matters first: how long (and how much was discarded), then why.
+        A narrow pane cuts the end of a line, and the reason is the long part (it quotes
+        an address and an error)."""
         if self.discarded is not None:
             # what was queued for us is gone too: the loss began before we stopped listening
             return (
-                f"── gap: {self.reason}; it discarded ~{human_bytes(self.discarded)} queued "
-                f"for us, and what was published until we listened again {self.seconds:.1f} s "
-                "later is lost ──"
+                f"── gap {self.seconds:.1f} s, ~{human_bytes(self.discarded)} discarded: "
+                f"{self.reason}; what the server discarded for us and what was published "
+                "until we listened again is lost ──"
             )
         return (
-            f"── gap: {self.reason}; not listening for {self.seconds:.1f} s, "
+            f"── gap {self.seconds:.1f} s: {self.reason}; not listening, "
             "messages published then are lost ──"
         )
 

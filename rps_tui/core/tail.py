@@ -51,7 +51,7 @@ class Ending(Enum):
 
 def format_text(entry: Entry) -> str:
     """`time channel payload`, escaped so nothing in it acts on a terminal; a gap as
-    `time ── gap: ... ──`."""
+    `time ── gap 6.1 s: why ──`."""
     stamp = datetime.fromtimestamp(time_of(entry)).isoformat(timespec="milliseconds")
     if is_gap(entry):
         return f"{stamp} {safe_text(entry[1].describe())}"

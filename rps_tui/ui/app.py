@@ -21,7 +21,12 @@ from rps_tui.core.connection.settings import ConnectionSettings
 from rps_tui.core.session import Session
 from rps_tui.core.store import DEFAULT_HISTORY, DEFAULT_MAX_BYTES
 from rps_tui.core.subscriptions import Subscription
-from rps_tui.ui.bindings import APP_BINDINGS, DASHBOARD_BINDINGS, help_rows, palette_bindings
+from rps_tui.ui.bindings import (
+    APP_BINDINGS,
+    DASHBOARD_BINDINGS,
+    help_sections,
+    palette_bindings,
+)
 from rps_tui.ui.dashboard import DashboardOptions, DashboardScreen
 from rps_tui.ui.keymap import Keys, key_label, with_keys
 from rps_tui.ui.publish_box import ChannelInput
@@ -95,8 +100,12 @@ class RpsApp(App[int]):
         self.session.subscriber.stop()
         self.exit(0)
 
+    def help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """What `?` shows: every key by where it works, as the keymap binds it."""
+        return help_sections(self, self.config.keymap, offline=self.session.offline)
+
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(list(help_rows(self, self.screen))))
+        self.push_screen(HelpScreen(self.help_sections()))
 
     def action_help_quit(self) -> None:
         """Ctrl+C: say which key quits. Textual's own names the first quit binding it finds,

@@ -1,16 +1,23 @@
 """Every key of the dashboard and the app in one place: the bindings (with the ids a keymap
-rebinds), the help screen's rows and the command palette's commands."""
+rebinds), the help screen's sections and the command palette's commands."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from textual.app import App
 from textual.binding import Binding
-from textual.screen import Screen
 
 from rps_tui.core.payload.decoders import DECODERS
+from rps_tui.ui.browser import ChannelBrowser
+from rps_tui.ui.detail import DetailScreen
 from rps_tui.ui.keymap import keys_of, with_keys
+from rps_tui.ui.keyspace import KeyspaceScreen
+from rps_tui.ui.message_pane import MessagePane
+from rps_tui.ui.publish_box import MessageInput, PublishBox
+from rps_tui.ui.screens import SubscribeScreen
+from rps_tui.ui.stats_table import StatsTable
 
 APP_BINDINGS = [
     Binding("question_mark,f1", "help", "Help", id="help", key_display="?"),
@@ -109,28 +116,104 @@ DASHBOARD_BINDINGS = [
     ),
 ]
 
-# what needs a server: hidden while a recording is viewed (`rps-tui view`)
-ONLINE_ACTIONS = frozenset({"subscribe", "publish", "browse", "keyspace", "record"})
+# Hidden while a recording is viewed (`rps-tui view`), from the footer, the palette and help:
+# subscribe, publish, browse and keyspace ask a server, and record would record nothing (no
+# message arrives). unsubscribe, pause and clear act on a live feed, and a recording is
+# none: it has no subscription to end (its rows are what the file holds, so `x` would only
+# lie), nothing arrives that pause could hold back, and what clear drops could not come back
+# without opening the file again. Kept: [ ] 1-9, the cursor, filter and n/N, the decoder,
+# the detail view and diff: all read what the recording holds.
+ONLINE_ACTIONS = frozenset(
+    {"subscribe", "publish", "browse", "keyspace", "record", "unsubscribe", "pause", "clear"}
+)
 NOT_IN_PALETTE = ("quit", "leave")  # the palette has its own Quit; Esc needs no command
 
 
-def help_rows(app: App, screen: Screen) -> Iterable[tuple[str, str]]:
-    """(key, what it does) for every binding active on `screen`, once each; keys named in
-    a description are the ones bound now."""
-    keys = keys_of(app)
-    seen = set()
-    for _, binding, _enabled, tooltip in screen.active_bindings.values():
-        if not binding.id or binding.id in seen or binding.action.startswith("jump"):
+@dataclass(frozen=True)
+class HelpSection:
+    """Where some keys work, their bindings, and rows for keys that are no binding of ours
+    (Enter in an input, a Tree's own keys)."""
+
+    title: str
+    bindings: Sequence[Binding]
+    extra: Sequence[tuple[str, str]] = ()
+    online: bool = False  # only with a server: left out while a recording is viewed
+
+
+def help_sections(
+    app: App, keymap: Mapping[str, str], *, offline: bool = False
+) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Help, drawn from the binding tables, grouped by where each key works: (where,
+    [(keys, what they do)]). Keys are as the keymap binds them; several keys of one action
+    share a row; what a recording cannot do (`ONLINE_ACTIONS`) is left out offline."""
+    out, live = [], keys_of(app)
+    for section in _sections():
+        if offline and section.online:
             continue
-        seen.add(binding.id)
-        key = binding.key_display or app.get_key_display(binding)
-        yield key, with_keys(binding.tooltip or tooltip or binding.description, keys)
-    jumps = [keys(f"jump{n}") for n in range(1, 10)]
-    if jumps == [str(n) for n in range(1, 10)]:
-        yield "1-9", "Jump to subscription 1-9"
-    else:  # a keymap moved some: each on its own row
-        yield from ((key, f"Jump to subscription {n}") for n, key in enumerate(jumps, 1))
-    yield "ctrl+p", "Command palette"
+        rows: dict[str, tuple[list[str], str]] = {}  # action -> (keys, description)
+        for binding in section.bindings:
+            if offline and binding.action in ONLINE_ACTIONS:
+                continue
+            if binding.action.startswith("jump"):
+                rows.setdefault("jump", (["1-9"], "Jump to subscription 1-9"))
+                continue
+            text = with_keys(binding.tooltip or binding.description, live)
+            keys, _ = rows.setdefault(binding.action, ([], text))
+            keys.extend(_keys(app, binding, keymap))
+        listed = [(" / ".join(dict.fromkeys(keys)), text) for keys, text in rows.values()]
+        out.append((section.title, listed + list(section.extra)))
+    return out
+
+
+def _keys(app: App, binding: Binding, keymap: Mapping[str, str]) -> list[str]:
+    if binding.id in keymap:
+        keys = keymap[binding.id]
+    elif binding.key_display:
+        return [binding.key_display]
+    else:
+        keys = binding.key
+    return [app.get_key_display(Binding(key.strip(), binding.action)) for key in keys.split(",")]
+
+
+def _sections() -> list[HelpSection]:
+    """The screens and widgets that hold bindings, in the order a user meets them."""
+    return [
+        HelpSection(
+            "Everywhere",
+            APP_BINDINGS,
+            [("ctrl+p", "Command palette: every action, and Theme")],
+        ),
+        HelpSection("Dashboard", DASHBOARD_BINDINGS),
+        HelpSection("Message pane", MessagePane.BINDINGS),
+        HelpSection("Channel table (tab to it)", StatsTable.BINDINGS),
+        HelpSection(
+            "Publish box (i)",
+            [*PublishBox.BINDINGS, *MessageInput.BINDINGS],
+            [("⏎", "Publish (in the channel field: on to the message)")],
+            online=True,
+        ),
+        HelpSection(
+            "Filter (/)",
+            (),
+            [("⏎", "Keep the filter, back to the pane"), ("esc", "Clear the filter")],
+        ),
+        HelpSection(
+            "Detail view (⏎ on a line)",
+            DetailScreen.BINDINGS,
+            [
+                ("⏎ / space", "JSON tree: fold or unfold (there ⏎ does not close)"),
+                ("tab", "JSON tree: into the long value shown whole under the tree"),
+            ],
+        ),
+        HelpSection("Subscribe dialog (s)", SubscribeScreen.BINDINGS, [("⏎", "Subscribe")], True),
+        HelpSection(
+            "Channel browser (b)",
+            ChannelBrowser.BINDINGS,
+            [("⏎", "Subscribe to the highlighted channel")],
+            True,
+        ),
+        HelpSection("Keyspace helper (k)", KeyspaceScreen.BINDINGS, online=True),
+    ]
 
 
 def palette_bindings(bindings: Iterable[Binding]) -> Iterable[Binding]:

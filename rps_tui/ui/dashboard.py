@@ -21,6 +21,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input
 
@@ -62,6 +63,8 @@ from rps_tui.ui.traffic import TrafficPanel
 HOUSEKEEPING_HZ = 2  # subscription list and scroll state; data wakes the pane itself
 NARROW = 110  # columns: below this the subscriptions go above the pane, not beside it
 SHORT = 30  # rows: below this the channel table gets fewer rows
+COUNTDOWN_STEP = 0.1  # seconds between header redraws while "retrying in 0.4 s" counts
+ATTEMPT_STEP = 0.25  # ... and while the attempt runs ("retrying now")
 
 
 @dataclass
@@ -105,6 +108,8 @@ class DashboardScreen(Screen[None]):
         self._drawn = -1  # appended count of the selected subscription when last drawn
         self._counts_skipped = 0
         self._shown_sub: Subscription | None = None
+        self._countdown: Timer | None = None  # the header's next redraw while it counts
+        self._wanted: Subscription | None = None  # the subscription last asked for, to select
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -270,6 +275,22 @@ class DashboardScreen(Screen[None]):
             rtt=monitor.rtt_ms,
             now=self.clock(),
         )
+        self._keep_countdown_live()
+
+    def _keep_countdown_live(self) -> None:
+        """The header's "retrying in 0.4 s" is true only while it counts: while a reconnect
+        is planned, redraw the header every 0.1 s (every 0.25 s while the attempt runs, to
+        show the next countdown at once). Otherwise nothing is scheduled: the 1 Hz tick
+        and data redraw it, and an idle dashboard does no work."""
+        retry_at = self.subscriber.retry_at
+        if retry_at is None or self._countdown is not None:
+            return
+        delay = COUNTDOWN_STEP if retry_at > time.monotonic() else ATTEMPT_STEP
+        self._countdown = self.set_timer(delay, self._countdown_tick, name="countdown")
+
+    def _countdown_tick(self) -> None:
+        self._countdown = None
+        self._status()
 
     def _monitored(self) -> None:
         """A monitor round finished: show it."""
@@ -421,16 +442,25 @@ class DashboardScreen(Screen[None]):
     # -- subscribing, publishing ------------------------------------------------------------
     def action_subscribe(self, message: str = "") -> None:
         self.app.push_screen(
-            SubscribeScreen(self.session.active_subscriptions, message), self._subscribed
+            SubscribeScreen(
+                self.session.active_subscriptions, message, lambda: self.subscriber.subscriptions
+            ),
+            self._subscribed,
         )
 
     def _subscribed(self, sub: Subscription | None) -> None:
+        """Subscribe and select it: every way of subscribing (`s`, `b`, `k`) ends here, so
+        the pane shows what was just asked for (the last one, when several were)."""
         if sub is not None:
             self.subscriber.subscribe(sub)
+            self._wanted = sub
             self._select_when_known(sub)
 
     def _select_when_known(self, sub: Subscription, tries: int = 20) -> None:
-        """The subscriber thread adds it within a poll interval; select it once listed."""
+        """The subscriber thread adds it within a poll interval; select it once listed,
+        unless another subscription was asked for since."""
+        if sub != self._wanted:
+            return
         if not self.sub_list.select(sub) and tries:
             self.set_timer(0.05, lambda: self._select_when_known(sub, tries - 1))
 
@@ -447,7 +477,7 @@ class DashboardScreen(Screen[None]):
                 self.session.settings.db,
                 commands.keyspace_flags,
                 commands.set_keyspace_flags,
-                self.subscriber.subscribe,
+                self._subscribed,
             )
         )
 
@@ -456,7 +486,7 @@ class DashboardScreen(Screen[None]):
         self.app.push_screen(
             ChannelBrowser(
                 lambda: self.session.channel_snapshot(5 * MAX_BROWSER_ROWS),
-                subscriber.subscribe,
+                self._subscribed,
                 lambda: subscriber.subscriptions,
             )
         )

@@ -1,10 +1,11 @@
 """The detail view: one message whole, read with a decoder, and what changed since the last.
 
 JSON objects and arrays are a folding tree (`json_tree.py`) that opens as fast for a 16 MiB
-document as for a small one. Text keeps its line breaks (everything else escaped), binary
-is a hex dump. `d` shows a unified diff against the previous message on the same channel,
-read with the same decoder; `m` switches the decoder, and the one in use when the view
-closes is its result, so the caller can keep it for the subscription.
+document as for a small one; a value too long for its row is shown whole, wrapped, under the
+tree. Text keeps its line breaks (everything else escaped) and wraps; binary is a hex dump.
+`d` shows a unified diff against the previous message on the same channel, read with the
+same decoder; `m` switches the decoder, and the one in use when the view closes is its
+result, so the caller can keep it for the subscription.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from rps_tui.core.payload.decoders import (
 from rps_tui.core.payload.text import Formatted, PayloadKind, safe_name, safe_text
 from rps_tui.core.subscriptions import Subscription
 from rps_tui.core.units import human_bytes, plural
-from rps_tui.ui.json_tree import JsonTree, is_container
+from rps_tui.ui.json_tree import JsonTree, JsonView, is_container
 from rps_tui.ui.keymap import keys_of
 from rps_tui.ui.render import clock_text
 
@@ -133,7 +134,7 @@ class DetailScreen(ModalScreen[str]):
     #detail-switch { height: 1fr; }
     #detail-body, #detail-diff { height: 1fr; }
     #detail-text { height: 1fr; }
-    #detail-keys { height: 1; }
+    #detail-keys { height: auto; width: 100%; }
     """
 
     BINDINGS = [
@@ -216,7 +217,7 @@ class DetailScreen(ModalScreen[str]):
             text = safe_text(data.describe()) if isinstance(data, Gap) else ""
             return VerticalScroll(Static(Text(text)), id="detail-text")
         if self.shown is None:  # a JSON object or array: the folding tree
-            return JsonTree(decoded.value, id="detail-tree")
+            return JsonView(decoded.value, id="detail-json")
         body = Text(self.shown.text, end="")
         if self.shown.kind is PayloadKind.JSON and not decoded.error:
             _json_highlighter.highlight(body)
@@ -261,7 +262,8 @@ class DetailScreen(ModalScreen[str]):
         if self._diffing:
             self.set_focus(self.query_one("#detail-diff"))
         else:
-            self.set_focus(self.query_one("#detail-body").children[0])
+            body = self.query_one("#detail-body").children[0]
+            self.set_focus(body.query_one(JsonTree) if isinstance(body, JsonView) else body)
 
     @property
     def diff_shown(self) -> bool:

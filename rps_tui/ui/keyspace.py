@@ -72,8 +72,20 @@ class KeyspaceScreen(ModalScreen[None]):
     """
     BINDINGS = [
         Binding("escape", "dismiss", "Close", id="keyspace.close"),
-        Binding("e", "enable", "Enable", id="keyspace.enable"),
-        Binding("s", "subscribe_both", "Subscribe", id="keyspace.subscribe"),
+        Binding(
+            "e",
+            "enable",
+            "Enable",
+            id="keyspace.enable",
+            tooltip=f"Enable notify-keyspace-events {keyspace.SUGGESTED} (asks first)",
+        ),
+        Binding(
+            "s",
+            "subscribe_both",
+            "Subscribe",
+            id="keyspace.subscribe",
+            tooltip="Subscribe to the keyspace and keyevent patterns of this database",
+        ),
     ]
 
     def __init__(

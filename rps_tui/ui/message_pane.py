@@ -43,12 +43,26 @@ class MessagePane(ScrollView, can_focus=True):
     """Lines are drawn from `model.lines` on demand; nothing is stored per line but a cache."""
 
     BINDINGS = [
-        Binding("up", "cursor(-1)", "Up", show=False, id="pane.up"),
-        Binding("down", "cursor(1)", "Down", show=False, id="pane.down"),
+        Binding(
+            "up",
+            "cursor(-1)",
+            "Up",
+            show=False,
+            id="pane.up",
+            tooltip="Cursor up (the first: the line above the bottom one on screen)",
+        ),
+        Binding("down", "cursor(1)", "Down", show=False, id="pane.down", tooltip="Cursor down"),
         Binding("pageup", "cursor(-20)", "Page up", show=False, id="pane.pageup"),
         Binding("pagedown", "cursor(20)", "Page down", show=False, id="pane.pagedown"),
-        Binding("home", "top", "Top", show=False, id="pane.top"),
-        Binding("end", "follow", "Follow", show=False, id="pane.follow"),
+        Binding("home", "top", "Top", show=False, id="pane.top", tooltip="The oldest line"),
+        Binding(
+            "end",
+            "follow",
+            "Follow",
+            show=False,
+            id="pane.follow",
+            tooltip="Follow the newest line again (the cursor goes)",
+        ),
         Binding("enter", "open", "Detail", id="pane.detail", tooltip="Show the whole message"),
         Binding("right", "sideways(1)", "Right", show=False, id="pane.right"),
         Binding("left", "sideways(-1)", "Left", show=False, id="pane.left"),
@@ -173,15 +187,27 @@ class MessagePane(ScrollView, can_focus=True):
         return strip
 
     # -- navigation ----------------------------------------------------------------------
+    def _eye(self) -> int:
+        """Where a cursor not shown yet stands: the bottom line on screen, so the newest
+        while following. The first ↑ then selects the line above it (the one before the
+        newest), the first ↓ the line below (at the tail: the newest itself), as if the
+        cursor had been there all along; Enter opens that line."""
+        model = self.model
+        assert model is not None and model.lines
+        last = len(model.lines) - 1
+        if model.follow:
+            return last
+        bottom = self.scroll_offset.y + self.scrollable_content_region.height - 1
+        return max(0, min(last, bottom))
+
     def action_cursor(self, delta: int) -> None:
         model = self.model
         if not model or not model.lines:
             return
-        start = model.cursor if model.cursor is not None else len(model.lines) - 1
-        model.cursor = min(
-            len(model.lines) - 1, max(0, start + (delta if model.cursor is not None else 0))
-        )
-        model.follow = model.cursor == len(model.lines) - 1 and delta > 0
+        start = model.cursor if model.cursor is not None else self._eye()
+        last = len(model.lines) - 1
+        model.cursor = min(last, max(0, start + delta))
+        model.follow = model.cursor == last and delta > 0
         self._reveal(model.cursor)
         self.post_message(PaneChanged())
 
@@ -211,7 +237,7 @@ class MessagePane(ScrollView, can_focus=True):
     def action_open(self) -> None:
         model = self.model
         if model and model.lines:
-            index = model.cursor if model.cursor is not None else len(model.lines) - 1
+            index = model.cursor if model.cursor is not None else self._eye()
             self.post_message(OpenEntry(model.lines[index]))
 
     def action_match(self, step: int) -> None:

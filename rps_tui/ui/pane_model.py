@@ -128,9 +128,7 @@ class PaneModel:
         self.lines.clear()
         self.cursor, self.follow = None, True
 
-    def titles(
-        self, state: SubscriptionRow | None, keys: Callable[[str], str]
-    ) -> tuple[str, str]:
+    def titles(self, state: SubscriptionRow | None, keys: Callable[[str], str]) -> tuple[str, str]:
         """The pane's title and subtitle: what it shows, and each way the view differs
         from a live tail of everything, with the key that undoes it (`keys`: binding id ->
         the key bound now, `keymap.Keys`). `state` comes from the snapshot every other

@@ -32,8 +32,22 @@ class MessageInput(Input):
     keeps only the first line, which published a JSON document as `{`)."""
 
     BINDINGS = [
-        Binding("up", "history(-1)", "Earlier", show=False, id="publish.history_back"),
-        Binding("down", "history(1)", "Later", show=False, id="publish.history_forward"),
+        Binding(
+            "up",
+            "history(-1)",
+            "Earlier",
+            show=False,
+            id="publish.history_back",
+            tooltip="In the message field: the message published before (history)",
+        ),
+        Binding(
+            "down",
+            "history(1)",
+            "Later",
+            show=False,
+            id="publish.history_forward",
+            tooltip="In the message field: the next one in history, then what you typed",
+        ),
     ]
 
     def __init__(self, **kwargs) -> None:

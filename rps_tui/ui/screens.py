@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -34,9 +35,15 @@ class SubscribeScreen(ModalScreen[Subscription | None]):
         Binding("down", "pick", "Pick an active channel", show=False, id="subscribe.pick"),
     ]
 
-    def __init__(self, lister: Lister | None = None, message: str = "") -> None:
+    def __init__(
+        self,
+        lister: Lister | None = None,
+        message: str = "",
+        subscribed: Callable[[], list[Subscription]] = list,
+    ) -> None:
         super().__init__()
         self.lister = lister
+        self.subscribed = subscribed  # marked "✓ subscribed" in the list, as the browser does
         self.active: list[Subscription] = []
         self.message = message
         self.loaded = False  # the active channels are listed (or could not be)
@@ -81,8 +88,9 @@ class SubscribeScreen(ModalScreen[Subscription | None]):
             self.query_one("#subscribe-note").display = True
         self.active = active
         options = self.query_one("#subscribe-active", OptionList)
+        mine = set(self.subscribed())
         options.add_options(
-            Option(_option_text(sub), id=f"{i}") for i, sub in enumerate(active[:1000])
+            Option(_option_text(sub, sub in mine), id=f"{i}") for i, sub in enumerate(active[:1000])
         )
         options.display = bool(active)
         label = f"Active channels on the server ({len(active)}): Enter subscribes"
@@ -113,41 +121,58 @@ class SubscribeScreen(ModalScreen[Subscription | None]):
         self.dismiss(self.active[int(event.option.id or 0)])
 
 
-def _option_text(sub: Subscription) -> Text:
+def _option_text(sub: Subscription, subscribed: bool = False) -> Text:
     text = Text(safe_name(sub.key))
     if sub.kind is Kind.SHARD:
         text.append("  (sharded)", style="dim")
+    if subscribed:
+        text.append("  ✓ subscribed", style="green")
     return text
 
 
 class HelpScreen(ModalScreen[None]):
-    """Every binding of the app and the focused widget, from the live bindings (so a keymap
-    change shows here too)."""
+    """Every key, grouped by where it works (`bindings.help_sections`: drawn from the binding
+    tables and the keymap, so a rebound key shows here too). One scrolling column whose
+    descriptions wrap, so it reads at 80x24 as at 120x40; ↑ ↓ PgUp PgDn scroll it."""
 
+    AUTO_FOCUS = "#help-scroll"
     BINDINGS = [
         Binding("escape", "dismiss", "Close", id="help.close"),
         Binding("q", "dismiss", "Close", show=False, id="help.close_q"),
         Binding("question_mark", "dismiss", "Close", show=False, id="help.close_help"),
     ]
 
-    def __init__(self, rows: list[tuple[str, str]]) -> None:
+    def __init__(self, sections: list[tuple[str, list[tuple[str, str]]]]) -> None:
         super().__init__()
-        self.rows = rows
+        self.sections = sections
 
     def compose(self) -> ComposeResult:
-        table = Table(box=None, show_header=False, padding=(0, 2))
-        table.add_column(style="bold cyan", no_wrap=True)
-        table.add_column()
-        for key, description in self.rows:
-            table.add_row(key, description)
+        width = max((len(key) for _, rows in self.sections for key, _ in rows), default=4)
+        parts: list[RenderableType] = []
+        for title, rows in self.sections:  # a table each, with one key width: aligned
+            table = Table(box=None, show_header=False, padding=(0, 1), expand=True)
+            table.add_column(style="bold cyan", no_wrap=True, width=min(width, 14))
+            table.add_column(ratio=1, overflow="fold")
+            for key, description in rows:
+                table.add_row(Text(key), Text(description))
+            parts += [Text(title, style="bold underline"), table, Text("")]
         with Vertical(id="help"):
-            yield Label(Text("rps-tui — keys", style="bold"))
-            with VerticalScroll():
-                yield Static(table)
-            yield Label(
+            yield Static(
+                Text.assemble(
+                    ("rps-tui — keys", "bold"),
+                    (f"   ↑ ↓ PgUp PgDn scroll · {keys_of(self)('help.close')} closes", "dim"),
+                ),
+                id="help-title",
+            )
+            with VerticalScroll(id="help-scroll"):
+                yield Static(Group(*parts[:-1]))
+            yield Static(
                 Text(
-                    "Counts are exact even when the pane is paused, filtered or cleared. "
-                    f"Ctrl+P opens the command palette. {keys_of(self)('help.close')} closes.",
+                    "msgs count deliveries (a message two subscriptions match counts for each); "
+                    "msg/s is, everywhere, the messages of the last 5 s divided by 5. Every "
+                    "number is drawn from one snapshot a second, so they agree. Counts are "
+                    "exact even when the pane is paused, filtered or cleared.",
                     style="dim",
-                )
+                ),
+                id="help-note",
             )

@@ -65,8 +65,12 @@ class SubscriptionList(DataTable):
         return True
 
     def set_subscriptions(self, subs: list[Subscription], snapshot: Snapshot) -> None:
-        """Rebuild after a subscribe or unsubscribe (rare); counts update in place."""
+        """Rebuild after a subscribe or unsubscribe (rare); counts update in place.
+
+        The selection stays on its subscription; when that one is gone, it goes to the row
+        that took its place (the one above when it was the last), never back to the top."""
         keep = self.selected
+        row = self.subs.index(keep) if keep in self.subs else 0
         self.subs = list(subs)
         self._shown.clear()
         longest = max((len(safe_text(sub.name)) + 2 for sub in self.subs), default=0)
@@ -79,7 +83,9 @@ class SubscriptionList(DataTable):
         for index, sub in enumerate(self.subs):
             self.add_row(*self._cells(index, sub, snapshot), key=str(index))
         if keep in self.subs:
-            self.move_cursor(row=self.subs.index(keep))
+            row = self.subs.index(keep)
+        if self.subs:
+            self.move_cursor(row=min(row, len(self.subs) - 1))
 
     def _cells(self, index: int, sub: Subscription, snapshot: Snapshot) -> tuple:
         state = snapshot.subs.get(sub)

@@ -143,6 +143,7 @@ class OfflineEngine:
         self.sink: Callable[[list[list]], None] | None = None
         self.busy = False
         self.state = State.OFFLINE
+        self.retry_at: float | None = None  # nothing to connect to, so nothing to retry
         self.client_id: object = None
         self.node: str | None = None
         self.last_data: float | None = self.result.last

@@ -81,6 +81,12 @@ class Subscriber(Protocol):
     def state_detail(self) -> str: ...
 
     @property
+    def retry_at(self) -> float | None:
+        """time.monotonic() of the next connection attempt (in the past: under way), None
+        when none is planned; while set, `state_detail` counts down and needs redrawing."""
+        ...
+
+    @property
     def where(self) -> str:
         """What the header shows as the address."""
         ...

@@ -176,6 +176,12 @@ class ClusterEngine:
         return ""
 
     @property
+    def retry_at(self) -> float | None:
+        """The soonest planned attempt of any connection (see `Engine.retry_at`)."""
+        planned = [at for link in self._all_links() if (at := link.retry_at) is not None]
+        return min(planned, default=None)
+
+    @property
     def where(self) -> str:
         """The node the classic connection uses, and how many more there are."""
         others = max(0, len(self.map.nodes) - 1) if self.map else 0

@@ -108,7 +108,9 @@ class Engine:
         self.label = label  # prefixes events when several connections share one log
         self.node: str | None = None  # host:port of the connected node, kept per channel
         self.state = State.CONNECTING
-        self.state_detail = ""
+        # why we are not connected, and time.monotonic() of the next attempt (None: none
+        # planned); one tuple, so the UI thread never reads a reason with another's time
+        self._why: tuple[str, float | None] = ("", None)
         self.reconnects = 0
         self.busy = False  # the last read filled the buffer: we are behind the server
         self.client_id: object = None  # CLIENT ID of the subscriber connection
@@ -241,7 +243,7 @@ class Engine:
                 if self.lost_since is None:
                     self._set_state(State.CONNECTING)
                 elif not stalled:  # a stalled server stays "stalled" until it answers again
-                    self._set_state(State.RECONNECTING, self.state_detail)
+                    self._set_state(State.RECONNECTING, *self._why)
                 dropped_before = self.limit_disconnects
                 sock = self._connect()
                 if self.lost_since is not None and self._dropped_for_limit(dropped_before):
@@ -282,7 +284,8 @@ class Engine:
                 stalled = stalled or isinstance(exc, Stalled)
                 self._set_state(
                     State.STALLED if stalled else State.RECONNECTING,
-                    f"{reason}; retrying in {delay:.1f} s",
+                    reason,
+                    time.monotonic() + delay,
                 )
                 self._stop.wait(delay)
             finally:
@@ -620,8 +623,30 @@ class Engine:
             self._listening.clear()
         self.intake.listen(self._listening)
 
-    def _set_state(self, state: State, detail: str = "") -> None:
-        self.state, self.state_detail = state, detail
+    def _set_state(self, state: State, detail: str = "", retry_at: float | None = None) -> None:
+        self.state, self._why = state, (detail, retry_at)
+
+    @property
+    def state_detail(self) -> str:
+        """Why we are not connected, after a countdown to the next attempt that is true
+        whenever it is read ("retrying in 0.3 s", then "retrying now" while the attempt
+        runs, with its seconds so far once it takes one: a frozen server takes a few). The
+        countdown comes first: a narrow header cuts the end, and the reason is the long part."""
+        detail, retry_at = self._why
+        if retry_at is None:
+            return detail
+        left = retry_at - time.monotonic()
+        if left >= 0.05:
+            when = f"retrying in {left:.1f} s"
+        else:
+            when = "retrying now" + (f" ({-left:.0f} s)" if left <= -1 else "")
+        return f"{when}; {detail}" if detail else when
+
+    @property
+    def retry_at(self) -> float | None:
+        """time.monotonic() of the next connection attempt (past: it is under way); None
+        when none is planned. While it is set, `state_detail` changes with time alone."""
+        return self._why[1]
 
     def _event(self, level: str, text: str) -> None:
         self.log.add(level, f"{self.label}: {text}" if self.label else text)

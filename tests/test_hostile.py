@@ -549,7 +549,7 @@ async def test_invalid_utf8_channel_names_show_escaped(server, redis_client) -> 
 
             listed = widget_lines(app.dashboard.sub_list)
             assert any(" # bad\\xff\\xfe " in line for line in listed), listed
-            await async_wait_for(lambda: app.dashboard.pane.titles[0].endswith("— 1 msgs"))
+            await async_wait_for(lambda: app.dashboard.pane.titles[0].endswith("— 1 msg"))
             await pilot.pause(0.05)
             _, lines = screen_lines(app)
             assert "─ channel bad\\xff\\xfe — 1 msg ─" in pane_title(lines)

@@ -185,7 +185,6 @@ def _sections() -> list[HelpSection]:
         ),
         HelpSection("Dashboard", DASHBOARD_BINDINGS),
         HelpSection("Message pane", MessagePane.BINDINGS),
-        HelpSection("Channel table (tab to it)", StatsTable.BINDINGS),
         HelpSection(
             "Publish box (i)",
             [*PublishBox.BINDINGS, *MessageInput.BINDINGS],
@@ -197,6 +196,7 @@ def _sections() -> list[HelpSection]:
             (),
             [("⏎", "Keep the filter, back to the pane"), ("esc", "Clear the filter")],
         ),
+        HelpSection("Channel table (tab to it)", StatsTable.BINDINGS),
         HelpSection(
             "Detail view (⏎ on a line)",
             DetailScreen.BINDINGS,

@@ -41,6 +41,7 @@ def _holders() -> dict[str, tuple[type, ...]]:
         message_pane,
         publish_box,
         screens,
+        stats_table,
     )
 
     base = (app.RpsApp,)
@@ -52,6 +53,7 @@ def _holders() -> dict[str, tuple[type, ...]]:
             publish_box.PublishBox,
             publish_box.MessageInput,
         ),
+        "the channel table": (*base, dashboard.DashboardScreen, stats_table.StatsTable),
         "the subscribe dialog": (*base, screens.SubscribeScreen),
         "the detail view": (*base, detail.DetailScreen),
         "the help screen": (*base, screens.HelpScreen),

@@ -13,8 +13,8 @@ from rps_tui.ui.bindings import help_rows
 from rps_tui.ui.detail import DetailScreen
 from rps_tui.ui.publish_box import PublishBox
 from rps_tui.ui.screens import SubscribeScreen
-from tests.helpers import async_wait_for
 from tests.support.app import SIZE, active, make_app, pane_text
+from tests.support.wait import async_wait_for
 
 
 async def test_subscribe_and_unsubscribe_by_keys(server, redis_client: redis.Redis) -> None:

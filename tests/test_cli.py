@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 
 import pytest
 
 from rps_tui.cli import parse_args
 from rps_tui.core.connection.settings import UsageError, parse_url
 from rps_tui.core.subscriptions import Kind, Subscription
-
-
-def run_cli(
-    *args: str, env: dict | None = None, timeout: float = 20
-) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "rps_tui", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-    )
+from tests.support.cli import run_cli
 
 
 def one_line_error(result: subprocess.CompletedProcess, code: int) -> str:

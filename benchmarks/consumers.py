@@ -1,7 +1,7 @@
 """Subscribers for `drain.py`, each run as its own process so it can be SIGSTOPped.
 
-    python benchmarks/consumers.py {limit|history|redispy|engine|app} URL PATTERN[,PATTERN...]
-    python benchmarks/consumers.py {cluster-engine|cluster-app} NODE-URL CHANNEL[,CHANNEL...]
+    python -m benchmarks.consumers {limit|history|redispy|engine|app} URL PATTERN[,PATTERN...]
+    python -m benchmarks.consumers {cluster-engine|cluster-app} NODE-URL CHANNEL[,CHANNEL...]
 
 Several comma-separated patterns subscribe to each (drain.py's --patterns: overlapping
 patterns, so one socket read mixes subscriptions).

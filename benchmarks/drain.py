@@ -10,7 +10,7 @@ rates are reported as ratios against `redis-cli psubscribe` (stdout to /dev/null
 number of overlapping patterns (each message is then delivered that many times, and one
 socket read mixes subscriptions); msg/s counts published messages.
 
-    python benchmarks/drain.py [--messages 1000000] [--repeat 3] [--server redis|valkey]
+    python -m benchmarks.drain [--messages 1000000] [--repeat 3] [--server redis|valkey]
         [--channels 100] [--size 100] [--patterns 1] [--only CONSUMER ...]
 """
 
@@ -24,13 +24,12 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import redis
 
 from rps_tui.core.embedded.server import start_server
 
-HERE = Path(__file__).resolve().parent
+CONSUMERS = [sys.executable, "-m", "benchmarks.consumers"]  # + consumer, URL, what
 
 
 def subscriber(client: redis.Redis, patterns: int = 1) -> dict | None:
@@ -137,35 +136,11 @@ def main() -> None:
     pattern = ",".join(patterns)
     consumers = {
         "redis-cli": ["redis-cli", "-p", str(server.port), "psubscribe", *patterns],
-        "python limit": [
-            sys.executable,
-            str(HERE / "consumers.py"),
-            "limit",
-            server.url,
-            pattern,
-        ],
-        "python + history": [
-            sys.executable,
-            str(HERE / "consumers.py"),
-            "history",
-            server.url,
-            pattern,
-        ],
-        "redis-py listen()": [
-            sys.executable,
-            str(HERE / "consumers.py"),
-            "redispy",
-            server.url,
-            pattern,
-        ],
-        "rps-tui engine": [
-            sys.executable,
-            str(HERE / "consumers.py"),
-            "engine",
-            server.url,
-            pattern,
-        ],
-        "rps-tui app": [sys.executable, str(HERE / "consumers.py"), "app", server.url, pattern],
+        "python limit": [*CONSUMERS, "limit", server.url, pattern],
+        "python + history": [*CONSUMERS, "history", server.url, pattern],
+        "redis-py listen()": [*CONSUMERS, "redispy", server.url, pattern],
+        "rps-tui engine": [*CONSUMERS, "engine", server.url, pattern],
+        "rps-tui app": [*CONSUMERS, "app", server.url, pattern],
     }
     chosen = {n: c for n, c in consumers.items() if not args.only or n in args.only}
     chosen["redis-cli"] = consumers["redis-cli"]

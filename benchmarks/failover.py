@@ -1,8 +1,8 @@
 """How long rps-tui is deaf after a primary dies: cluster and Sentinel, kill -9, real servers.
 
-    python benchmarks/failover.py [--kind redis|valkey] [--rounds 3]
+    python -m benchmarks.failover [--kind redis|valkey] [--rounds 3]
 
-For each round: a fresh topology (tests/topology.py), an engine subscribed to a classic
+For each round: a fresh topology (tests/support/topology.py), an engine subscribed to a classic
 channel and a sharded one (cluster) or a channel (Sentinel), seeded at the primary that is
 then killed with kill -9. Printed per round, in seconds from the kill:
   promoted   the topology names a new primary (the cluster's or the sentinels' own work)
@@ -20,9 +20,6 @@ import sys
 import threading
 import time
 from dataclasses import replace
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rps_tui.core.connection.settings import ConnectionSettings
 from rps_tui.core.entry import Gap
@@ -30,7 +27,7 @@ from rps_tui.core.store import Store
 from rps_tui.core.subscriber.cluster import ClusterEngine
 from rps_tui.core.subscriber.sentinel import SentinelEngine
 from rps_tui.core.subscriptions import Kind, Status, Subscription
-from tests.topology import start_cluster, start_sentinel_setup
+from tests.support.topology import start_cluster, start_sentinel_setup
 
 LIMIT = 30.0
 

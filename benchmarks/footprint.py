@@ -3,7 +3,7 @@
 Each part starts its own loopback redis-server (valkey if redis-server is not on PATH) and runs
 `python -m rps_tui -u URL SUBSCRIPTION...` from this checkout in a real pseudo-terminal (160x45,
 TERM=xterm-256color); a thread drains it and keeps the output as text, escapes stripped, with
-the arrival time of every chunk (benchmarks/ptyapp.py). The app is measured through /proc, the
+the arrival time of every chunk (tests/support/pty.py). The app is measured through /proc, the
 server's CLIENT LIST and what it draws:
 
 1. start-up: spawn until "connected" is drawn; median of 5 runs.
@@ -29,7 +29,7 @@ server's CLIENT LIST and what it draws:
    must show `rps-tui-sub` with its first id (so no reconnect in between), and the app must
    draw no "reconnect", "gap", "lost" or "stalled" from the flood's start on.
 
-    python benchmarks/footprint.py [--quick] [--only PART ...]
+    python -m benchmarks.footprint [--quick] [--only PART ...]
 """
 
 from __future__ import annotations
@@ -47,11 +47,11 @@ from pathlib import Path
 from subprocess import DEVNULL, PIPE
 
 import redis
-from ptyapp import ROOT, PtyApp  # benchmarks/ is on sys.path: it holds this script
 
-sys.path.insert(0, str(ROOT))  # this checkout's rps_tui, whatever is installed
 from rps_tui.core.embedded.server import start_server
+from tests.support.pty import PtyApp
 
+COLS, ROWS = 160, 45  # the terminal the app runs in
 PAYLOAD = "x" * 100
 FLOOD_RATE = 100_000
 TICK = os.sysconf("SC_CLK_TCK")
@@ -74,7 +74,7 @@ def server(lifted: bool = False):
 
 @contextmanager
 def dashboard(url: str, *subs: str):
-    app = PtyApp("-u", url, *subs)
+    app = PtyApp("-u", url, *subs, cols=COLS, rows=ROWS)
     try:
         app.wait_for("connected", timeout=30)
         yield app
@@ -111,7 +111,7 @@ def startup(runs: int = 5) -> list[tuple]:
     times = []
     with server() as (srv, _):
         for _ in range(runs):
-            app = PtyApp("-u", srv.url, "start.*")
+            app = PtyApp("-u", srv.url, "start.*", cols=COLS, rows=ROWS)
             try:
                 times.append(app.wait_for("connected", timeout=30)[1] - app.started)
             finally:
@@ -226,7 +226,8 @@ def memory(messages: int) -> list[tuple]:
 
 
 def publishers(url: str, rate: float, seconds: float, procs: int) -> list[subprocess.Popen]:
-    cmd = [sys.executable, __file__, "--publish", url, str(rate / procs), str(seconds)]
+    cmd = [sys.executable, "-m", "benchmarks.footprint", "--publish", url]
+    cmd += [str(rate / procs), str(seconds)]
     return [subprocess.Popen(cmd, stdout=PIPE, text=True) for _ in range(procs)]
 
 

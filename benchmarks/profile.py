@@ -4,7 +4,7 @@ The method of `drain.py` (one pattern, 100 channels, 100-byte payloads, limits l
 `py-spy record` attached while the consumer drains 3,000,000 messages. Needs py-spy
 (`pip install py-spy`; it reads the process from outside, so it may need ptrace rights).
 
-    python benchmarks/profile.py [engine|app|limit|history] [--svg FILE] [--top 15]
+    python -m benchmarks.profile [engine|app|limit|history] [--svg FILE] [--top 15]
 """
 
 from __future__ import annotations
@@ -14,18 +14,15 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
 import redis
-from drain import subscriber, wait  # benchmarks/ is on sys.path: it holds this script
 
+from benchmarks.drain import CONSUMERS, subscriber, wait
 from rps_tui.core.embedded.server import start_server
-
-HERE = Path(__file__).resolve().parent
 
 
 def record(consumer: str, fmt: str, out: str, messages: int) -> float:
@@ -33,7 +30,7 @@ def record(consumer: str, fmt: str, out: str, messages: int) -> float:
     server = start_server("redis" if shutil.which("redis-server") else "valkey",
                           extra_args=["--client-output-buffer-limit", "pubsub 0 0 0"])  # fmt: skip
     client = redis.Redis(port=server.port)
-    cmd = [sys.executable, str(HERE / "consumers.py"), consumer, server.url, "bench.*"]
+    cmd = [*CONSUMERS, consumer, server.url, "bench.*"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
     try:
         wait(lambda: subscriber(client), 20, "the consumer to subscribe")

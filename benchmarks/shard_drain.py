@@ -1,6 +1,6 @@
 """Drain rate on a cluster: three shard connections flooded at once.
 
-Method: `drain.py`'s, on a 3-primary cluster (tests/topology.py, pubsub output-buffer limit
+Method: `drain.py`'s, on a 3-primary cluster (tests/support/topology.py, pubsub output-buffer limit
 lifted on every node). Each primary gets `--channels` sharded channels of its own (one hash
 tag per primary, `{tag}.__rand_int__`); the consumer SSUBSCRIBEs to all of them, is stopped
 with SIGSTOP, `redis-benchmark` SPUBLISHes N/3 messages to each primary at once, the
@@ -10,7 +10,7 @@ cannot subscribe to several shards, so its side is three `redis-cli ssubscribe` 
 one per primary, which also get a core each: the ratio is against the fastest redis-cli can
 be here, not against one process.
 
-    python benchmarks/shard_drain.py [--messages 600000] [--repeat 3] [--server redis|valkey]
+    python -m benchmarks.shard_drain [--messages 600000] [--repeat 3] [--server redis|valkey]
         [--channels 34] [--size 100] [--only CONSUMER ...]
 """
 
@@ -23,16 +23,11 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import redis
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-
-from drain import print_table  # noqa: E402  (benchmarks/ is on sys.path: it holds this script)
-
-from tests.topology import start_cluster  # noqa: E402
+from benchmarks.drain import CONSUMERS, print_table
+from tests.support.topology import start_cluster
 
 
 def tag_for(cluster, node) -> bytes:
@@ -124,14 +119,13 @@ def main() -> None:
         names = {tag: [f"{tag.decode()}.{i:012d}" for i in range(args.channels)] for tag in tags}
         every = ",".join(n for tag in tags for n in names[tag])
         url = f"redis://127.0.0.1:{ports[0]}"
-        py = [sys.executable, str(HERE / "consumers.py")]
         consumers = {
             "redis-cli x3": [
                 ["redis-cli", "-p", str(port), "ssubscribe", *names[tag]]
                 for port, tag in zip(ports, tags, strict=True)
             ],
-            "rps-tui engine": [[*py, "cluster-engine", url, every]],
-            "rps-tui app": [[*py, "cluster-app", url, every]],
+            "rps-tui engine": [[*CONSUMERS, "cluster-engine", url, every]],
+            "rps-tui app": [[*CONSUMERS, "cluster-app", url, every]],
         }
         chosen = {n: c for n, c in consumers.items() if not args.only or n in args.only}
         chosen["redis-cli x3"] = consumers["redis-cli x3"]

@@ -1,22 +1,23 @@
 """Export the README screenshots of rps-tui as SVG files into ``screenshots/``.
 
-Regenerate them with ``python scripts/export_screenshots.py`` from the repository root. It starts
-the embedded Valkey, runs the seeded demo traffic, drives the app headless at 160x45 and saves
-main, statistics, detail, help, subscribe, hostile, search, browser, keyspace, record, themes
-and view .svg (about a minute and a half).
+Regenerate them with ``python -m scripts.export_screenshots`` from the repository root. It
+starts the embedded Valkey, runs the seeded demo traffic, drives the app headless at 160x45 and
+saves main, statistics, detail, help, subscribe, hostile, search, browser, keyspace, record,
+themes and view .svg (about a minute and a half).
+
+The apps it drives and the demo traffic are built by `demo_app`, `view_app` and `demo_traffic`,
+which tests/test_export_screenshots.py builds and mounts in a few seconds: the suite does not
+run this script, and a keyword the app's config no longer takes would otherwise only show here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's rps_tui
 
 import redis
 from textual.pilot import Pilot
@@ -34,6 +35,40 @@ OUT = Path(__file__).resolve().parent.parent / "screenshots"
 SIZE = (160, 45)
 HOSTILE = b"[bold]not markup[/bold] \x1b[31m escape \x07 bell"
 SUBS = [Subscription.parse(p) for p in DEMO_PATTERNS]
+
+
+def demo_traffic(url: str) -> DemoTraffic:
+    """The demo's traffic to `url`, seeded: every run publishes the same messages."""
+    return DemoTraffic(url, seed=1)
+
+
+def demo_app(url: str) -> RpsApp:
+    """The dashboard on the demo server at `url`, as `rps-tui --demo` shows it (the address on
+    screen fixed, so the screenshots do not change with the port)."""
+    settings = parse_url(url)
+    return RpsApp(
+        AppConfig(
+            settings=settings,
+            subscriptions=list(SUBS),
+            server_label=probe(settings).label,
+            note="demo: embedded Valkey with demo traffic",
+            address_label="127.0.0.1:6379/0",
+        )
+    )
+
+
+def view_app(recording: Path) -> RpsApp:
+    """`recording` opened offline, as `rps-tui view FILE` does."""
+    session = Session.from_recording(recording)
+    return RpsApp(
+        AppConfig(
+            settings=session.settings,
+            subscriptions=session.subscriber.subscriptions,
+            server_label="recording",
+            monitor=False,
+            session=session,
+        )
+    )
 
 
 async def wait_for(check: Callable[[], object], timeout: float = 10.0) -> None:
@@ -151,17 +186,8 @@ async def drive(app: RpsApp, url: str) -> list[Path]:
 
 async def view(recording: Path) -> Path:
     """The recording made above, opened offline as `rps-tui view FILE` does."""
-    session = Session.from_recording(recording)
-    engine = session.subscriber
-    app = RpsApp(
-        AppConfig(
-            settings=session.settings,
-            subscriptions=engine.subscriptions,
-            server_label="recording",
-            monitor=False,
-            session=session,
-        )
-    )
+    app = view_app(recording)
+    engine = app.session.subscriber
     written: list[Path] = []
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(lambda: app.dashboard.sub_list.subs == engine.subscriptions)
@@ -173,19 +199,10 @@ async def view(recording: Path) -> Path:
 def main() -> None:
     OUT.mkdir(exist_ok=True)
     server = start_server("valkey")
-    traffic = DemoTraffic(server.url, seed=1)
+    traffic = demo_traffic(server.url)
     try:
         traffic.start()
-        settings = parse_url(server.url)
-        app = RpsApp(
-            AppConfig(
-                settings=settings,
-                subscriptions=list(SUBS),
-                server_label=probe(settings).label,
-                note="demo: embedded Valkey with demo traffic",
-                address_label="127.0.0.1:6379/0",
-            )
-        )
+        app = demo_app(server.url)
         with tempfile.TemporaryDirectory() as scratch, contextlib.chdir(scratch):
             for path in asyncio.run(drive(app, server.url)):
                 print(path)

@@ -1,10 +1,10 @@
 """Start a throwaway local cluster (3 primaries + 3 replicas) or Sentinel set-up to try
 rps-tui against, and keep it until Ctrl-C.
 
-    python scripts/local_topology.py cluster [--kind redis|valkey]
-    python scripts/local_topology.py sentinel [--kind redis|valkey]
+    python -m scripts.local_topology cluster [--kind redis|valkey]
+    python -m scripts.local_topology sentinel [--kind redis|valkey]
 
-Built from server binaries alone by the test harness (tests/topology.py); every process
+Built from server binaries alone by the test harness (tests/support/topology.py); every process
 stops with this script.
 """
 
@@ -13,11 +13,8 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from tests.topology import start_cluster, start_sentinel_setup
+from tests.support.topology import start_cluster, start_sentinel_setup
 
 
 def main() -> int:

@@ -10,23 +10,11 @@ from typing import Any
 import pytest
 import redis
 
-from rps_tui.core.embedded.server import ServerProcess, redis_binary, start_server
+from rps_tui.core.embedded.server import ServerProcess, start_server
+from tests.support.servers import SERVER_KINDS, require
 
 os.environ["TZ"] = "UTC"  # receive times in snapshots do not depend on the machine
 time.tzset()
-
-SERVER_KINDS: tuple[str, ...] = ("valkey", "redis")
-REDIS_MISSING = "Debian redis-server not on PATH; CI installs it"
-
-
-def server_kinds() -> list[str]:
-    """The server kinds this machine can run: valkey always, redis when redis-server exists."""
-    return ["valkey", "redis"] if redis_binary() is not None else ["valkey"]
-
-
-def _require(kind: str) -> None:
-    if kind == "redis" and redis_binary() is None:
-        pytest.skip(REDIS_MISSING)
 
 
 @pytest.fixture(scope="session", params=SERVER_KINDS)
@@ -37,7 +25,7 @@ def server(request: pytest.FixtureRequest) -> Iterator[ServerProcess]:
     (use ``server_factory`` for that), and should use channel names of their own.
     """
     kind: str = request.param
-    _require(kind)
+    require(kind)
     proc = start_server(kind)
     try:
         yield proc
@@ -49,7 +37,7 @@ def server(request: pytest.FixtureRequest) -> Iterator[ServerProcess]:
 def server_kind(request: pytest.FixtureRequest) -> str:
     """A server kind to hand to ``server_factory``; the redis leg skips without redis-server."""
     kind: str = request.param
-    _require(kind)
+    require(kind)
     return kind
 
 
@@ -59,7 +47,7 @@ def server_factory() -> Iterator[Callable[..., ServerProcess]]:
     started: list[ServerProcess] = []
 
     def factory(kind: str = "valkey", **kw: Any) -> ServerProcess:
-        _require(kind)
+        require(kind)
         proc = start_server(kind, **kw)
         started.append(proc)
         return proc

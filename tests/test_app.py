@@ -13,8 +13,8 @@ from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.detail import DetailScreen
 from rps_tui.ui.publish_box import PublishBox
 from rps_tui.ui.screens import HelpScreen, SubscribeScreen
-from tests.helpers import async_wait_for
 from tests.support.app import SIZE, active, make_app, pane_text
+from tests.support.wait import async_wait_for
 
 
 async def test_subscribe_and_unsubscribe_by_keys(server, redis_client: redis.Redis) -> None:
@@ -427,7 +427,7 @@ async def test_help_lists_every_key_by_where_it_works_and_fits_the_screen(
     """`?` lists the keys of the dashboard, the pane, the publish box (ctrl+t, the history),
     the filter, the detail view (d, m) and the dialogs, each under where it works; it reads
     at 80x24 (descriptions wrap, the rest scrolls) and at 120x40 (nothing cut)."""
-    from tests.test_hostile import screen_lines
+    from tests.support.screen import screen_lines
 
     sub = Subscription(Kind.CHANNEL, "app.help")
     app = make_app(server.url, sub, monitor=False)

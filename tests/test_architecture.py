@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -60,3 +61,19 @@ def test_every_engine_offers_the_subscriber_interface() -> None:
         assert not missing, (type(engine).__name__, missing)
         for name in methods:
             assert callable(getattr(engine, name)), (type(engine).__name__, name)
+
+
+def test_tests_share_helpers_through_support_and_scripts_need_no_path_edits() -> None:
+    """Shared helpers live in tests/support/ (a test module imported by another runs its
+    tests twice and hides what is shared); benchmarks and scripts run as modules
+    (`python -m benchmarks.drain`), so none edits sys.path to find the package."""
+    offenders = []
+    imports = re.compile(r"^\s*(from|import) tests\.test_", re.MULTILINE)
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        if imports.search(path.read_text()):
+            offenders.append(str(path.relative_to(ROOT)))
+    for folder in ("benchmarks", "scripts"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if re.search(r"sys\.path\.(insert|append)", path.read_text()):
+                offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []

@@ -8,8 +8,8 @@ import redis
 
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.browser import ChannelBrowser
-from tests.helpers import async_wait_for
 from tests.support.app import SIZE, active, make_app
+from tests.support.wait import async_wait_for
 
 
 def rows(screen: ChannelBrowser) -> dict[str, tuple[str, str, str]]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import re
 import socket
-import subprocess
-import sys
 import threading
 
 import pytest
@@ -14,29 +12,7 @@ import pytest
 from rps_tui.cli import parse_args
 from rps_tui.core.connection.settings import UsageError, parse_url
 from rps_tui.core.subscriptions import Kind, Subscription
-
-
-def run_cli(
-    *args: str, env: dict | None = None, timeout: float = 20
-) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "rps_tui", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-    )
-
-
-def one_line_error(result: subprocess.CompletedProcess, code: int) -> str:
-    """The CLI's contract for every bad input: this exit code, one line on stderr that
-    starts with the program's name, no traceback, nothing on stdout. Returns the line."""
-    assert result.returncode == code, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("rps-tui: ") and "Traceback" not in result.stderr
-    assert result.stdout == ""
-    return lines[0]
+from tests.support.cli import one_line_error, run_cli
 
 
 def test_positional_glob_is_pattern_and_flags_force_kind() -> None:

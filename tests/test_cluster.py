@@ -23,9 +23,10 @@ from rps_tui.core.subscriber.engine import Engine
 from rps_tui.core.subscriptions import Kind, Status, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 from rps_tui.ui.screens import SubscribeScreen
-from tests.conftest import SERVER_KINDS, _require
-from tests.helpers import async_wait_for, running, wait_for
-from tests.topology import Cluster, client_for, start_cluster
+from tests.support.engine import running
+from tests.support.servers import SERVER_KINDS, require
+from tests.support.topology import Cluster, client_for, start_cluster
+from tests.support.wait import async_wait_for, wait_for
 
 NEWS = Subscription(Kind.CHANNEL, "cl.news")
 EVERYTHING = Subscription(Kind.PATTERN, "cl.*")
@@ -71,7 +72,7 @@ def gaps(engine: ClusterEngine, sub: Subscription) -> list[Gap]:
 def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     """One healthy cluster per kind, shared by the tests that do not break it (the slot
     move comes last and leaves it healthy)."""
-    _require(request.param)
+    require(request.param)
     with start_cluster(request.param) as built:
         yield built
 
@@ -318,7 +319,7 @@ def test_a_slot_move_the_map_shows_late_is_still_named_as_a_move(cluster: Cluste
 
 @pytest.mark.parametrize("kind", SERVER_KINDS)
 def test_primary_killed_replica_promoted_subscriptions_restored(kind: str) -> None:
-    _require(kind)
+    require(kind)
     with start_cluster(kind) as cluster:
         victim = cluster.nodes[0]
         shards = shard_subs(cluster, "cl.fail")

@@ -11,6 +11,7 @@ from rps_tui.cli import TailOptions, ViewOptions, parse_command
 from rps_tui.core.config import ConfigError, load
 from rps_tui.core.connection.settings import UsageError
 from rps_tui.core.subscriptions import Kind, Subscription
+from tests.support.cli import run_cli
 
 GOOD = """
 history = 20000
@@ -188,8 +189,6 @@ def test_config_mistakes_are_usage_errors(tmp_path, monkeypatch) -> None:
 
 
 def test_a_bad_config_file_is_one_line_and_exit_2(tmp_path) -> None:
-    from tests.test_cli import run_cli
-
     path = write(tmp_path, "history = 'lots'")
     result = run_cli("--config", str(path), "x")
     assert result.returncode == 2
@@ -213,7 +212,7 @@ def test_a_bad_config_file_is_one_line_and_exit_2(tmp_path) -> None:
 def test_a_key_bound_twice_is_refused_naming_both(tmp_path, keymap: str, said: str) -> None:
     """Textual would drop the other binding quietly (`pause = "s"` leaves Subscribe on no
     key); the CLI refuses it in one line, exit 2."""
-    from tests.test_cli import one_line_error, run_cli
+    from tests.support.cli import one_line_error, run_cli
 
     path = write(tmp_path, f"[keymap]\n{keymap}")
     with pytest.raises(UsageError) as caught:

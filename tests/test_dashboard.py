@@ -10,7 +10,8 @@ from rps_tui.core.store import Store
 from rps_tui.core.subscriptions import Kind, Status, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 from rps_tui.ui.dashboard import DashboardScreen
-from tests.helpers import Flood, async_wait_for
+from tests.support.engine import Flood
+from tests.support.wait import async_wait_for
 
 SIZE = (120, 36)
 

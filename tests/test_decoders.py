@@ -2,7 +2,7 @@
 bounded on bombs, and never lets a byte from the wire reach the terminal raw.
 
 The second half states the safety rules as Hypothesis properties over every decoder, fed the
-hostile payloads of `tests/test_hostile.py` raw and wrapped (gzip, zlib, base64, msgpack),
+hostile payloads of `tests/support/strategies.py` raw and wrapped (gzip, zlib, base64, msgpack),
 whole and cut short.
 """
 
@@ -35,7 +35,8 @@ from rps_tui.core.payload.text import LINE_LIMIT, PayloadKind, format_line
 from rps_tui.ui.detail import diff_text
 from rps_tui.ui.json_tree import node_label
 from rps_tui.ui.render import entry_line
-from tests.test_hostile import FAST, hostile_text, payloads, raw_controls
+from tests.support.screen import raw_controls
+from tests.support.strategies import FAST, hostile_text, payloads
 
 ORDER = {"id": "ord-7", "qty": 3, "tags": ["a", "b"], "price": 19.5, "paid": True, "note": None}
 ORDER_JSON = json.dumps(ORDER).encode()

@@ -1,176 +1,31 @@
 """`--demo` and `--embedded` as real processes in a pseudo-terminal (Linux only).
 
-Each test starts `python -m rps_tui` on the slave side of a pty sized 120x40, drains the master
-in a thread (so the app never blocks on a full pty), reads the screen as text with the escape
-sequences stripped, and checks how the process and its embedded valkey-server end: after `q`,
-SIGTERM and SIGKILL, no server is left behind and its port is closed.
+Each test starts `python -m rps_tui` on the slave side of a pty sized 120x40
+(tests/support/pty.py: a thread drains the master, so the app never blocks on a full pty, and
+the screen is read as text with the escape sequences stripped), and checks how the process and
+its embedded valkey-server end: after `q`, SIGTERM and SIGKILL, no server is left behind and
+its port is closed.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import os
-import re
-import select
-import shutil
 import signal
 import socket
-import struct
-import subprocess
 import sys
-import tempfile
-import termios
-import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 import redis
 
+from tests.support.pty import ADDRESS, PtyApp, alive
+
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc and pty")
-
-COLS, ROWS = 120, 40
-START_TIMEOUT = 30.0  # imports, valkey start, first paint; generous for a loaded CI machine
-EXIT_TIMEOUT = 10.0
-ANSI = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: cursor moves, colours, modes
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC: title, clipboard
-    r"|\x1bP[^\x1b]*\x1b\\"  # DCS
-    r"|\x1b[()][0-9A-Za-z]"  # charset selection
-    r"|\x1b[@-Z\\-_=>78]"  # other two-byte escapes
-)
-ADDRESS = re.compile(r"127\.0\.0\.1:(\d+)/0")
-
-
-class PtyApp:
-    """`python -m rps_tui *args` on a pty; `text()` is everything it drew, escapes stripped."""
-
-    def __init__(self, *args: str) -> None:
-        master, slave = os.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
-        env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(COLS), "LINES": str(ROWS)}
-        env.pop("TEXTUAL", None)  # no devtools or debug features from the outer environment
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "rps_tui", *args],
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            env=env,
-            start_new_session=True,  # own session, with the pty as controlling terminal:
-            preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),  # like a real terminal
-        )
-        os.close(slave)  # the master reads EOF (EIO) once the app and its children let go
-        self.master = master
-        self._out = bytearray()
-        self._lock = threading.Lock()
-        self._hang_up = threading.Event()
-        self._reader = threading.Thread(target=self._drain, daemon=True)
-        self._reader.start()
-        self.server_pids: dict[int, str] = {}  # valkey-server children seen: pid -> start time
-
-    def _drain(self) -> None:
-        """Read until the app and its children let go or hang_up(); this thread owns the fd."""
-        fd = self.master
-        try:
-            while not self._hang_up.is_set():
-                if not select.select([fd], [], [], 0.05)[0]:
-                    continue
-                try:
-                    chunk = os.read(fd, 65536)
-                except OSError:  # EIO: every writer is gone
-                    return
-                if not chunk:
-                    return
-                with self._lock:
-                    self._out += chunk
-        finally:
-            os.close(fd)
-
-    def text(self) -> str:
-        with self._lock:
-            raw = bytes(self._out)
-        return ANSI.sub("", raw.decode("utf-8", errors="replace"))
-
-    def wait_text(self, predicate: Callable[[str], object], timeout: float = START_TIMEOUT) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
-            text = self.text()
-            if predicate(text):
-                return text
-            if self.proc.poll() is not None:
-                pytest.fail(f"rps-tui exited with {self.proc.returncode}: {text[-2000:]!r}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"screen not as expected after {timeout} s: {text[-2000:]!r}")
-            time.sleep(0.05)
-
-    def record_servers(self) -> dict[int, str]:
-        """The valkey-server processes whose parent is the app, remembered for later checks."""
-        for pid, (comm, ppid, start) in _processes().items():
-            if ppid == self.proc.pid and comm.startswith("valkey"):
-                self.server_pids[pid] = start
-        return self.server_pids
-
-    def send(self, data: bytes) -> None:
-        os.write(self.master, data)
-
-    def hang_up(self) -> None:
-        """Close the master side, as a terminal window closing does (the app gets SIGHUP)."""
-        self._hang_up.set()
-        self._reader.join(5)
-
-    def wait_exit(self, timeout: float = EXIT_TIMEOUT) -> int:
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"rps-tui still running {timeout} s later: {self.text()[-2000:]!r}")
-
-    def close(self) -> None:
-        """Kill what is left (the app, then the servers seen), reap, close the pty."""
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-        for pid in self.server_pids:
-            if _alive(pid, self.server_pids[pid]):
-                os.kill(pid, signal.SIGKILL)
-        self.hang_up()
-        # After SIGKILL or SIGHUP the server's temp dir stays until the next start sweeps it
-        # (once the orphaned server is reaped); remove ours now.
-        for pids in Path(tempfile.gettempdir()).glob("rps-tui-*-*/pids"):
-            with contextlib.suppress(OSError, ValueError):
-                owner, server = (int(x) for x in pids.read_text().split())
-                if owner == self.proc.pid and server in self.server_pids:
-                    shutil.rmtree(pids.parent, ignore_errors=True)
-
-
-def _processes() -> dict[int, tuple[str, int, str]]:
-    """pid -> (command name, parent pid, start time) from /proc/*/stat."""
-    found = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            raw = stat.read_text()
-        except OSError:  # gone meanwhile
-            continue
-        comm = raw[raw.index("(") + 1 : raw.rindex(")")]
-        rest = raw[raw.rindex(")") + 2 :].split()
-        found[int(stat.parent.name)] = (comm, int(rest[1]), rest[19])
-    return found
-
-
-def _alive(pid: int, start: str) -> bool:
-    """True while that very process (same start time, so no reused pid) runs; a zombie is dead."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    rest = raw[raw.rindex(")") + 2 :].split()
-    return rest[19] == start and rest[0] not in "ZX"
 
 
 def _wait_gone(pids: dict[int, str], timeout: float) -> list[int]:
     deadline = time.monotonic() + timeout
-    while (left := [p for p, start in pids.items() if _alive(p, start)]) and (
+    while (left := [p for p, start in pids.items() if alive(p, start)]) and (
         time.monotonic() < deadline
     ):
         time.sleep(0.05)

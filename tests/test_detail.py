@@ -21,9 +21,9 @@ from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 from rps_tui.ui.detail import DetailScreen, previous_on_channel
 from rps_tui.ui.json_tree import PAGE, JsonTree
-from tests.helpers import async_wait_for
 from tests.support.app import SIZE, active, make_app, pane_text
-from tests.test_hostile import screen_problems
+from tests.support.screen import screen_problems
+from tests.support.wait import async_wait_for
 
 ORDER = {"id": "ord-7", "qty": 3, "tags": ["a", "b"], "price": 19.5}
 COMPACT = json.dumps(ORDER, separators=(",", ":"))

@@ -12,7 +12,8 @@ from rps_tui.core.store import Store
 from rps_tui.core.subscriber.base import State
 from rps_tui.core.subscriber.engine import Engine
 from rps_tui.core.subscriptions import Kind, Status, Subscription
-from tests.helpers import running_engine, wait_for
+from tests.support.engine import running_engine
+from tests.support.wait import wait_for
 
 
 def test_channel_and_pattern_counts_are_exact(server, redis_client: redis.Redis) -> None:

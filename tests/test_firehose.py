@@ -9,7 +9,8 @@ import redis
 
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.message_pane import MessagePane
-from tests.helpers import async_wait_for, running_engine, wait_for
+from tests.support.engine import running_engine
+from tests.support.wait import async_wait_for, wait_for
 
 FLOOD = 200_000
 

@@ -2,197 +2,31 @@
 the dashboard.
 
 The first half states the safety rules of `rps_tui.core.payload.text` and `rps_tui.ui.render` as
-Hypothesis properties over arbitrary and deliberately nasty bytes. The second half drives the
+Hypothesis properties over arbitrary and deliberately nasty bytes (tests/support/strategies.py;
+what must never be drawn raw is in tests/support/screen.py). The second half drives the
 real app against real servers: a 10 MB payload, 100,000 distinct channels, channel names with
 control characters and markup, and channel names that are not UTF-8.
 """
 
 from __future__ import annotations
 
-import html
-import json
-import re
 import time
-from collections import defaultdict
 
 import redis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from rps_tui.core.entry import Gap
 from rps_tui.core.payload.decoders import SHOW_LIMIT, decode, pretty
 from rps_tui.core.payload.text import LINE_LIMIT, PayloadKind, format_line, safe_name, safe_text
 from rps_tui.core.subscriptions import Kind, Subscription
-from rps_tui.ui.app import RpsApp
 from rps_tui.ui.detail import DetailScreen
 from rps_tui.ui.render import count_text, entry_line
 from rps_tui.ui.screens import SubscribeScreen
-from tests.helpers import async_wait_for
 from tests.support.app import SIZE, active, make_app, pane_text
-
-# -- what must never be drawn raw -------------------------------------------------------------
-
-# C0, DEL, C1, zero-width marks, bidi embeddings/overrides/isolates, line and paragraph
-# separators, BOM; and lone surrogates, which are not text at all (a UTF-8 terminal writer
-# cannot encode them, and a surrogate-escaped byte would otherwise be shown as garbage).
-_FORBIDDEN_RANGES = (
-    "\x00-\x1f",  # C0 (newline and tab are allowed in the detail view only)
-    "\x7f",  # DEL
-    "\x80-\x9f",  # C1
-    "\u200b-\u200f",  # zero-width space, joiners, LRM/RLM
-    "\u202a-\u202e",  # bidi embeddings and overrides
-    "\u2066-\u2069",  # bidi isolates
-    "\u2028\u2029",  # line and paragraph separators
-    "\ufeff",  # BOM / zero-width no-break space
-    "\ud800-\udfff",  # lone surrogates
-)
-FORBIDDEN = re.compile("[" + "".join(_FORBIDDEN_RANGES) + "]")
-
-
-def raw_controls(text: str, allow: str = "") -> list[str]:
-    """The forbidden characters in `text` (as escapes, for a readable failure), minus `allow`."""
-    return sorted({ascii(ch) for ch in FORBIDDEN.findall(text) if ch not in allow})
-
-
-# -- Hypothesis strategies: bytes biased towards what attacks a terminal -----------------------
-
-_INVISIBLE = (
-    *range(0x200B, 0x2010),
-    *range(0x202A, 0x202F),
-    *range(0x2066, 0x206A),
-    0x2028,
-    0x2029,
-    0xFEFF,
-    0x00AD,
-    0x061C,
-)
-CHUNKS: list[bytes] = [
-    *(bytes([b]) for b in range(0x20)),
-    b"\x7f",
-    # ESC sequences: colours, clear screen, alternate screen, OSC 52 clipboard, OSC 0 title,
-    # OSC 8 hyperlink, DCS, 8-bit CSI
-    b"\x1b[31m",
-    b"\x1b[2J\x1b[H",
-    b"\x1b[?1049h",
-    b"\x1b]52;c;aGFja2Vk\x07",
-    b"\x1b]0;owned\x1b\\",
-    b"\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\",
-    b"\x1bP+q544e\x1b\\",
-    b"\x9b2J",
-    # C1 controls encoded as UTF-8, bidi and zero-width code points as UTF-8
-    *(bytes([0xC2, b]) for b in range(0x80, 0xA0)),
-    *(chr(c).encode() for c in _INVISIBLE),
-    # invalid or cut UTF-8: stray bytes, overlong, encoded surrogate, beyond U+10FFFF
-    b"\xff",
-    b"\xfe",
-    b"\xc3",
-    b"\xe2\x80",
-    b"\xc0\xaf",
-    b"\xed\xa0\x80",
-    b"\xf4\x90\x80\x80",
-    # ordinary text, multi-byte characters, markup and JSON punctuation
-    b"a",
-    b"hello ",
-    b"\xc3\xa9",
-    b"\xe2\x82\xac",
-    b"\xf0\x9f\x98\x80",
-    b"[bold red]",
-    b"[/]",
-    b"[link=http://x]",
-    b"\\",
-    b'"',
-    b"{",
-    b"}",
-    b"[",
-    b"]",
-    b":",
-    b",",
-]
-_chunk = st.sampled_from(CHUNKS)
-hostile_bytes = st.lists(_chunk, max_size=120).map(b"".join)
-# A short nasty motif repeated up to ~4 KB: crosses LINE_LIMIT and cuts inside characters.
-long_hostile = st.builds(
-    lambda motif, times: (motif * times)[:4096],
-    st.lists(_chunk, min_size=1, max_size=12).map(b"".join),
-    st.integers(1, 600),
-)
-
-_nasty_char = st.sampled_from(
-    [chr(c) for c in (*range(0x20), *range(0x7F, 0xA0), *_INVISIBLE)] + ["[bold]", "\\"]
-)
-hostile_text = st.lists(_nasty_char | st.characters(codec="utf-8"), max_size=30).map("".join)
-_json_value = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | hostile_text,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(hostile_text, inner, max_size=4),
-    max_leaves=25,
-)
-json_payloads = st.builds(
-    lambda value, ascii_only, indent: json.dumps(value, ensure_ascii=ascii_only, indent=indent),
-    st.lists(_json_value, max_size=4) | st.dictionaries(hostile_text, _json_value, max_size=4),
-    st.booleans(),
-    st.sampled_from([None, 2]),
-).map(str.encode)
-# JSON that is valid but decodes to nasty strings: escaped controls, C1, bidi, BOM, and
-# lone surrogates (legal in JSON text, not in Unicode strings).
-_JSON_ESCAPES = [
-    "\\u001b",
-    "\\u0000",
-    "\\u0007",
-    "\\u007f",
-    "\\u0085",
-    "\\u009b",
-    "\\u202e",
-    "\\u2066",
-    "\\u2028",
-    "\\u200b",
-    "\\ufeff",
-    "\\ud800",
-    "\\udcff",
-    "\\ude00\\ud83d",
-    "\\ud83d\\ude00",
-    "\\n",
-    "\\r",
-    "\\t",
-    "\\\\",
-    '\\"',
-    "[bold]",
-    "x",
-]
-escaped_json = st.lists(
-    st.lists(st.sampled_from(_JSON_ESCAPES), max_size=8).map(lambda p: '"' + "".join(p) + '"'),
-    min_size=1,
-    max_size=6,
-).map(lambda items: ("[" + ",".join(items) + "]").encode())
-# Nesting bombs of up to ~4 KB: [[[[...]]]] and {"a":{"a":...}}.
-nesting_bombs = st.one_of(
-    st.integers(1, 2048).map(lambda n: b"[" * n + b"]" * n),
-    st.integers(1, 800).map(lambda n: b'{"a":' * n + b"1" + b"}" * n),
-)
-
-payloads = st.one_of(
-    st.binary(max_size=4096),
-    hostile_bytes,
-    long_hostile,
-    json_payloads,
-    escaped_json,
-    nesting_bombs,
-)
-# Channel and subscription names: bytes from the wire, text typed or given on the command
-# line, and bytes that are not UTF-8 carried in a str by surrogateescape (what the subscribe
-# dialog makes when the user picks such a channel).
-byte_names = st.one_of(st.binary(max_size=300), hostile_bytes)
-str_names = st.one_of(
-    hostile_text,
-    st.text(st.characters(exclude_categories=()), max_size=60),  # lone surrogates included
-    byte_names.map(lambda b: b.decode("utf-8", "surrogateescape")),
-)
-
-FAST = settings(
-    max_examples=300,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-
+from tests.support.screen import raw_controls, screen_lines, screen_problems, widget_lines
+from tests.support.strategies import FAST, byte_names, hostile_text, payloads, str_names
+from tests.support.wait import async_wait_for
 
 # -- properties of the formatter ----------------------------------------------------------------
 
@@ -266,33 +100,6 @@ def test_known_nasties_are_shown_as_visible_escapes() -> None:
 
 
 # -- through the real app ---------------------------------------------------------------------
-
-
-def widget_lines(widget) -> list[str]:
-    """What a line-API widget (the pane, the data tables) draws, line by line."""
-    return [widget.render_line(y).text for y in range(widget.size.height)]
-
-
-def screen_lines(app: RpsApp) -> tuple[str, list[str]]:
-    """The SVG screenshot and its text, one string per terminal line (borders included)."""
-    svg = app.export_screenshot()
-    lines: dict[int, list[str]] = defaultdict(list)
-    for match in re.finditer(r'clip-path="url\(#[\w-]+-line-(\d+)\)">([^<]*)</text>', svg):
-        lines[int(match.group(1))].append(html.unescape(match.group(2)).replace("\xa0", " "))
-    # Rich ends each exported line with one "\n" piece; any other newline was drawn raw
-    return svg, [
-        "".join(parts[:-1] if parts[-1] == "\n" else parts) for _, parts in sorted(lines.items())
-    ]
-
-
-def screen_problems(app: RpsApp) -> list[str]:
-    """Raw characters anywhere on the screen: in the SVG, in its lines, or a newline drawn raw
-    (the SVG export then splits a screen row in two)."""
-    svg, lines = screen_lines(app)
-    problems = raw_controls(svg, allow="\n") + raw_controls("".join(lines))
-    if len(lines) != app.size.height:
-        problems.append(f"{len(lines)} lines on a {app.size.height}-line screen: a raw newline")
-    return problems
 
 
 def pane_title(lines: list[str]) -> str:
@@ -394,6 +201,9 @@ async def test_100k_distinct_channels_are_counted_exactly_in_bounded_memory(
 
         # the widget: every channel is a row (a virtual list), the rollup last, exact
         table = app.dashboard.stats_table
+        # every channel is a row (a virtual list), the rollup last, exact; the rollup's
+        # count is final after the last eviction while new channels may still be folded in
+        # without evicting, so wait for the table drawn from the final rows
         await async_wait_for(
             lambda: table.row_count == len(rows) and table.rows[-1].channel is None, timeout=10
         )

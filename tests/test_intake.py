@@ -11,7 +11,8 @@ import redis
 from rps_tui.core.entry import Gap
 from rps_tui.core.store import Store
 from rps_tui.core.subscriptions import Kind, Subscription
-from tests.helpers import Flood, running_engine, wait_for
+from tests.support.engine import Flood, running_engine
+from tests.support.wait import wait_for
 
 
 def test_reads_that_mix_kinds_subscriptions_and_sizes_count_exactly(

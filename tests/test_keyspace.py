@@ -7,8 +7,8 @@ import redis
 from rps_tui.core.payload import keyspace
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.keyspace import Confirm, KeyspaceScreen
-from tests.helpers import async_wait_for
 from tests.support.app import SIZE, active, make_app, pane_text
+from tests.support.wait import async_wait_for
 
 
 def test_parse_and_flags() -> None:

@@ -13,9 +13,9 @@ import redis
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.render import count_text
 from rps_tui.ui.stats_table import COLUMNS, layout, natural_key
-from tests.helpers import async_wait_for
 from tests.support.app import active, make_app, pane_text
-from tests.test_hostile import screen_lines
+from tests.support.screen import screen_lines
+from tests.support.wait import async_wait_for
 
 SIZES = [(80, 24), (100, 30), (120, 40), (160, 45), (220, 60)]
 PAYLOAD = '{"order":"' + "x" * 30 + '","price":12.5,"qty":3,"note":"' + "y" * 60 + '"}'

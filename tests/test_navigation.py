@@ -7,8 +7,8 @@ import redis
 
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import RpsApp
-from tests.helpers import async_wait_for
 from tests.support.app import SIZE, active, make_app, pane_text
+from tests.support.wait import async_wait_for
 
 
 def selected_line(app: RpsApp) -> str | None:

@@ -12,8 +12,9 @@ import pytest
 from rps_tui.core.store import RATE_WINDOW
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import RpsApp
-from tests.helpers import Flood, running_engine, wait_for
 from tests.support.app import SIZE, active, make_app
+from tests.support.engine import Flood, running_engine
+from tests.support.wait import wait_for
 
 
 def _number(text: str) -> int:

@@ -20,8 +20,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from rps_tui.core.embedded.server import ServerProcess
-from tests.helpers import wait_for
 from tests.support.proxy import FaultProxy
+from tests.support.wait import wait_for
 
 PAYLOAD = b"x" * 1000
 

@@ -11,8 +11,8 @@ from textual import events
 
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.publish_box import PublishBox
-from tests.helpers import async_wait_for
 from tests.support.app import SIZE, active, make_app
+from tests.support.wait import async_wait_for
 
 
 class Listener:

@@ -19,8 +19,8 @@ from rps_tui.core.subscriber.base import State
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 from rps_tui.ui.status_bar import StatusBar
-from tests.helpers import async_wait_for, wait_for
 from tests.support.app import SIZE, active, make_app, pane_text
+from tests.support.wait import async_wait_for, wait_for
 
 
 def lines(path: Path) -> list[dict]:
@@ -79,7 +79,7 @@ def make_recording(url: str, path: Path) -> None:
     """A real recording: an engine with a Recorder while a client publishes."""
     from rps_tui.core.connection.settings import parse_url
     from rps_tui.core.subscriber.engine import Engine
-    from tests.helpers import running
+    from tests.support.engine import running
 
     engine = Engine(parse_url(url), Store())
     recorder = Recorder(path)

@@ -19,9 +19,9 @@ from rps_tui.core.connection.settings import parse_url
 from rps_tui.core.entry import Gap
 from rps_tui.core.recording.format import dumps, loads, read_entries
 from rps_tui.core.recording.replay import ReplayError, ReplayResult, replay
-from tests.test_record import BIN_PATTERN, PUBLISHED, record_live
-from tests.test_tail import Tail
-from tests.topology import client_for, start_cluster, start_sentinel_setup
+from tests.support.recordings import BIN_PATTERN, PUBLISHED, record_live
+from tests.support.tail import Tail
+from tests.support.topology import client_for, start_cluster, start_sentinel_setup
 
 PAUSE = 0.15  # between the live publishes: the recording spans ~1 s
 

@@ -13,7 +13,8 @@ from rps_tui.core.entry import Gap
 from rps_tui.core.subscriber.base import State
 from rps_tui.core.subscriptions import Kind, Status, Subscription
 from rps_tui.ui.detail import DetailScreen
-from tests.helpers import async_wait_for, running_engine, wait_for
+from tests.support.engine import running_engine
+from tests.support.wait import async_wait_for, wait_for
 
 
 def gaps(engine, sub: Subscription) -> list[Gap]:

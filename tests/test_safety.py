@@ -23,9 +23,10 @@ from rps_tui.core.subscriber.base import State
 from rps_tui.core.subscriber.drops import LIMIT_REASON
 from rps_tui.core.subscriber.engine import Engine
 from rps_tui.core.subscriptions import Kind, Status, Subscription
-from tests.helpers import async_wait_for, running, wait_for
 from tests.support.app import SIZE, active, make_app
+from tests.support.engine import running
 from tests.support.proxy import FaultProxy
+from tests.support.wait import async_wait_for, wait_for
 
 
 def gaps(store: Store, sub: Subscription) -> list[Gap]:

@@ -22,8 +22,8 @@ from rps_tui.core.payload.query import (
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import RpsApp
 from rps_tui.ui.message_pane import MATCH_STYLE
-from tests.helpers import async_wait_for
 from tests.support.app import SIZE, active, make_app, pane_text
+from tests.support.wait import async_wait_for
 
 
 def msg(payload: bytes, channel: bytes = b"chan") -> Entry:

@@ -1,5 +1,5 @@
 """Following a Sentinel-managed master: the engine, the app and the CLI, against real
-primaries, replicas and sentinels (tests/topology.py), including real failovers."""
+primaries, replicas and sentinels (tests/support/topology.py), including real failovers."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from redis.sentinel import MasterNotFoundError
 
 from rps_tui.core.connection.sentinel import discover_master
 from rps_tui.core.connection.settings import ConnectionSettings
-from rps_tui.core.embedded.server import free_port, redis_binary
+from rps_tui.core.embedded.server import free_port
 from rps_tui.core.entry import Gap
 from rps_tui.core.store import Store
 from rps_tui.core.subscriber.base import State
@@ -25,23 +25,20 @@ from rps_tui.core.subscriber.sentinel import CHECK_SECONDS, SentinelEngine
 from rps_tui.core.subscriptions import Kind, Status, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 from rps_tui.ui.publish_box import PublishBox
-from tests.helpers import async_wait_for, running, wait_for
 from tests.support.app import SIZE, active, pane_text
-from tests.test_cli import run_cli
-from tests.topology import (
+from tests.support.cli import run_cli
+from tests.support.engine import running
+from tests.support.servers import require
+from tests.support.topology import (
     SentinelSetup,
     _binary_for,
     _start_sentinel,
     client_for,
     start_sentinel_setup,
 )
+from tests.support.wait import async_wait_for, wait_for
 
 KINDS = ("redis", "valkey")
-
-
-def _require(kind: str) -> None:
-    if kind == "redis" and redis_binary() is None:
-        pytest.skip("Debian redis-server not on PATH; CI installs it")
 
 
 def sentinel_settings(setup: SentinelSetup, master: str | None = None) -> ConnectionSettings:
@@ -98,14 +95,14 @@ def publish_until_received(
 @pytest.fixture(scope="module", params=KINDS)
 def setup(request: pytest.FixtureRequest) -> Iterator[SentinelSetup]:
     """One primary + replica + 3 sentinels per kind for the tests that kill nothing."""
-    _require(request.param)
+    require(request.param)
     with start_sentinel_setup(request.param) as built:
         yield built
 
 
 @pytest.fixture(params=KINDS)
 def kind(request: pytest.FixtureRequest) -> str:
-    _require(request.param)
+    require(request.param)
     return request.param
 
 

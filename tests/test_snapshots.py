@@ -15,7 +15,7 @@ from rps_tui.core.connection.settings import parse_url
 from rps_tui.core.subscriptions import Kind, Status, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 from rps_tui.ui.detail import DetailScreen
-from tests.helpers import async_wait_for
+from tests.support.wait import async_wait_for
 
 FROZEN = 1_764_237_600.25  # 2025-11-27 10:00:00.250 UTC
 SIZE = (140, 40)

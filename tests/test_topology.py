@@ -1,4 +1,5 @@
-"""Self-tests of the cluster and sentinel harnesses in tests/topology.py, on real processes."""
+"""Self-tests of the cluster and sentinel harnesses in tests/support/topology.py, on real
+processes."""
 
 from __future__ import annotations
 
@@ -9,15 +10,11 @@ from typing import Any
 import pytest
 import redis
 
-from rps_tui.core.embedded.server import ServerProcess, redis_binary
-from tests.topology import Cluster, client_for, start_cluster, start_sentinel_setup
+from rps_tui.core.embedded.server import ServerProcess
+from tests.support.servers import require
+from tests.support.topology import Cluster, client_for, start_cluster, start_sentinel_setup
 
 KINDS = ("redis", "valkey")
-
-
-def _require(kind: str) -> None:
-    if kind == "redis" and redis_binary() is None:
-        pytest.skip("Debian redis-server not on PATH; CI installs it")
 
 
 def _client(node: ServerProcess) -> redis.Redis:
@@ -51,7 +48,7 @@ def _wait_until(predicate: Callable[[], object], timeout: float) -> float:
 @pytest.fixture(scope="module", params=KINDS)
 def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     """A shared 3 + 3 cluster per kind for the tests that do not kill anything."""
-    _require(request.param)
+    require(request.param)
     with start_cluster(request.param) as built:
         yield built
 
@@ -104,7 +101,7 @@ def test_spublish_reaches_ssubscribe_on_slot_owner(cluster: Cluster) -> None:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_killing_a_primary_promotes_its_replica(kind: str) -> None:
-    _require(kind)
+    require(kind)
     with start_cluster(kind) as built:
         primary, replica = built.nodes[0], built.nodes[3]  # replica i follows primary i % 3
         assert replica in built.replicas()
@@ -118,7 +115,7 @@ def test_killing_a_primary_promotes_its_replica(kind: str) -> None:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_sentinels_answer_get_master_addr(kind: str) -> None:
-    _require(kind)
+    require(kind)
     with start_sentinel_setup(kind) as setup:
         assert len(setup.sentinels) == 3
         for i in range(len(setup.sentinels)):
@@ -127,7 +124,7 @@ def test_sentinels_answer_get_master_addr(kind: str) -> None:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_sentinels_fail_over_to_the_replica(kind: str) -> None:
-    _require(kind)
+    require(kind)
     with start_sentinel_setup(kind) as setup:
         setup.wait_discovered(timeout=10)
         setup.primary.kill()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from rps_tui.core.connection.settings import parse_url
 from rps_tui.core.subscriptions import Status, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
-from tests.helpers import async_wait_for
+from tests.support.wait import async_wait_for
 
 SIZE = (160, 45)
 

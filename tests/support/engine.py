@@ -1,10 +1,10 @@
-"""Small shared helpers for tests: bounded waiting, and an engine running in a thread."""
+"""An engine running in a thread for the length of a test, and a publisher that floods one
+channel."""
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import TypeVar
 
@@ -14,31 +14,9 @@ from rps_tui.core.subscriber.base import State
 from rps_tui.core.subscriber.cluster import ClusterEngine
 from rps_tui.core.subscriber.engine import Engine
 from rps_tui.core.subscriptions import Subscription
+from tests.support.wait import wait_for
 
 AnyEngine = TypeVar("AnyEngine", Engine, ClusterEngine)
-
-
-def wait_for(
-    predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.02
-) -> None:
-    """Poll until `predicate()` is truthy; fail with its last value after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    value = predicate()
-    while not value:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s (last value {value!r})")
-        time.sleep(interval)
-        value = predicate()
-
-
-async def async_wait_for(predicate: Callable[[], object], timeout: float = 10.0) -> None:
-    import asyncio
-
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(0.02)
 
 
 @contextmanager

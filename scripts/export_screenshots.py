@@ -32,7 +32,7 @@ from rps_tui.core.subscriptions import Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
-SIZE = (160, 45)
+SIZE = (120, 40)  # a common terminal; main-80x24.svg shows the smallest one
 HOSTILE = b"[bold]not markup[/bold] \x1b[31m escape \x07 bell"
 SUBS = [Subscription.parse(p) for p in DEMO_PATTERNS]
 
@@ -98,6 +98,11 @@ async def drive(app: RpsApp, url: str) -> list[Path]:
             await wait_for(lambda: all(store.appended(s) for s in SUBS))  # every family in
             await pilot.pause(3.0)  # rates and sparklines start to fill
             await shoot(pilot, "main.svg", written)
+            await pilot.resize_terminal(80, 24)
+            await pilot.pause(1.2)
+            await shoot(pilot, "main-80x24.svg", written)
+            await pilot.resize_terminal(*SIZE)
+            await pilot.pause(0.5)
 
             await pilot.press("right_square_bracket")  # demo.metrics.*
             await pilot.pause(5.0)

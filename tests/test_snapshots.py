@@ -76,9 +76,11 @@ def prepare(srv):
     return run_before
 
 
-def test_main_screen(snap_compare, snapshot_app) -> None:
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), SIZE], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_main_screen(snap_compare, snapshot_app, size) -> None:
+    """The layouts: stacked under 110 columns, side by side from there."""
     srv, app = snapshot_app
-    assert snap_compare(app, terminal_size=SIZE, run_before=prepare(srv))
+    assert snap_compare(app, terminal_size=size, run_before=prepare(srv))
 
 
 def test_help_screen(snap_compare, snapshot_app) -> None:

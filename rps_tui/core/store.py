@@ -277,6 +277,7 @@ class SubscriptionRow:
 
     total: int  # messages delivered to it
     rate: float  # msg/s (see `RateMeter`)
+    bytes: int  # payload bytes delivered to it
     status: Status
     error: str | None
     let_go: int  # older messages let go for a byte cap
@@ -546,7 +547,7 @@ class Store:
         with self.lock:
             self.fold()
             subs = {
-                sub: SubscriptionRow(s.total, s.meter.rate, s.status, s.error, s.let_go)
+                sub: SubscriptionRow(s.total, s.meter.rate, s.bytes, s.status, s.error, s.let_go)
                 for sub, s in self.subs.items()
             }
             rows = self.channel_rows() if channels else None

@@ -14,7 +14,12 @@ def human_bytes(n: float) -> str:
 
 def plural(n: int, noun: str, nouns: str | None = None) -> str:
     """'1 line', '12,345 lines' ('1 match', '2 matches' with `nouns`)."""
-    return f"{n:,} {noun if n == 1 else nouns or noun + 's'}"
+    return f"{n:,} {noun_for(n, noun, nouns)}"
+
+
+def noun_for(n: int, noun: str, nouns: str | None = None) -> str:
+    """The noun that goes with `n` (for a number drawn some other way, such as 25.0M)."""
+    return noun if n == 1 else nouns or noun + "s"
 
 
 def were(n: int, noun: str) -> str:

@@ -7,6 +7,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from rps_tui.core.store import Snapshot
+from rps_tui.core.units import human_bytes, noun_for
 from rps_tui.ui.render import count_text, rate_text
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -21,7 +22,7 @@ def chart(values: tuple[int, ...] | list[int], width: int, height: int) -> list[
     if height <= 0 or width <= 0:
         return []
     eighths = [round(v / peak * height * 8) if peak else 0 for v in recent]
-    eighths = [max(1, e) if v else 0 for e, v in zip(eighths, recent, strict=True)]
+    eighths = [max(1, e) for e in eighths]  # a quiet second is a low line, not a hole
     rows = []
     for row in range(height - 1, -1, -1):
         base = row * 8
@@ -54,12 +55,21 @@ class TrafficPanel(Widget):
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         if snapshot is None or width <= 0 or height <= 0:
             return text
+        received = sum(row.bytes for row in snapshot.subs.values())
         text.append(f"{rate_text(snapshot.rate)} msg/s", "bold")
-        text.append(f"  {count_text(snapshot.channel_count, 9)} channels", "dim")
-        rows = chart(snapshot.history, width, height - 2)
-        peak = max(snapshot.history[-width:], default=0) if rows else 0
+        text.append(f"  {count_text(snapshot.channel_count, 9)} ")
+        text.append(noun_for(snapshot.channel_count, "channel"), "dim")
+        if height >= 2:
+            text.append(f"\n{count_text(snapshot.total, 11)} ")
+            text.append(noun_for(snapshot.total, "msg"), "dim")
+            text.append(f" · {human_bytes(received)}", "dim")
+        rows = chart(snapshot.history, width, height - 4) if height >= 6 else []
         if rows:
-            text.append(f"\npeak {count_text(peak, 9)}/s in the last {min(width, 60)} s", "dim")
+            seconds = min(width, len(snapshot.history))
+            peak = max(snapshot.history[-seconds:], default=0)
+            text.append(f"\npeak {count_text(peak, 9)}/s", "dim")
             for line in rows:
                 text.append("\n" + line, "green")
+            axis = f"-{seconds} s"
+            text.append("\n" + axis + "now".rjust(max(0, width - len(axis))), "dim")
         return text

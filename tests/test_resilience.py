@@ -94,7 +94,7 @@ async def test_status_shows_the_subscribers_output_buffer(server) -> None:
     async with app.run_test(size=SIZE):
         await active(app, sub)
         app.dashboard.server_monitor.poke()
-        await async_wait_for(lambda: app.dashboard.monitor_view.omem is not None)
+        await async_wait_for(lambda: app.dashboard.header.omem is not None)
         assert isinstance(app.session.subscriber.client_id, int)
         await async_wait_for(
             lambda: "obuf 0 B of 8.0 MiB" in str(app.dashboard.status_bar.render())
@@ -192,8 +192,8 @@ async def test_refused_commands_blank_one_field_and_the_rest_works(server_factor
     async with app.run_test(size=SIZE) as pilot:
         await active(app, sub)
         app.dashboard.server_monitor.poke()
-        await async_wait_for(lambda: app.dashboard.monitor_view.rtt_ms is not None)
-        assert app.dashboard.monitor_view.omem is None and "obuf" not in str(
+        await async_wait_for(lambda: app.dashboard.header.rtt_ms is not None)
+        assert app.dashboard.header.omem is None and "obuf" not in str(
             app.dashboard.status_bar.render()
         )
         await pilot.press("s")  # PUBSUB CHANNELS refused: the dialog says so and still works

@@ -267,10 +267,10 @@ async def test_the_monitor_finishes_its_rounds_over_a_slow_link(server_factory) 
                 pipe.publish("safe.slow", b"s" * 1000)
             pipe.execute()
             await async_wait_for(
-                lambda: (app.dashboard.monitor_view.rtt_ms or 0) >= 1200, timeout=30
+                lambda: (app.dashboard.header.rtt_ms or 0) >= 1200, timeout=30
             )
             await async_wait_for(
-                lambda: (app.dashboard.monitor_view.omem or 0) >= 2 * MIB, timeout=30
+                lambda: (app.dashboard.header.omem or 0) >= 2 * MIB, timeout=30
             )  # 4mb / 2
 
             # The header shows a round's readings when the round ends (rtt is measured first,

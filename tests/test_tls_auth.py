@@ -297,7 +297,7 @@ async def test_app_subscribes_and_publishes_over_tls(
             lambda: any(line.rstrip().endswith("typed over tls") for line in pane_text(app))
         )
         await async_wait_for(
-            lambda: app.dashboard.monitor_view.rtt_ms is not None
+            lambda: app.dashboard.header.rtt_ms is not None
         )  # PING over TLS, in a thread
         await async_wait_for(lambda: "Redis" in status_text(app))
         assert tls_server.address() in status_text(app)
@@ -449,7 +449,7 @@ async def test_password_never_appears_in_the_app(server_factory) -> None:
             )
             await async_wait_for(
                 lambda: (
-                    app.dashboard.monitor_view.rtt_ms is not None and "Valkey" in status_text(app)
+                    app.dashboard.header.rtt_ms is not None and "Valkey" in status_text(app)
                 )
             )
             # PUBLISH refused by the ACL: the error shown in the publish box

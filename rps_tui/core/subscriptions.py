@@ -37,6 +37,20 @@ def channel_name(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
+def delivering(
+    channel: bytes, subs: list[Subscription]
+) -> tuple[Subscription | None, bool]:
+    """The subscription that delivers `channel` (its own channel or sharded subscription,
+    else the first pattern that matches it), and whether it is the channel's own."""
+    for sub in subs:
+        if sub.kind is not Kind.PATTERN and sub.key == channel:
+            return sub, True
+    for sub in subs:
+        if sub.kind is Kind.PATTERN and glob_matches(sub.key, channel):
+            return sub, False
+    return None, False
+
+
 def glob_matches(pattern: bytes, channel: bytes) -> bool:
     """Whether a PSUBSCRIBE glob matches a channel, as Redis decides (`*`, `?`, `[a-c]`,
     `[^a]`, and `\\` escaping the next byte)."""

@@ -21,24 +21,21 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input
 
-from rps_tui.core.connection.commands import CommandError
 from rps_tui.core.monitor import ServerMonitor
-from rps_tui.core.payload.decoders import next_decoder
 from rps_tui.core.payload.text import safe_text
 from rps_tui.core.session import Session
 from rps_tui.core.store import Snapshot, Store
 from rps_tui.core.subscriber.base import Subscriber
-from rps_tui.core.subscriptions import Kind, Subscription, channel_name, glob_matches
+from rps_tui.core.subscriptions import Kind, Subscription, channel_name, delivering
 from rps_tui.ui.bindings import DASHBOARD_BINDINGS, ONLINE_ACTIONS
 from rps_tui.ui.browser import MAX_ROWS as MAX_BROWSER_ROWS
 from rps_tui.ui.browser import ChannelBrowser
-from rps_tui.ui.detail import DetailScreen, previous_on_channel
 from rps_tui.ui.filter_bar import FilterBar
 from rps_tui.ui.frames import FrameScheduler
+from rps_tui.ui.header import Header, Labels
 from rps_tui.ui.key_bar import KeyBar
 from rps_tui.ui.keymap import Keys, keys_of
 from rps_tui.ui.keyspace import KeyspaceScreen
@@ -46,15 +43,13 @@ from rps_tui.ui.message_pane import MessagePane
 from rps_tui.ui.messages import (
     FilterChanged,
     OpenChannel,
-    OpenEntry,
     PaneChanged,
-    PublishRequested,
 )
-from rps_tui.ui.monitoring import MonitorView
 from rps_tui.ui.pane_model import PaneModel
 from rps_tui.ui.publish_box import PublishBox
 from rps_tui.ui.recording import RecordingControl
 from rps_tui.ui.screens import SubscribeScreen
+from rps_tui.ui.side import SideColumn
 from rps_tui.ui.stats_table import StatsTable
 from rps_tui.ui.status_bar import StatusBar
 from rps_tui.ui.subscription_list import SubscriptionList
@@ -63,8 +58,6 @@ from rps_tui.ui.traffic import TrafficPanel
 HOUSEKEEPING_HZ = 2  # subscription list and scroll state; data wakes the pane itself
 NARROW = 110  # columns: below this the subscriptions go above the pane, not beside it
 SHORT = 30  # rows: below this the channel table gets fewer rows
-COUNTDOWN_STEP = 0.1  # seconds between header redraws while "retrying in 0.4 s" counts
-ATTEMPT_STEP = 0.25  # ... and while the attempt runs ("retrying now")
 
 
 @dataclass
@@ -93,13 +86,11 @@ class DashboardScreen(Screen[None]):
         self.server_monitor = ServerMonitor(
             session.commands, subscriber, session.store, clock=options.clock
         )
-        self.monitor_view = MonitorView(self.server_monitor, self.notify)
         self.frames = FrameScheduler(self.set_timer, self._timed_draw, lambda: subscriber.busy)
         self.recording = RecordingControl(
             session, self.notify, self.set_timer, options.record_path, keys=lambda i: self.keys(i)
         )
         self.models: dict[Subscription, PaneModel] = {}
-        self.server_label = options.server_label
         self._counted: tuple[int, int] | None = None  # (total, version) last shown
         self.snapshot: Snapshot = session.store.snapshot(options.clock(), channels=False)
         """What every number on the screen is drawn from (taken once a second)."""
@@ -108,23 +99,34 @@ class DashboardScreen(Screen[None]):
         self._drawn = -1  # appended count of the selected subscription when last drawn
         self._counts_skipped = 0
         self._shown_sub: Subscription | None = None
-        self._countdown: Timer | None = None  # the header's next redraw while it counts
         self._wanted: Subscription | None = None  # the subscription last asked for, to select
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         self.status_bar = StatusBar(id="status")
+        options = self.options
+        self.header = Header(
+            self.status_bar,
+            self.session,
+            self.server_monitor,
+            self.recording,
+            Labels(options.address_label, options.server_label, options.note),
+            notify=self.notify,
+            set_timer=self.set_timer,
+            clock=self.clock,
+        )
         self.sub_list = SubscriptionList(id="subs")
         self.filter_input = FilterBar(id="filter")
-        self.pane = MessagePane(id="pane")
+        self.pane = MessagePane(self.session.store, id="pane")
         self.stats_table = StatsTable(id="stats", show_node=self.session.settings.cluster)
-        self.publish_box = PublishBox(id="publish")
+        self.publish_box = PublishBox(
+            self.session.commands, cluster=self.session.settings.cluster, id="publish"
+        )
         self.traffic = TrafficPanel(id="traffic")
+        self.side = SideColumn(self.sub_list, self.traffic, id="side")
         yield self.status_bar
         with Horizontal(id="body"):
-            with Vertical(id="side"):
-                yield self.sub_list
-                yield self.traffic
+            yield self.side
             with Vertical(id="main"):
                 yield self.filter_input
                 yield self.pane
@@ -139,17 +141,7 @@ class DashboardScreen(Screen[None]):
         self._fit_side()
 
     def _fit_side(self) -> None:
-        """The side column is as wide as the subscription list needs (at most 40% of the
-        screen); the pane gets the rest."""
-        side, width = self.query_one("#side"), self.sub_list.content_width
-        if self.has_class("-narrow"):  # app.tcss: the whole width, the list then the chart
-            side.styles.width = None
-            self.sub_list.styles.width = min(width, self.size.width * 3 // 5)
-            side.styles.height = min(len(self.sub_list.subs) + 3, 7)
-        else:
-            side.styles.width = min(width, max(24, self.size.width * 2 // 5))
-            self.sub_list.styles.width = None
-            side.styles.height = None
+        self.side.fit(narrow=self.has_class("-narrow"), screen_width=self.size.width)
 
     @property
     def store(self) -> Store:
@@ -186,7 +178,7 @@ class DashboardScreen(Screen[None]):
         self.set_interval(1 / HOUSEKEEPING_HZ, self.refresh_pane, name="housekeeping")
         self.set_interval(1.0, self.refresh_counts, name="counts")
         if self.options.monitor:
-            self.server_monitor.on_round = self._monitored
+            self.server_monitor.on_round = self.header.round_done
             self.run_worker(
                 self.server_monitor.run(), name="monitor", group="monitor", exit_on_error=False
             )
@@ -260,44 +252,8 @@ class DashboardScreen(Screen[None]):
         self.recording.check()
 
     def _status(self) -> None:
-        recorder, monitor, subscriber = self.session.recorder, self.server_monitor, self.subscriber
-        self.status_bar.show(
-            address=self.options.address_label or subscriber.where,
-            server=self.server_label,
-            state=subscriber.state,
-            detail=subscriber.state_detail,
-            total=self.snapshot.total,
-            note=self.options.note,
-            recording=self.recording.lines,
-            recording_dropped=recorder.dropped if recorder is not None else 0,
-            omem=monitor.omem,
-            limit=monitor.limit,
-            rtt=monitor.rtt_ms,
-            now=self.clock(),
-        )
-        self._keep_countdown_live()
-
-    def _keep_countdown_live(self) -> None:
-        """The header's "retrying in 0.4 s" is true only while it counts: while a reconnect
-        is planned, redraw the header every 0.1 s (every 0.25 s while the attempt runs, to
-        show the next countdown at once). Otherwise nothing is scheduled: the 1 Hz tick
-        and data redraw it, and an idle dashboard does no work."""
-        retry_at = self.subscriber.retry_at
-        if retry_at is None or self._countdown is not None:
-            return
-        delay = COUNTDOWN_STEP if retry_at > time.monotonic() else ATTEMPT_STEP
-        self._countdown = self.set_timer(delay, self._countdown_tick, name="countdown")
-
-    def _countdown_tick(self) -> None:
-        self._countdown = None
-        self._status()
-
-    def _monitored(self) -> None:
-        """A monitor round finished: show it."""
-        if not self.server_label:
-            self.server_label = self.server_monitor.server_label
-        self.monitor_view.round_done()
-        self._status()
+        self.header.total = self.snapshot.total
+        self.header.draw()
 
     def _trim_models(self) -> None:
         """Hidden views let go of what the store has let go (the shown one does so at each
@@ -366,40 +322,13 @@ class DashboardScreen(Screen[None]):
         self.sub_list.jump(index)
         self._select_changed()
 
-    # -- the pane: detail, decoder, filter, pause, clear --------------------------------------
-    @on(OpenEntry)
-    def _open_detail(self, event: OpenEntry) -> None:
-        model = self.pane.model
-        if self.selected is None or model is None:
-            return
-        previous = previous_on_channel(model.lines, event.entry)
-        self.app.push_screen(
-            DetailScreen(event.entry, self.selected, decoder=model.decoder, previous=previous),
-            lambda decoder, model=model: self._keep_decoder(model, decoder),
-        )
-
-    def _keep_decoder(self, model: PaneModel, decoder: str | None) -> None:
-        """The decoder chosen in the detail view sticks for the subscription."""
-        if decoder:
-            self.pane.set_decoder(model, decoder, self.store)
-
+    # -- the pane: decoder, filter, pause, clear, a channel of the table -------------------
     def action_next_decoder(self) -> None:
-        model = self.pane.model
-        if model is not None:
-            self.pane.set_decoder(model, next_decoder(model.decoder), self.store)
+        self.pane.next_decoder()
 
     @on(FilterChanged)
     def _filter_changed(self, event: FilterChanged) -> None:
-        model = self.pane.model
-        if model is not None and model.filter != event.text:
-            before = model.query
-            model.set_filter(event.text)  # an invalid text is kept, with model.error
-            if model.query is not before:  # unchanged while the text is invalid: no rescan
-                model.rebuild(self.store)
-                model.follow = True
-                self.pane.sync()
-            self._pane_title()
-        self.filter_input.show_error(model.error if model is not None else None)
+        self.filter_input.show_error(self.pane.set_filter(event.text))
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
@@ -411,32 +340,23 @@ class DashboardScreen(Screen[None]):
         self._focus_now(self.filter_input)
 
     def action_pause(self) -> None:
-        self.pane.toggle_pause(self.store)
+        self.pane.toggle_pause()
 
     def action_clear(self) -> None:
-        self.pane.clear(self.store)
+        self.pane.clear()
 
     @on(OpenChannel)
     def _open_channel(self, event: OpenChannel) -> None:
-        """Enter on a channel row: its own subscription, or the first pattern that delivers
-        it with the pane filtered to it (`ch:NAME`); else subscribe to it."""
-        channel, subs = event.channel, self.sub_list.subs
-        exact = next((s for s in subs if s.kind is not Kind.PATTERN and s.key == channel), None)
-        pattern = next(
-            (s for s in subs if s.kind is Kind.PATTERN and glob_matches(s.key, channel)), None
-        )
-        if exact is None and pattern is None:
-            self._subscribed(Subscription(Kind.CHANNEL, channel_name(channel)))
+        """Enter on a channel row: the subscription that delivers it (filtered to it with
+        `ch:NAME` when that is a pattern), or a new subscription to it."""
+        sub, exact = delivering(event.channel, self.sub_list.subs)
+        if sub is None:
+            self._subscribed(Subscription(Kind.CHANNEL, channel_name(event.channel)))
             return
-        sub = exact or pattern
         self.sub_list.select(sub)
-        model = self.models.get(sub)
-        if pattern is not None and exact is None and model is not None:
-            model.set_filter(f"ch:{channel_name(channel)}")
-            model.rebuild(self.store)
-            model.follow = True
-            self._shown_sub = None  # show it again, with its new filter
         self._select_changed()
+        if not exact:
+            self.filter_input.show(f"ch:{channel_name(event.channel)}")  # applied as typed
         self.pane.focus()
 
     # -- subscribing, publishing ------------------------------------------------------------
@@ -490,19 +410,6 @@ class DashboardScreen(Screen[None]):
                 lambda: subscriber.subscriptions,
             )
         )
-
-    @on(PublishRequested)
-    async def _publish(self, event: PublishRequested) -> None:
-        box = self.publish_box
-        try:
-            receivers = await self.session.commands.publish(
-                event.channel, event.message, sharded=event.sharded
-            )
-        except CommandError as exc:
-            box.show_result(f"not sent: {exc}", error=True)  # the typed text stays in the box
-            return
-        # a cluster node counts only its own receivers of a PUBLISH (SPUBLISH: the shard's)
-        box.published(receivers, on_node=self.session.settings.cluster and not event.sharded)
 
     def action_publish(self) -> None:
         box = self.publish_box

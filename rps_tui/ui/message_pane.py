@@ -24,11 +24,13 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from rps_tui.core.entry import Gap, payload_of, time_of
+from rps_tui.core.entry import Entry, Gap, payload_of, time_of
+from rps_tui.core.payload.decoders import next_decoder
 from rps_tui.core.payload.query import Query
 from rps_tui.core.store import Store
+from rps_tui.ui.detail import DetailScreen, previous_on_channel
 from rps_tui.ui.keymap import keys_of
-from rps_tui.ui.messages import OpenEntry, PaneChanged
+from rps_tui.ui.messages import PaneChanged
 from rps_tui.ui.pane_model import PaneModel
 from rps_tui.ui.render import clock_text, entry_line
 
@@ -87,8 +89,9 @@ class MessagePane(ScrollView, can_focus=True):
     titles: reactive[tuple[str, str]] = reactive(("", ""), layout=False)
     """Title and subtitle (`PaneModel.titles`); drawn as text, never markup."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, store: Store, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.store = store  # the models' lines come from it
         self.model: PaneModel | None = None
         self._cache: LRUCache[tuple, Strip] = LRUCache(512)
         self._detail_key = "Enter"  # the key bound to pane.detail, once mounted
@@ -120,31 +123,62 @@ class MessagePane(ScrollView, can_focus=True):
         self.refresh()
 
     # -- what the user does to the shown view ---------------------------------------------
-    def toggle_pause(self, store: Store) -> None:
+    def toggle_pause(self) -> None:
         model = self.model
         if model is not None:
-            model.toggle_pause(store)
+            model.toggle_pause(self.store)
             if not model.paused:
                 self.sync()
             self.post_message(PaneChanged())
 
-    def clear(self, store: Store) -> None:
+    def clear(self) -> None:
         """Forget the shown subscription's history (the store's too)."""
         model = self.model
         if model is not None:
-            store.clear(model.sub)
+            self.store.clear(model.sub)
             model.clear()
             self.show(model)
             self.post_message(PaneChanged())
 
-    def set_decoder(self, model: PaneModel, decoder: str, store: Store) -> None:
+    def set_decoder(self, model: PaneModel, decoder: str) -> None:
         """`model` shows its payloads with `decoder` from now on (it may be hidden: the
         detail view's choice lands after the detail view is gone)."""
         if decoder != model.decoder:
-            model.set_decoder(decoder, store)
+            model.set_decoder(decoder, self.store)
             if model is self.model:
                 self.sync()  # the line cache is keyed by decoder
             self.post_message(PaneChanged())
+
+    def next_decoder(self) -> None:
+        if self.model is not None:
+            self.set_decoder(self.model, next_decoder(self.model.decoder))
+
+    def set_filter(self, text: str) -> str | None:
+        """Filter the shown view by `text` (an invalid text is kept; the view stays as it
+        was); why the text is not in force, if it is not."""
+        model = self.model
+        if model is None:
+            return None
+        if model.filter != text:
+            before = model.query
+            model.set_filter(text)
+            if model.query is not before:  # unchanged while the text is invalid: no rescan
+                model.rebuild(self.store)
+                model.follow = True
+                self.sync()
+            self.post_message(PaneChanged())
+        return model.error
+
+    def open_detail(self, entry: Entry) -> None:
+        """The detail view of `entry`; the decoder chosen there sticks for the subscription."""
+        model = self.model
+        if model is None:
+            return
+        previous = previous_on_channel(model.lines, entry)
+        self.app.push_screen(
+            DetailScreen(entry, model.sub, decoder=model.decoder, previous=previous),
+            lambda decoder: decoder and self.set_decoder(model, decoder),
+        )
 
     def render_line(self, y: int) -> Strip:
         model = self.model
@@ -238,7 +272,7 @@ class MessagePane(ScrollView, can_focus=True):
         model = self.model
         if model and model.lines:
             index = model.cursor if model.cursor is not None else self._eye()
-            self.post_message(OpenEntry(model.lines[index]))
+            self.open_detail(model.lines[index])
 
     def action_match(self, step: int) -> None:
         """Move the cursor to the next (step 1) or previous (-1) message matching the filter,
@@ -292,7 +326,7 @@ class MessagePane(ScrollView, can_focus=True):
         index = self.scroll_offset.y + offset.y
         if 0 <= index < len(model.lines):
             if model.cursor == index and event.chain >= 2:
-                self.post_message(OpenEntry(model.lines[index]))
+                self.open_detail(model.lines[index])
             model.cursor, model.follow = index, False
             self.refresh()
             self.post_message(PaneChanged())

@@ -5,16 +5,6 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from rps_tui.core.entry import Entry
-
-
-class OpenEntry(Message):
-    """The user asked for the detail view of one entry of the message pane."""
-
-    def __init__(self, entry: Entry) -> None:
-        super().__init__()
-        self.entry = entry
-
 
 class PaneChanged(Message):
     """The pane's view changed in a way its title tells: cursor or scroll (following the tail
@@ -27,16 +17,6 @@ class FilterChanged(Message):
     def __init__(self, text: str) -> None:
         super().__init__()
         self.text = text
-
-
-class PublishRequested(Message):
-    """Enter in the publish box: send `message` to `channel` (SPUBLISH if `sharded`)."""
-
-    def __init__(self, channel: str, message: str, sharded: bool = False) -> None:
-        super().__init__()
-        self.channel = channel
-        self.message = message
-        self.sharded = sharded
 
 
 class OpenChannel(Message):

@@ -11,9 +11,9 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Input, Label
 
+from rps_tui.core.connection.commands import CommandError, Commands
 from rps_tui.core.units import plural
 from rps_tui.ui.keymap import keys_of
-from rps_tui.ui.messages import PublishRequested
 
 NEWLINE_MARK = "⏎"
 """How a line break of a pasted message shows in the one-line field (sent as a line break)."""
@@ -94,7 +94,7 @@ class MessageInput(Input):
 
 
 class PublishBox(Horizontal):
-    """Posts `PublishRequested` on Enter; the dashboard sends it and calls `show_result`."""
+    """Enter sends the message with the session's command client, and shows the reply."""
 
     BINDINGS = [
         Binding(
@@ -108,8 +108,10 @@ class PublishBox(Horizontal):
 
     sharded: reactive[bool] = reactive(False)
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, commands: Commands, *, cluster: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.commands = commands  # the session's command client: it sends
+        self.cluster = cluster
         self._result_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -144,8 +146,16 @@ class PublishBox(Horizontal):
             self.show_result("no channel: type one in the channel field first", error=True)
             self.channel_input.focus()
             return
-        message = self.message_input.message
-        self.post_message(PublishRequested(channel, message, self.sharded))
+        self.run_worker(self._send(channel, self.message_input.message, self.sharded))
+
+    async def _send(self, channel: str, message: str, sharded: bool) -> None:
+        try:
+            receivers = await self.commands.publish(channel, message, sharded=sharded)
+        except CommandError as exc:
+            self.show_result(f"not sent: {exc}", error=True)  # the typed text stays
+            return
+        # a cluster node counts only its own receivers of a PUBLISH (SPUBLISH: the shard's)
+        self.published(receivers, on_node=self.cluster and not sharded)
 
     def watch_sharded(self, sharded: bool) -> None:
         self.query_one("#publish-verb", Label).update("SPUBLISH" if sharded else "PUBLISH")

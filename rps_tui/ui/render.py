@@ -16,7 +16,7 @@ from rps_tui.core.entry import Entry, Gap, channel_of, payload_of, time_of
 from rps_tui.core.payload import keyspace
 from rps_tui.core.payload.decoders import decode_line
 from rps_tui.core.payload.text import PayloadKind, safe_name, safe_text
-from rps_tui.core.units import plural
+from rps_tui.core.units import human_bytes
 
 SPARK_BLOCKS = " ▁▂▃▄▅▆▇█"
 _json = JSONHighlighter()
@@ -54,8 +54,8 @@ def entry_line(
         line.append(safe_name(channel), "cyan")
         line.append("  ")
     formatted = decode_line(data, decoder)
-    if formatted.truncated:  # up front, so a narrow pane still shows that there is more
-        line.append(f"[{plural(formatted.size, 'byte')}, {detail_key} shows all] ", "dim italic")
+    if formatted.truncated:  # up front and short, so a narrow pane shows there is more
+        line.append(f"[{human_bytes(formatted.size)}] ", "dim italic")
     if formatted.tag:
         line.append(f"{formatted.tag} ", "reverse cyan")
         line.append(" ")

@@ -17,6 +17,11 @@ from enum import StrEnum
 LINE_LIMIT = 512
 """Bytes of a payload shown on one line of the message list; the detail view shows all."""
 
+COMPACT_LIMIT = 64 << 10
+"""A JSON payload up to this size is parsed to show it compacted on its line, even when the
+line shows only its first `LINE_LIMIT` characters (a pretty-printed 5 KB document would
+otherwise fill its line with indentation)."""
+
 # C0, DEL, C1, zero-width and bidi controls, line/paragraph separators, BOM, interlinear marks,
 # and lone surrogates (from JSON's "\ud800" escapes, or bytes a name carried by surrogateescape):
 # they are not text, so a terminal writer cannot encode them.
@@ -107,18 +112,32 @@ def format_line(data: bytes, limit: int = LINE_LIMIT) -> Formatted:
     """One display line: JSON compacted, text escaped, binary as escaped bytes, cut at `limit`."""
     size = len(data)
     truncated = size > limit
+    if truncated and size <= COMPACT_LIMIT and data[:1] in (b"{", b"["):
+        compact = _compact_json(data)
+        if compact is not None:
+            return Formatted(
+                PayloadKind.JSON, safe_text(compact[:limit]), size, len(compact) > limit
+            )
     head = data[:limit] if truncated else data
     text = utf8_text(head, cut=truncated)
     if text is None:
         return Formatted(PayloadKind.BINARY, escape_bytes(head), size, truncated)
     if not truncated and looks_like_json(text):
-        try:
-            compact = json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
-        except (ValueError, RecursionError):  # not JSON, or nested too deep: show it as text
-            pass
-        else:
+        compact = _compact_json(data)
+        if compact is not None:
             return Formatted(PayloadKind.JSON, safe_text(compact), size)
     return Formatted(PayloadKind.TEXT, safe_text(text), size, truncated)
+
+
+def _compact_json(data: bytes) -> str | None:
+    """`data` as compact JSON; None if it is not JSON (or is nested too deep to show so)."""
+    text = utf8_text(data)
+    if text is None or not looks_like_json(text):
+        return None
+    try:
+        return json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return None
 
 
 def hexdump(data: bytes, width: int = 16) -> str:

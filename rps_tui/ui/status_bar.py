@@ -72,4 +72,4 @@ class StatusBar(Static):
             text.append(f"  {note}", "italic magenta")
         if text != self._shown:  # an update costs a layout pass: skip it when nothing changed
             self._shown = text
-            self.update(text)
+            self.update(text, layout=False)  # one line, always: no layout pass per frame

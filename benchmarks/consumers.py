@@ -147,7 +147,7 @@ def app(url: str, pattern: str, cluster: bool = False) -> None:
     `cluster`: `pattern` is a list of sharded channels on a cluster."""
     from dataclasses import replace
 
-    from rps_tui.core.connection.commands import probe
+    from rps_tui.core.connection.probe import probe
     from rps_tui.core.connection.settings import parse_url
     from rps_tui.core.subscriptions import Kind, Subscription
     from rps_tui.core.tuning import tune_process

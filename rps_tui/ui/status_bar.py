@@ -70,6 +70,6 @@ class StatusBar(Static):
             text.append(f"  obuf {human_bytes(omem.value)}{cap}{_age(omem, now)}", style)
         if note:
             text.append(f"  {note}", "italic magenta")
-        if text != self._shown:  # an update costs a layout pass: skip it when nothing changed
+        if text != self._shown:  # skip the repaint when nothing changed
             self._shown = text
-            self.update(text)
+            self.update(text, layout=False)  # one line, always: no layout pass per frame

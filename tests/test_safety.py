@@ -266,9 +266,7 @@ async def test_the_monitor_finishes_its_rounds_over_a_slow_link(server_factory) 
             for _ in range(3_600):  # ~1 MB goes into socket buffers, over half the limit stays
                 pipe.publish("safe.slow", b"s" * 1000)
             pipe.execute()
-            await async_wait_for(
-                lambda: (app.dashboard.header.rtt_ms or 0) >= 1200, timeout=30
-            )
+            await async_wait_for(lambda: (app.dashboard.header.rtt_ms or 0) >= 1200, timeout=30)
             await async_wait_for(
                 lambda: (app.dashboard.header.omem or 0) >= 2 * MIB, timeout=30
             )  # 4mb / 2

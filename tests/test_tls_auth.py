@@ -448,9 +448,7 @@ async def test_password_never_appears_in_the_app(server_factory) -> None:
                 lambda: any("a message for the pane" in line for line in pane_text(app))
             )
             await async_wait_for(
-                lambda: (
-                    app.dashboard.header.rtt_ms is not None and "Valkey" in status_text(app)
-                )
+                lambda: app.dashboard.header.rtt_ms is not None and "Valkey" in status_text(app)
             )
             # PUBLISH refused by the ACL: the error shown in the publish box
             await pilot.press("i", *"not allowed", "enter")

@@ -37,9 +37,7 @@ def channel_name(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
-def delivering(
-    channel: bytes, subs: list[Subscription]
-) -> tuple[Subscription | None, bool]:
+def delivering(channel: bytes, subs: list[Subscription]) -> tuple[Subscription | None, bool]:
     """The subscription that delivers `channel` (its own channel or sharded subscription,
     else the first pattern that matches it), and whether it is the channel's own."""
     for sub in subs:

@@ -149,7 +149,7 @@ async def test_a_recording_hides_what_acts_on_a_live_feed(server, tmp_path: Path
         await pilot.press("x", "p", "c")
         await pilot.pause(0.3)
         model = dashboard.pane.model
-        assert model is not None and not model.paused and "PAUSED" not in model.titles(None)[1]
+        assert model is not None and not model.paused and "PAUSED" not in model.titles(None, str)[1]
         assert dashboard.sub_list.subs == engine.subscriptions and len(engine.subscriptions) == 2
         assert pane_text(app) == shown  # nothing cleared
         assert not any("unsubscribed" in str(n.message) for n in app._notifications)

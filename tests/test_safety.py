@@ -295,7 +295,7 @@ def test_an_old_reading_shows_its_age() -> None:
 
     bar = StatusBar()
     shown: list[str] = []
-    bar.update = lambda text: shown.append(str(text))  # type: ignore[method-assign]
+    bar.update = lambda text, **_: shown.append(str(text))  # type: ignore[method-assign]
     readings = {"rtt": Reading(1003.1, 100.0), "omem": Reading(5 * MIB, 100.0)}
     common = {"address": "a", "server": "", "state": S.CONNECTED, "detail": "", "total": 1}
     bar.show(**common, **readings, limit=(32 * MIB, 8 * MIB, 60), now=103.0)

@@ -123,6 +123,7 @@ class DashboardScreen(Screen[None]):
             self.session.commands, cluster=self.session.settings.cluster, id="publish"
         )
         self.traffic = TrafficPanel(id="traffic")
+        self.key_bar = KeyBar()
         self.side = SideColumn(self.sub_list, self.traffic, id="side")
         yield self.status_bar
         with Horizontal(id="body"):
@@ -132,7 +133,13 @@ class DashboardScreen(Screen[None]):
                 yield self.pane
         yield self.stats_table
         yield self.publish_box
-        yield KeyBar()
+        yield self.key_bar
+
+    def on_screen_suspend(self) -> None:
+        self.key_bar.refresh()  # blank under a dialog: its keys are not these
+
+    def on_screen_resume(self) -> None:
+        self.key_bar.refresh()
 
     def on_resize(self, event: events.Resize) -> None:
         """Below `NARROW` columns the side column goes above the pane (app.tcss)."""

@@ -102,6 +102,10 @@ class KeyBar(Widget):
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="crop", end="")
         self._spans = []
+        if self.app.screen is not self.screen:  # a dialog or the detail view is on top:
+            text.append(" esc ", KEY_STYLE)  # the dashboard's keys do not work there; Esc
+            text.append(" Back")  # closes every one of them (each lists its own keys)
+            return text
         for index, (key, display, description) in enumerate(self.shown()):
             if index:
                 text.append(GAP)

@@ -131,3 +131,22 @@ async def test_the_key_bar_shows_only_keys_that_work_there(server) -> None:
         keys = lines[-1]
         assert "Subscribe" not in keys and "Filter" not in keys, keys
         assert "esc" in keys and "^q" in keys and "Quit" in keys and "Help" in keys, keys
+
+
+async def test_a_pane_that_follows_still_shows_the_newest_after_a_resize(
+    server, redis_client: redis.Redis
+) -> None:
+    """Going narrow moves the pane and shrinks it: a pane that follows the tail must still
+    end on the newest line (a snapshot at 80x24 once caught it showing the oldest)."""
+    sub = Subscription(Kind.CHANNEL, "resize.a")
+    app = make_app(server.url, sub)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await active(app, sub)
+        for n in range(40):
+            redis_client.publish("resize.a", f"line {n:02d}")
+        await async_wait_for(lambda: any("line 39" in line for line in pane_text(app)))
+        for size in ((80, 24), (120, 40), (80, 24)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.2)
+            shown = [line for line in pane_text(app) if "line " in line]
+            assert shown and "line 39" in shown[-1], (size, shown)

@@ -109,6 +109,12 @@ class MessagePane(ScrollView, can_focus=True):
         super().notify_style_update()
         self._cache.clear()
 
+    def on_resize(self) -> None:
+        """A pane that follows the tail keeps the newest line in sight when it changes size
+        (going narrow moves it and shrinks it: the old scroll offset would show older lines)."""
+        if self.model is not None and self.model.follow:
+            self.call_after_refresh(self.sync)
+
     def show(self, model: PaneModel | None) -> None:
         self.model = model
         self._cache.clear()

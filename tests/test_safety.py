@@ -350,14 +350,18 @@ async def test_the_channel_table_is_not_rebuilt_while_nothing_changes(server, ch
             calls: list[int] = []
             update = app.dashboard.stats_table.update_rows
             app.dashboard.stats_table.update_rows = lambda *a: calls.append(1) or update(*a)  # type: ignore[method-assign]
+            traffic, repaints = app.dashboard.traffic, []
+            repaint = traffic.refresh
+            traffic.refresh = lambda *a, **k: repaints.append(1) or repaint(*a, **k)  # type: ignore[method-assign]
             with app.session.store.lock:
                 for _ in range(61):
                     app.session.store.sample()  # a minute on: every sparkline is flat
             app.dashboard.refresh_counts()
-            shown = len(calls)
+            shown, painted = len(calls), len(repaints)
             for _ in range(5):
                 app.dashboard.refresh_counts()
             assert len(calls) == shown  # no rows built, nothing redrawn
+            assert len(repaints) == painted  # the traffic chart neither (a snapshot a second)
             client.publish("safe.table.new", b"1")
             await async_wait_for(lambda: app.session.store.total == channels + 1)
             app.dashboard.refresh_counts()

@@ -106,8 +106,11 @@ async def test_the_browser_and_the_keyspace_helper_select_what_they_subscribe(se
             await async_wait_for(lambda: app.dashboard.selected == browsed)
             await pilot.press("escape")
             await async_wait_for(lambda: app.screen is app.dashboard)
-            assert app.dashboard.pane.model is not None
-            assert app.dashboard.pane.model.sub == browsed
+            await async_wait_for(
+                lambda: (
+                    app.dashboard.pane.model is not None and app.dashboard.pane.model.sub == browsed
+                )
+            )
             await pilot.press("1")
             await pilot.press("k")
             await async_wait_for(
@@ -117,7 +120,12 @@ async def test_the_browser_and_the_keyspace_helper_select_what_they_subscribe(se
             event = Subscription(Kind.PATTERN, "__keyevent@0__:*")
             await active(app, event)
             await async_wait_for(lambda: app.dashboard.selected == event)
-            assert app.dashboard.pane.model.sub == event
+            # the pane follows the list's cursor one message later (RowHighlighted)
+            await async_wait_for(
+                lambda: (
+                    app.dashboard.pane.model is not None and app.dashboard.pane.model.sub == event
+                )
+            )
     finally:
         listener.close()
         client.close()

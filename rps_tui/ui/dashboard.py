@@ -388,7 +388,9 @@ class DashboardScreen(Screen[None]):
         unless another subscription was asked for since."""
         if sub != self._wanted:
             return
-        if not self.sub_list.select(sub) and tries:
+        if self.sub_list.select(sub):
+            self._select_changed()  # the pane with it, not a RowHighlighted later
+        elif tries:
             self.set_timer(0.05, lambda: self._select_when_known(sub, tries - 1))
 
     def action_unsubscribe(self) -> None:

@@ -72,6 +72,10 @@ def prepare(srv):
         await pilot.pause(1.2)  # one counts tick
         app.dashboard.refresh_counts()
         await pilot.pause()
+        # a pane that follows scrolls to its end after the layout settles (it moved at the
+        # narrow sizes): let that scroll and its scrollbar repaint land before the picture
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
 
     return run_before
 

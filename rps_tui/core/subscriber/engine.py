@@ -326,7 +326,11 @@ class Engine:
         no reader running)."""
         if self.lost_since is None:
             return
-        now = self.clock()
+        # The confirmation that ends the gap came in a read whose messages are stamped with
+        # that read's time (`last_data`): the gap takes it too, so it is never later than the
+        # messages after it (a CI run saw a gap 40 µs after the next message).
+        read = self.last_data
+        now = read if read is not None and read >= self.lost_since else self.clock()
         gap = Gap(self._lost_reason, max(0.0, now - self.lost_since), self._discarded)
         self.lost_since, self._seen = None, (None, None)  # the old connection's buffer
         self.store.mark_gap(gap, now, set(self._wanted))

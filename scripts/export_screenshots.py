@@ -29,7 +29,7 @@ from rps_tui.core.embedded.demo import DEMO_PATTERNS, DemoTraffic
 from rps_tui.core.embedded.server import start_server
 from rps_tui.core.session import Session
 from rps_tui.core.subscriptions import Subscription
-from rps_tui.ui.app import AppConfig, RpsApp
+from rps_tui.ui.app import AppConfig, RpsApp, offline_config
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 SIZE = (120, 40)  # a common terminal; main-80x24.svg shows the smallest one
@@ -59,16 +59,7 @@ def demo_app(url: str) -> RpsApp:
 
 def view_app(recording: Path) -> RpsApp:
     """`recording` opened offline, as `rps-tui view FILE` does."""
-    session = Session.from_recording(recording)
-    return RpsApp(
-        AppConfig(
-            settings=session.settings,
-            subscriptions=session.subscriber.subscriptions,
-            server_label="recording",
-            monitor=False,
-            session=session,
-        )
-    )
+    return RpsApp(offline_config(Session.from_recording(recording)))
 
 
 async def wait_for(check: Callable[[], object], timeout: float = 10.0) -> None:

@@ -120,7 +120,7 @@ async def test_the_browser_and_the_keyspace_helper_select_what_they_subscribe(se
             event = Subscription(Kind.PATTERN, "__keyevent@0__:*")
             await active(app, event)
             await async_wait_for(lambda: app.dashboard.selected == event)
-            # the pane follows the list's cursor one message later (RowHighlighted)
+            # the pane comes with the selection (no RowHighlighted round trip)
             await async_wait_for(
                 lambda: (
                     app.dashboard.pane.model is not None and app.dashboard.pane.model.sub == event

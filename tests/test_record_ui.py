@@ -17,7 +17,7 @@ from rps_tui.core.session import Session
 from rps_tui.core.store import Store
 from rps_tui.core.subscriber.base import State
 from rps_tui.core.subscriptions import Kind, Subscription
-from rps_tui.ui.app import AppConfig, RpsApp
+from rps_tui.ui.app import RpsApp, offline_config
 from rps_tui.ui.status_bar import StatusBar
 from tests.support.app import SIZE, active, make_app, pane_text
 from tests.support.wait import async_wait_for, wait_for
@@ -100,14 +100,7 @@ async def test_a_recording_opens_offline(server, tmp_path: Path) -> None:
     make_recording(server.url, path)
     session = Session.from_recording(path)
     engine = session.subscriber
-    app = RpsApp(
-        AppConfig(
-            settings=session.settings,
-            subscriptions=engine.subscriptions,
-            monitor=False,
-            session=session,
-        )
-    )
+    app = RpsApp(offline_config(session))
     async with app.run_test(size=SIZE) as pilot:
         await async_wait_for(lambda: app.dashboard.sub_list.subs == engine.subscriptions)
         assert [s.name for s in app.dashboard.sub_list.subs] == ["off.*", "off.plain"]
@@ -133,14 +126,7 @@ async def test_a_recording_hides_what_acts_on_a_live_feed(server, tmp_path: Path
     make_recording(server.url, path)
     session = Session.from_recording(path)
     engine = session.subscriber
-    app = RpsApp(
-        AppConfig(
-            settings=session.settings,
-            subscriptions=engine.subscriptions,
-            monitor=False,
-            session=session,
-        )
-    )
+    app = RpsApp(offline_config(session))
     async with app.run_test(size=SIZE) as pilot:
         dashboard = app.dashboard
         await async_wait_for(lambda: dashboard.sub_list.subs == engine.subscriptions)

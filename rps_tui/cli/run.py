@@ -174,18 +174,12 @@ def view_app(options: ViewOptions) -> RpsApp:
     what it shows once: 'recording FILE  ■ offline (N messages over S s)', with no server
     label beside it (there is no server)."""
     from rps_tui.core.session import Session
-    from rps_tui.ui.app import AppConfig, RpsApp
+    from rps_tui.ui.app import RpsApp, offline_config
 
     session = Session.from_recording(
         options.path, history=options.history, history_bytes=options.history_mb * MIB
     )
-    config = AppConfig(
-        settings=session.settings,
-        subscriptions=session.subscriber.subscriptions,
-        history=options.history,
-        monitor=False,  # no server: no PING, NUMSUB or CLIENT LIST
-        session=session,
-        theme=options.theme,
-        keymap=options.keymap,
+    config = offline_config(
+        session, history=options.history, theme=options.theme, keymap=options.keymap
     )
     return RpsApp(config)

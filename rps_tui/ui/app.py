@@ -53,6 +53,19 @@ class AppConfig:
     record_path: str | None = None  # where the record key writes (default: a new file)
 
 
+def offline_config(session: Session, **options: object) -> AppConfig:
+    """The configuration of `rps-tui view FILE` for a session on a recording: its
+    subscriptions, and no monitor (no server: no PING, NUMSUB or CLIENT LIST). The CLI,
+    the screenshot script and the tests all open a recording this one way."""
+    return AppConfig(
+        settings=session.settings,
+        subscriptions=session.subscriber.subscriptions,
+        monitor=False,
+        session=session,
+        **options,  # type: ignore[arg-type]
+    )
+
+
 class RpsApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "rps-tui"

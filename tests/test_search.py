@@ -19,7 +19,7 @@ from rps_tui.core.payload.query import (
     SubstringQuery,
     parse_query,
 )
-from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.core.subscriptions import Kind, Subscription, glob_escape
 from rps_tui.ui.app import RpsApp
 from rps_tui.ui.message_pane import MATCH_STYLE
 from tests.support.app import SIZE, active, make_app, pane_text
@@ -70,6 +70,20 @@ def test_regex_with_groups_is_case_sensitive_unless_asked() -> None:
     assert parse_query("re:x*").spans("abc") == []  # empty matches highlight nothing
 
 
+def test_channel_filter_is_a_redis_glob_and_an_escaped_name_is_exact() -> None:
+    branch = parse_query("ch:orders:eu:*")
+    assert branch.matches(msg(b"1", channel=b"orders:eu:berlin"))
+    assert branch.matches(msg(b"1", channel=b"orders:eu:"))
+    assert not branch.matches(msg(b"1", channel=b"orders:us:nyc"))
+    assert not branch.matches(msg(b"1", channel=b"orders:eu"))
+    assert parse_query("ch:orders.eu").matches(msg(b"1", channel=b"orders.eu"))
+    assert not parse_query("ch:orders.eu").matches(msg(b"1", channel=b"orders.eux"))
+    starred = parse_query("ch:" + glob_escape("lit*[1]"))  # as Enter on a table row sets it
+    assert starred.matches(msg(b"1", channel=b"lit*[1]"))
+    assert not starred.matches(msg(b"1", channel=b"literal1"))
+    assert parse_query("ch:sensor.[ab]?").matches(msg(b"1", channel=b"sensor.b7"))
+
+
 @pytest.mark.parametrize(
     ("text", "words"),
     [
@@ -81,6 +95,7 @@ def test_regex_with_groups_is_case_sensitive_unless_asked() -> None:
         ("json:nosuch(tags)", "unknown function nosuch()"),
         ("json:length(a, b)", "Expected 1 argument"),
         ("json:", "type a JMESPath expression"),
+        ("ch:", "needs a channel name or glob"),
     ],
 )
 def test_invalid_queries_raise_one_line(text: str, words: str) -> None:

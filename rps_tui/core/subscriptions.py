@@ -37,6 +37,12 @@ def channel_name(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
+def glob_escape(name: str) -> str:
+    """`name` as a glob that matches only itself: `*`, `?`, `[`, `]` and `\\` escaped with a
+    backslash (Redis's glob and `glob_matches` take `\\x` as a literal x)."""
+    return re.sub(r"([*?\[\]\\])", r"\\\1", name)
+
+
 def delivering(channel: bytes, subs: list[Subscription]) -> tuple[Subscription | None, bool]:
     """The subscription that delivers `channel` (its own channel or sharded subscription,
     else the first pattern that matches it), and whether it is the channel's own."""

@@ -29,7 +29,13 @@ from rps_tui.core.payload.text import safe_text
 from rps_tui.core.session import Session
 from rps_tui.core.store import Snapshot, Store
 from rps_tui.core.subscriber.base import Subscriber
-from rps_tui.core.subscriptions import Kind, Subscription, channel_name, delivering
+from rps_tui.core.subscriptions import (
+    Kind,
+    Subscription,
+    channel_name,
+    delivering,
+    glob_escape,
+)
 from rps_tui.ui.bindings import DASHBOARD_BINDINGS, ONLINE_ACTIONS
 from rps_tui.ui.browser import MAX_ROWS as MAX_BROWSER_ROWS
 from rps_tui.ui.browser import ChannelBrowser
@@ -363,7 +369,8 @@ class DashboardScreen(Screen[None]):
         self.sub_list.select(sub)
         self._select_changed()
         if not exact:
-            self.filter_input.show(f"ch:{channel_name(event.channel)}")  # applied as typed
+            # a glob since the tree's branches: the name's own glob characters escaped
+            self.filter_input.show(f"ch:{glob_escape(channel_name(event.channel))}")
         self.pane.focus()
 
     # -- subscribing, publishing ------------------------------------------------------------

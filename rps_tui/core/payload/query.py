@@ -1,5 +1,5 @@
 """What the pane's `/` filter means: a substring, `re:` a regular expression, `json:` JMESPath,
-`ch:` one channel.
+`ch:` channels by name.
 
 - plain text: a substring of the raw payload or channel bytes; a needle with no upper-case
   letter ignores (ASCII) case, as `less` and vim's smartcase do.
@@ -9,8 +9,11 @@
 - `json:EXPR`: a JMESPath expression (https://jmespath.org) evaluated on the payload parsed
   as JSON; it matches when the result is true in JMESPath's sense (not null, false, "",
   [] or {}; a number, 0 included, is true). A payload that is not JSON never matches.
-- `ch:NAME`: the messages of one channel, exactly (Enter on a row of the channel table sets
-  it on the subscription that delivers that channel).
+- `ch:GLOB`: the messages of the channels a PSUBSCRIBE glob matches (`*`, `?`, `[a-c]`, `\\`
+  escaping the next character; see `subscriptions.glob_matches`), so `ch:orders.eu` is one
+  channel and `ch:orders:eu:*` a branch of the channel tree. Enter on a row of the channel
+  table sets it, glob characters of the name escaped, on the subscription that delivers the
+  channel; `/` on a branch of the tree sets it to the branch's pattern.
 
 Gap markers match every query, so a filtered view still shows when messages were lost.
 (Text that itself starts with `re:` or `json:` is found with `re:re:…` / `re:json:…`.)
@@ -48,6 +51,7 @@ from jmespath.functions import Functions
 from rps_tui.core.entry import Entry, Gap, channel_of, is_gap, payload_of
 from rps_tui.core.payload.decoders import GZIP_MAGIC, LINE_INFLATE_LIMIT, decode
 from rps_tui.core.payload.text import PayloadKind
+from rps_tui.core.subscriptions import glob_matches
 
 SCAN_LIMIT = 64 * 1024
 """Bytes of each payload a query looks at (a 10 MB payload is searched in its head)."""
@@ -114,16 +118,22 @@ class SubstringQuery(Query):
 
 
 class ChannelQuery(Query):
-    """`ch:NAME`: the entries of one channel (and gap markers, as every query)."""
+    """`ch:GLOB`: the entries of the channels the glob matches (and gap markers, as every
+    query); a name with no glob character is compared as it is (the common case, and fast)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.channel = text[len(CHANNEL_PREFIX) :].encode("utf-8", "surrogateescape")
         if not self.channel:
-            raise QueryError("ch: needs a channel name, e.g. ch:orders.eu")
+            raise QueryError("ch: needs a channel name or glob, e.g. ch:orders.eu or ch:orders.*")
+        self.glob = any(c in self.channel for c in b"*?[\\")
 
     def matches(self, entry: Entry) -> bool:
-        return is_gap(entry) or channel_of(entry) == self.channel
+        if is_gap(entry):
+            return True
+        if self.glob:
+            return glob_matches(self.channel, channel_of(entry) or b"")
+        return channel_of(entry) == self.channel
 
     def spans(self, text: str) -> list[Span]:
         return []  # the whole pane is that channel: nothing to pick out

@@ -9,6 +9,7 @@ mistake in a file that exists is one line naming the file and the key.
     theme = "nord"
     subscriptions = ["orders.*", { shard = "cart{42}" }, { channel = "lit*" }]
     profile = "local"            # used when --profile is not given
+    separators = ":."            # the channel tree's (default: detected from the names)
 
     [keymap]                     # binding id = keys (see `?` in the app for the ids)
     pause = "space"
@@ -35,6 +36,7 @@ from typing import Any
 
 import platformdirs
 
+from rps_tui.core.channel_tree import SeparatorError, check_separators
 from rps_tui.core.subscriptions import InvalidSubscription, Kind, Subscription
 
 ENV_VAR = "RPS_TUI_CONFIG"
@@ -65,6 +67,7 @@ TOP_KEYS = {
     "subscriptions": list,
     "profile": str,
     "keymap": dict,
+    "separators": str,
 }
 PATH_KEYS = ("cacert", "cert", "key")
 
@@ -93,6 +96,7 @@ class Config:
     keymap: dict[str, str] = field(default_factory=dict)
     profiles: dict[str, Profile] = field(default_factory=dict)
     default_profile: str | None = None
+    separators: str | None = None  # the channel tree's; "" detects them
 
     def profile(self, name: str | None) -> Profile | None:
         """The named profile (or the file's default one); ConfigError if it is not there."""
@@ -151,6 +155,12 @@ def _parse(data: dict[str, Any], path: Path) -> Config:
         if not isinstance(keys, str) or not keys.strip():
             raise ConfigError(f"{path}: [keymap] {binding_id} must be a string of keys")
     default = data.get("profile")
+    separators = data.get("separators")
+    if separators is not None:
+        try:
+            separators = check_separators(separators)
+        except SeparatorError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
     config = Config(
         path=path,
         history=data.get("history"),
@@ -160,6 +170,7 @@ def _parse(data: dict[str, Any], path: Path) -> Config:
         keymap=dict(keymap),
         profiles=profiles,
         default_profile=default,
+        separators=separators,
     )
     if default is not None:
         config.profile(default)  # names a profile that exists

@@ -56,6 +56,7 @@ SPARK_SECONDS = 60
 FOLD_SECONDS = 0.05  # how often a busy connection's tally is folded into the table ...
 FOLD_SHARE = 0.02  # ... or less often, so that folding takes at most this share of the time
 RATE_WINDOW = 5
+LAST_PAYLOAD_SCAN = 50_000  # messages `last_payloads` looks at, at most (a few ms)
 
 
 _LAST = itemgetter(-1)
@@ -597,3 +598,33 @@ class Store:
                 if stats is not None and stats.subscribers != n:
                     stats.subscribers = n
                     self.version += 1
+
+    def last_payloads(
+        self, channels: Iterable[bytes], limit: int = LAST_PAYLOAD_SCAN
+    ) -> dict[bytes, tuple[bytes, float]]:
+        """The newest held (payload, receive time) of each of `channels`, for the channel
+        tree's leaves on screen. Nothing is kept per channel for this (that would be work per
+        message): the subscriptions' held reads are scanned newest first, under the lock, until
+        every channel is found or `limit` messages have been looked at. A channel missing from
+        the result has no message held any more (or none within the bound)."""
+        wanted = set(channels)
+        found: dict[bytes, tuple[bytes, float]] = {}
+        if not wanted:
+            return found
+        with self.lock:
+            budget = limit
+            for state in self.subs.values():
+                missing = set(wanted)  # each subscription's newest can be the newer one
+                for read in reversed(state.reads):
+                    if not missing or budget <= 0:
+                        break
+                    budget -= len(read.replies)
+                    for reply in reversed(read.replies):
+                        channel = reply[-2]
+                        if reply[0] is None or channel not in missing:
+                            continue
+                        missing.discard(channel)
+                        have = found.get(channel)
+                        if have is None or have[1] < read.time:
+                            found[channel] = (reply[-1], read.time)
+        return found

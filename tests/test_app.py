@@ -341,7 +341,7 @@ async def test_hints_name_the_keys_bound_now(server, redis_client) -> None:
         await async_wait_for(lambda: "(M)" in str(pane.border_subtitle))
         assert "p resumes" not in str(pane.border_subtitle)
         assert "Ctrl+G clears it" in app.dashboard.filter_input.placeholder
-        rows = {key: text for _, section in app.help_sections() for key, text in section}
+        rows = dict(dict(app.help_sections())["Dashboard"])  # the tree has a / of its own
         assert rows["/"].endswith("(j / N jump)")
         await pilot.press("k")
         await async_wait_for(lambda: app.screen is not app.dashboard and app.screen.loaded)

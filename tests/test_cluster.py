@@ -22,6 +22,7 @@ from rps_tui.core.subscriber.cluster import ClusterEngine
 from rps_tui.core.subscriber.engine import Engine
 from rps_tui.core.subscriptions import Kind, Status, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
+from rps_tui.ui.channel_tree import layout as tree_layout
 from rps_tui.ui.screens import SubscribeScreen
 from tests.support.engine import running
 from tests.support.servers import SERVER_KINDS, require
@@ -171,6 +172,11 @@ async def test_app_subscribes_and_spublishes_on_a_cluster(cluster: Cluster) -> N
         await pilot.pause(0.1)
         owner = cluster.owner_of(shard.key)
         assert app.dashboard.stats_table.get_cell(shard.key, "node") == name(owner)
+        await pilot.press("escape", "t")  # out of the publish box; the tree names the node too
+        tree = app.dashboard.channel_tree
+        row = next(i for i, (node, _) in enumerate(tree.rows) if node.key == shard.key)
+        columns = [c.key for c, _ in tree_layout(tree.scrollable_content_region.width, True)]
+        assert dict(zip(columns, tree.get_row_at(row), strict=True))["node"] == name(owner)
 
 
 async def test_the_server_monitor_watches_the_classic_connection(cluster: Cluster) -> None:

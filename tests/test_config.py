@@ -207,6 +207,9 @@ def test_a_bad_config_file_is_one_line_and_exit_2(tmp_path) -> None:
          "keyspace.close in the keyspace screen"),
         ('"detail.diff" = "m"', "'m' is bound to both detail.diff and detail.decoder in the "
          "detail view"),
+        # the tree's own s (subscribe to a branch) wins while the tree has the focus
+        ('pause = "s"\nsubscribe = "S"', "'s' is bound to both pause and tree.subscribe in "
+         "the channel tree"),
     ],
 )  # fmt: skip
 def test_a_key_bound_twice_is_refused_naming_both(tmp_path, keymap: str, said: str) -> None:
@@ -225,7 +228,7 @@ def test_a_key_bound_twice_is_refused_naming_both(tmp_path, keymap: str, said: s
 @pytest.mark.parametrize(
     "keymap",
     [
-        'pause = "s"\nsubscribe = "S"',  # swapped out of the way: both reachable
+        'pause = "s"\nsubscribe = "S"\n"tree.subscribe" = "S"',  # swapped out of the way
         'pause = "e"',  # e enables keyspace events, on another screen
         'help = "question_mark,f2"',  # ? also closes the help screen, as by default
         '"detail.decoder" = "x"',  # x unsubscribes on the dashboard: another screen

@@ -131,3 +131,27 @@ def test_detail_view(snap_compare, snapshot_app) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize(
+    ("size", "zoom"),
+    [((80, 24), False), ((80, 24), True), ((120, 40), False)],
+    ids=["80x24", "80x24-zoomed", "120x40"],
+)
+def test_channel_tree(snap_compare, snapshot_app, size, zoom) -> None:
+    """`t`: the tree in the table's slot, shop.orders. open, the cursor on a leaf."""
+    srv, app = snapshot_app
+    base = prepare(srv)
+
+    async def run_before(pilot) -> None:
+        await base(pilot)
+        await pilot.press("t")
+        app.dashboard.channel_tree.focus()
+        await pilot.pause()
+        # chat., sensors., shop.: open shop. and its orders., onto orders.eu
+        await pilot.press("down", "down", "enter", "down", "right", "down", "down")
+        if zoom:
+            await pilot.press("z")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

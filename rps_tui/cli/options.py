@@ -37,6 +37,7 @@ class Options:
     theme: str | None = None  # from the config file
     keymap: dict[str, str] = field(default_factory=dict)  # from the config file
     history_mb: int = DEFAULT_MAX_BYTES // MIB
+    separators: str = ""  # the channel tree's ("": detected)
 
 
 @dataclass
@@ -61,6 +62,7 @@ class ViewOptions:
     theme: str | None = None
     keymap: dict[str, str] = field(default_factory=dict)
     history_mb: int = DEFAULT_MAX_BYTES // MIB
+    separators: str = ""
 
 
 AnyOptions = Options | TailOptions | ReplayOptions | ViewOptions
@@ -184,8 +186,23 @@ def parse_args(argv: Sequence[str]) -> Options:
     )
     theme, keymap = _look(config)
     return Options(
-        settings, subs, history, args.demo, args.embedded, record, theme, keymap, history_mb
+        settings,
+        subs,
+        history,
+        args.demo,
+        args.embedded,
+        record,
+        theme,
+        keymap,
+        history_mb,
+        _separators(args, config),
     )
+
+
+def _separators(args: argparse.Namespace, config: Config) -> str:
+    """--separators, else the config file's, else "" (detected from the names)."""
+    chosen = args.separators if args.separators is not None else config.separators
+    return chosen or ""
 
 
 def _default_subscriptions(args: argparse.Namespace, config: Config) -> list[Subscription]:
@@ -243,7 +260,14 @@ def parse_command(argv: Sequence[str]) -> AnyOptions:
         theme, keymap = _look(config)
         history = args.history or config.history or DEFAULT_HISTORY
         history_mb = args.history_mb or config.history_mb or DEFAULT_MAX_BYTES // MIB
-        return ViewOptions(_readable_file(args.file), history, theme, keymap, history_mb)
+        return ViewOptions(
+            _readable_file(args.file),
+            history,
+            theme,
+            keymap,
+            history_mb,
+            _separators(args, config),
+        )
     return parse_args(argv)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from rps_tui import __version__
+from rps_tui.core.channel_tree import SeparatorError, check_separators
 from rps_tui.core.config import default_path as default_config_path
 from rps_tui.core.connection.settings import UsageError
 from rps_tui.core.store import DEFAULT_HISTORY, DEFAULT_MAX_BYTES, DEFAULT_MAX_TOTAL_BYTES, MIB
@@ -209,6 +210,23 @@ def _add_history(group: argparse._ArgumentGroup) -> None:
     )
 
 
+def _separators(text: str) -> str:
+    try:
+        return check_separators(text)
+    except SeparatorError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_separators(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "--separators",
+        type=_separators,
+        metavar="CHARS",
+        help='what splits channel names in the channel tree (t), e.g. ":." (default: the '
+        'config file\'s, else "auto": detected from the names among : . /)',
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The dashboard's parser."""
     parser = _parser(PROG, DESCRIPTION)
@@ -228,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     other = parser.add_argument_group("other")
     _add_history(other)
+    _add_separators(other)
     other.add_argument(
         "--record",
         metavar="FILE",
@@ -288,5 +307,6 @@ def build_view_parser() -> argparse.ArgumentParser:
     other = parser.add_argument_group("other")
     other.add_argument("--config", metavar="FILE", help="the config file (theme, keymap)")
     _add_history(other)
+    _add_separators(other)
     _add_help(other)
     return parser

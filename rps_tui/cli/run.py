@@ -118,6 +118,7 @@ def run(options: Options) -> int:
                 note=reached.note,
                 theme=options.theme,
                 keymap=options.keymap,
+                separators=options.separators,
                 session=session,
                 record_path=options.record,
             )
@@ -180,6 +181,10 @@ def view_app(options: ViewOptions) -> RpsApp:
         options.path, history=options.history, history_bytes=options.history_mb * MIB
     )
     config = offline_config(
-        session, history=options.history, theme=options.theme, keymap=options.keymap
+        session,
+        history=options.history,
+        theme=options.theme,
+        keymap=options.keymap,
+        separators=options.separators,
     )
     return RpsApp(config)

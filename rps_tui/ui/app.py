@@ -51,6 +51,7 @@ class AppConfig:
     session: Session | None = None  # built by the CLI (a live one, or `view`'s recording);
     # None: a live session from the fields above (the tests' way)
     record_path: str | None = None  # where the record key writes (default: a new file)
+    separators: str = ""  # the channel tree's ("": detected from the names)
 
 
 def offline_config(session: Session, **options: object) -> AppConfig:
@@ -96,6 +97,7 @@ class RpsApp(App[int]):
                 monitor=config.monitor,
                 address_label=config.address_label,
                 record_path=config.record_path,
+                separators=config.separators,
             ),
         )
         # the screen and widget each key was read for (see on_key)

@@ -11,6 +11,7 @@ from textual.binding import Binding
 
 from rps_tui.core.payload.decoders import DECODERS
 from rps_tui.ui.browser import ChannelBrowser
+from rps_tui.ui.channel_tree import ChannelTreeView
 from rps_tui.ui.detail import DetailScreen
 from rps_tui.ui.keymap import keys_of, with_keys
 from rps_tui.ui.keyspace import KeyspaceScreen
@@ -101,6 +102,13 @@ DASHBOARD_BINDINGS = [
         "Zoom",
         id="zoom",
         tooltip="The focused panel fills the screen, or goes back (tab moves the focus)",
+    ),
+    Binding(
+        "t",
+        "toggle_tree",
+        "Tree",
+        id="tree",
+        tooltip="Channel statistics as a tree of name prefixes, or back to the table",
     ),
     Binding(
         "escape",
@@ -197,6 +205,7 @@ def _sections() -> list[HelpSection]:
             [("⏎", "Keep the filter, back to the pane"), ("esc", "Clear the filter")],
         ),
         HelpSection("Channel table (tab to it)", StatsTable.BINDINGS),
+        HelpSection("Channel tree (t, then tab to it)", ChannelTreeView.BINDINGS),
         HelpSection(
             "Detail view (⏎ on a line)",
             DetailScreen.BINDINGS,

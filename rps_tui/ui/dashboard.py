@@ -27,7 +27,7 @@ from textual.widgets import Input
 from rps_tui.core.monitor import ServerMonitor
 from rps_tui.core.payload.text import safe_text
 from rps_tui.core.session import Session
-from rps_tui.core.store import Snapshot, Store
+from rps_tui.core.store import ChannelRow, Snapshot, Store
 from rps_tui.core.subscriber.base import Subscriber
 from rps_tui.core.subscriptions import (
     Kind,
@@ -39,6 +39,7 @@ from rps_tui.core.subscriptions import (
 from rps_tui.ui.bindings import DASHBOARD_BINDINGS, ONLINE_ACTIONS
 from rps_tui.ui.browser import MAX_ROWS as MAX_BROWSER_ROWS
 from rps_tui.ui.browser import ChannelBrowser
+from rps_tui.ui.channel_tree import ChannelTreeView
 from rps_tui.ui.filter_bar import FilterBar
 from rps_tui.ui.frames import FrameScheduler
 from rps_tui.ui.header import Header, Labels
@@ -48,8 +49,10 @@ from rps_tui.ui.keyspace import KeyspaceScreen
 from rps_tui.ui.message_pane import MessagePane
 from rps_tui.ui.messages import (
     FilterChanged,
+    FilterPane,
     OpenChannel,
     PaneChanged,
+    SubscribeTo,
 )
 from rps_tui.ui.pane_model import PaneModel
 from rps_tui.ui.publish_box import PublishBox
@@ -78,6 +81,7 @@ class DashboardOptions:
     monitor: bool = True  # PING / NUMSUB polling; off for deterministic snapshots
     address_label: str | None = None  # shown instead of the address (snapshots, screenshots)
     record_path: str | None = None  # where the record key writes (default: a new file)
+    separators: str = ""  # the channel tree's ("": detected from the names)
 
 
 class DashboardScreen(Screen[None]):
@@ -106,6 +110,7 @@ class DashboardScreen(Screen[None]):
         self._counts_skipped = 0
         self._shown_sub: Subscription | None = None
         self._wanted: Subscription | None = None  # the subscription last asked for, to select
+        self._channel_rows: list[ChannelRow] = []  # the channel statistics last taken
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -125,6 +130,13 @@ class DashboardScreen(Screen[None]):
         self.filter_input = FilterBar(id="filter")
         self.pane = MessagePane(self.session.store, id="pane")
         self.stats_table = StatsTable(id="stats", show_node=self.session.settings.cluster)
+        self.channel_tree = ChannelTreeView(
+            self.store.last_payloads,
+            separators=options.separators,
+            show_node=self.session.settings.cluster,
+            offline=self.session.offline,
+            id="tree",
+        )
         self.publish_box = PublishBox(
             self.session.commands, cluster=self.session.settings.cluster, id="publish"
         )
@@ -138,6 +150,7 @@ class DashboardScreen(Screen[None]):
                 yield self.filter_input
                 yield self.pane
         yield self.stats_table
+        yield self.channel_tree
         yield self.publish_box
         yield self.key_bar
 
@@ -177,6 +190,7 @@ class DashboardScreen(Screen[None]):
         self.sub_list.border_title = "subscriptions"
         self.traffic.border_title = "all subscriptions"
         self.filter_input.display = False
+        self.channel_tree.display = False
         if self.session.offline:  # nothing to publish to, and nothing to subscribe to
             self.publish_box.display = False
         subscriber = self.subscriber
@@ -255,7 +269,8 @@ class DashboardScreen(Screen[None]):
         self.sub_list.refresh_counts(snapshot)  # unchanged rows are skipped
         self.traffic.show(snapshot)
         if snapshot.channels is not None:
-            self.stats_table.update_rows(snapshot.channels, now)
+            self._channel_rows = snapshot.channels
+            self._show_channels(now)
             self._trim_models()
         self._pane_title()
         self._status()
@@ -263,6 +278,43 @@ class DashboardScreen(Screen[None]):
         for event in events:
             self.notify(safe_text(event.text), severity=event.level, markup=False)  # type: ignore[arg-type]
         self.recording.check()
+
+    def _show_channels(self, now: float) -> None:
+        """The channel statistics into whichever of the table and the tree is shown (only
+        that one is built: the tree costs a few ms per thousand channels)."""
+        if self.channel_tree.display:
+            self.channel_tree.update_rows(self._channel_rows, now)
+        else:
+            self.stats_table.update_rows(self._channel_rows, now)
+
+    def action_toggle_tree(self) -> None:
+        """`t`: the table or the tree in the one slot; the focus and a zoom go with it."""
+        table, tree = self.stats_table, self.channel_tree
+        showing, hiding = (table, tree) if tree.display else (tree, table)
+        focused, zoomed = self.focused is hiding, self.maximized is hiding
+        if zoomed:
+            self.minimize()
+        hiding.display, showing.display = False, True
+        self._show_channels(self.clock())
+        if focused or zoomed:
+            self._focus_now(showing)
+        if zoomed:
+            self.maximize(showing, container=False)
+
+    @on(SubscribeTo)
+    def _subscribe_to(self, event: SubscribeTo) -> None:
+        self._subscribed(Subscription(Kind(event.kind), event.name))
+
+    @on(FilterPane)
+    def _filter_pane(self, event: FilterPane) -> None:
+        """`/` on the tree: the current pane filtered to the branch or the channel."""
+        if self.pane.model is None:
+            self.notify("no subscription to filter: subscribe first", timeout=3)
+            return
+        if self.maximized is not None:
+            self.minimize()
+        self.filter_input.show(event.text)  # applied as typed
+        self.pane.focus()
 
     def _status(self) -> None:
         self.header.total = self.snapshot.total
@@ -442,7 +494,7 @@ class DashboardScreen(Screen[None]):
             self.minimize()
             return
         focused = self.focused
-        panels = (self.pane, self.sub_list, self.stats_table)
+        panels = (self.pane, self.sub_list, self.stats_table, self.channel_tree)
         self.maximize(focused if focused in panels else self.pane, container=False)
 
     def action_leave(self) -> None:

@@ -6,8 +6,9 @@ would do nothing; `unknown_ids` lets the CLI say so instead. It also lets a rebo
 take another binding's key and quietly drops the other binding (`pause = "s"` leaves
 Subscribe on no key at all); `conflict` finds that first, among the bindings that are
 active together (a screen, the app's, and the focused widget's). Two bindings that share
-a key by default stay allowed: a screen's own `q` (close) over the app's `q` (quit) is
-meant.
+a key by default stay allowed, on that key or any other they are both moved to: a screen's
+own `q` (close) over the app's `q` (quit) is meant, as the channel tree's `s` over the
+dashboard's.
 
 Hints ("p resumes", "Esc closes", the keyspace buttons' letters) are drawn from `Keys`,
 the defaults with the keymap over them, never from hard-coded letters.
@@ -35,6 +36,7 @@ def _holders() -> dict[str, tuple[type, ...]]:
     from rps_tui.ui import (
         app,
         browser,
+        channel_tree,
         dashboard,
         detail,
         keyspace,
@@ -54,6 +56,7 @@ def _holders() -> dict[str, tuple[type, ...]]:
             publish_box.MessageInput,
         ),
         "the channel table": (*base, dashboard.DashboardScreen, stats_table.StatsTable),
+        "the channel tree": (*base, dashboard.DashboardScreen, channel_tree.ChannelTreeView),
         "the subscribe dialog": (*base, screens.SubscribeScreen),
         "the detail view": (*base, detail.DetailScreen),
         "the help screen": (*base, screens.HelpScreen),
@@ -111,10 +114,12 @@ def conflict(keymap: Mapping[str, str]) -> str | None:
     for where, holders in _holders().items():
         bindings = _bindings(holders)
         before, after = _by_key(bindings, {}), _by_key(bindings, normalized)
+        # ids that share a key by default shadow each other on purpose (the tree's `s` over
+        # the dashboard's): they may share whatever key the keymap gives them both
+        paired = {frozenset(p) for ids in before.values() for p in combinations(ids, 2)}
         for key, ids in after.items():
-            by_default = set(before.get(key, ()))
             for a, b in combinations(ids, 2):
-                if not {a, b} <= by_default:
+                if frozenset((a, b)) not in paired:
                     first, other = (a, b) if a in normalized else (b, a)
                     return f"{key_label(key)!r} is bound to both {first} and {other} in {where}"
     return None

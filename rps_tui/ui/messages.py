@@ -25,3 +25,20 @@ class OpenChannel(Message):
     def __init__(self, channel: bytes) -> None:
         super().__init__()
         self.channel = channel
+
+
+class SubscribeTo(Message):
+    """`s` on the channel tree: subscribe to a branch's pattern, or to a leaf's channel."""
+
+    def __init__(self, kind: str, name: str) -> None:
+        super().__init__()
+        self.kind = kind  # a `Kind` value: "pattern" or "channel"
+        self.name = name
+
+
+class FilterPane(Message):
+    """`/` on the channel tree: the current pane's filter becomes `text` (`ch:GLOB`)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text

@@ -12,7 +12,6 @@ message, as the pane's clock shows times: exact, and no redraw while nothing arr
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 
@@ -23,15 +22,17 @@ from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
+from rps_tui.core.channel_tree import natural_key
 from rps_tui.core.payload.text import safe_name, safe_text
 from rps_tui.core.store import ChannelRow
 from rps_tui.core.units import human_bytes
 from rps_tui.ui.keymap import keys_of
 from rps_tui.ui.messages import OpenChannel
 from rps_tui.ui.render import SPARK_BLOCKS, clock_text, count_text, rate_text
+from rps_tui.ui.row_cursor import RowCursor, cursor_bindings
 
 SORTS = ("name", "msgs", "rate", "seen")
 """What `o` cycles through: natural name order, then busiest first by each measure."""
@@ -61,14 +62,6 @@ CHANNEL_MIN, CHANNEL_MAX, SPARK_MIN = 18, 40, 10
 GAP = 2  # columns between two columns
 
 
-def natural_key(name: bytes | None) -> tuple:
-    """`ch.2` before `ch.10`: digit runs compare as numbers (the evicted rollup last)."""
-    if name is None:
-        return (1, ())
-    text = name.decode("utf-8", "surrogateescape")
-    return (0, tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text)))
-
-
 def layout(width: int, show_node: bool) -> list[tuple[Column, int]]:
     """The columns that fit in `width`, with their widths: whole columns dropped in order.
     The sparkline takes up to a minute of room, the channel name the rest."""
@@ -86,17 +79,12 @@ def layout(width: int, show_node: bool) -> list[tuple[Column, int]]:
     return [(c, c.width or widths[c.key]) for c in columns]
 
 
-class StatsTable(ScrollView, can_focus=True):
+class StatsTable(RowCursor, can_focus=True):
     """Rows are `ChannelRow`s from the dashboard's snapshot; nothing is kept per row but the
     sorted list, so a row stays where the eye left it unless the sort moves it."""
 
     BINDINGS = [
-        Binding("up", "cursor(-1)", "Up", show=False, id="channels.up"),
-        Binding("down", "cursor(1)", "Down", show=False, id="channels.down"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="channels.pageup"),
-        Binding("pagedown", "page(1)", "Page down", show=False, id="channels.pagedown"),
-        Binding("home", "edge(0)", "First", show=False, id="channels.first"),
-        Binding("end", "edge(1)", "Last", show=False, id="channels.last"),
+        *cursor_bindings("channels"),
         Binding(
             "enter",
             "open",
@@ -189,15 +177,15 @@ class StatsTable(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         columns = layout(width, self.show_node)
         if y == 0:
-            return self._strip(self._header(columns), width, Style(bold=True))
+            return strip_line(self, self._header(columns), width, Style(bold=True))
         index = self.scroll_offset.y + y - 1
         if index >= len(self.rows):
             return Strip.blank(width, self.rich_style)
         style = Style(reverse=True) if index == self.cursor_row and self.has_focus else None
-        line = self._join(self._cells(self.rows[index], columns, self._peak), columns)
+        line = join_cells(self._cells(self.rows[index], columns, self._peak), columns)
         if index == self.cursor_row and not self.has_focus:
             style = Style(underline=True)
-        return self._strip(line, width, style)
+        return strip_line(self, line, width, style)
 
     def _header(self, columns: list[tuple[Column, int]]) -> Text:
         labels = []
@@ -210,7 +198,7 @@ class StatsTable(ScrollView, can_focus=True):
                 labels.append(Text(next((o for o in options if len(o) <= width), "")))
             else:
                 labels.append(Text(column.label, justify=_justify(column.key)))
-        return self._join(labels, columns)
+        return join_cells(labels, columns)
 
     def _cells(self, row: ChannelRow, columns: list[tuple[Column, int]], peak: int) -> list[Text]:
         cells = []
@@ -242,30 +230,6 @@ class StatsTable(ScrollView, can_focus=True):
             cells.append(cell)
         return cells
 
-    @staticmethod
-    def _join(cells: list[Text], columns: list[tuple[Column, int]]) -> Text:
-        line = Text(no_wrap=True, end="")
-        for i, (cell, (_, width)) in enumerate(zip(cells, columns, strict=True)):
-            if i:
-                line.append(" " * GAP)
-            cell.truncate(width, overflow="ellipsis")
-            pad = " " * (width - cell.cell_len)
-            if cell.justify == "right":
-                line.append(pad)
-                line.append_text(cell)
-            else:
-                line.append_text(cell)
-                line.append(pad)
-        return line
-
-    def _strip(self, text: Text, width: int, style: Style | None) -> Strip:
-        text.truncate(width, pad=True)
-        segments = list(text.render(self.app.console))
-        strip = Strip(Segment.apply_style(segments, self.rich_style), width)
-        if style is not None:
-            strip = strip.apply_style(style)
-        return strip.crop_extend(0, width, self.rich_style)
-
     def on_mount(self) -> None:
         self._retitle()
 
@@ -273,24 +237,7 @@ class StatsTable(ScrollView, can_focus=True):
         self._peak = self._shared_peak()  # the sparklines may show more or fewer seconds
         self.refresh()
 
-    def on_focus(self) -> None:
-        self.refresh()
-
-    def on_blur(self) -> None:
-        self.refresh()
-
     # -- keys ------------------------------------------------------------------------------
-    def action_cursor(self, delta: int) -> None:
-        if self.rows:
-            self.cursor_row = min(len(self.rows) - 1, max(0, self.cursor_row + delta))
-            self._reveal()
-
-    def action_page(self, direction: int) -> None:
-        self.action_cursor(direction * max(1, self.scrollable_content_region.height - 2))
-
-    def action_edge(self, end: int) -> None:
-        self.action_cursor(len(self.rows) if end else -len(self.rows))
-
     def action_sort(self) -> None:
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
 
@@ -309,13 +256,32 @@ class StatsTable(ScrollView, can_focus=True):
             self.cursor_row = index
             self.refresh()
 
-    def _reveal(self) -> None:
-        top, height = self.scroll_offset.y, self.scrollable_content_region.height - 1
-        if self.cursor_row < top:
-            self.scroll_to(y=self.cursor_row, animate=False, force=True)
-        elif self.cursor_row >= top + height:
-            self.scroll_to(y=self.cursor_row - height + 1, animate=False, force=True)
-        self.refresh()
+
+def join_cells(cells: list[Text], columns: list[tuple[Column, int]]) -> Text:
+    """Cells into one line: each cut to its column's width (…), padded, GAP apart."""
+    line = Text(no_wrap=True, end="")
+    for i, (cell, (_, width)) in enumerate(zip(cells, columns, strict=True)):
+        if i:
+            line.append(" " * GAP)
+        cell.truncate(width, overflow="ellipsis")
+        pad = " " * (width - cell.cell_len)
+        if cell.justify == "right":
+            line.append(pad)
+            line.append_text(cell)
+        else:
+            line.append_text(cell)
+            line.append(pad)
+    return line
+
+
+def strip_line(widget: Widget, text: Text, width: int, style: Style | None) -> Strip:
+    """A line of a virtual panel: `text` in the widget's style, `style` over it (the cursor)."""
+    text.truncate(width, pad=True)
+    segments = list(text.render(widget.app.console))
+    strip = Strip(Segment.apply_style(segments, widget.rich_style), width)
+    if style is not None:
+        strip = strip.apply_style(style)
+    return strip.crop_extend(0, width, widget.rich_style)
 
 
 def _justify(key: str) -> str:

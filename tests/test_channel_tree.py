@@ -164,6 +164,22 @@ async def test_slash_filters_the_pane_to_the_branch(server, redis_client) -> Non
         assert all(e[-3].startswith(b"tt:acme:") for e in model.lines)
 
 
+async def test_slash_never_puts_an_unsafe_name_into_the_filter(server, redis_client) -> None:
+    """The filter is an Input, which draws its value as it is: a branch whose name holds
+    terminal escapes is not typed into it."""
+    sub = Subscription(Kind.PATTERN, "esc:*")
+    app = make_app(server.url, sub)
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, sub)
+        publish(redis_client, {"esc:\x1b[2J:x": 1})
+        await async_wait_for(lambda: app.session.store.total == 1)
+        tree = await show_tree(app, pilot, 1)
+        cursor_to(tree, (True, b"esc:\x1b[2J:"))
+        await pilot.press("slash")
+        await pilot.pause()
+        assert app.dashboard.filter_input.value == "" and app.focused is tree
+
+
 async def test_evicted_channels_are_one_top_level_node(server, redis_client) -> None:
     sub = Subscription(Kind.PATTERN, "ev.*")
     app = make_app(server.url, sub)

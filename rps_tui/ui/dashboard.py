@@ -311,6 +311,9 @@ class DashboardScreen(Screen[None]):
         if self.pane.model is None:
             self.notify("no subscription to filter: subscribe first", timeout=3)
             return
+        if safe_text(event.text) != event.text:  # an Input draws its value raw
+            self.notify("that name has characters a filter cannot show", timeout=3)
+            return
         if self.maximized is not None:
             self.minimize()
         self.filter_input.show(event.text)  # applied as typed

@@ -150,3 +150,32 @@ async def test_a_pane_that_follows_still_shows_the_newest_after_a_resize(
             await pilot.pause(0.2)
             shown = [line for line in pane_text(app) if "line " in line]
             assert shown and "line 39" in shown[-1], (size, shown)
+
+
+async def test_the_scrollbar_follows_a_pane_that_starts_to_overflow(
+    server, redis_client: redis.Redis
+) -> None:
+    """A pane whose lines fit, then overflow in one pull, scrolls to its end before its
+    scrollbar exists; the thumb must still be drawn at the end (Textual moves a scrollbar
+    only while it is shown: the thumb stayed at the top, under the newest lines, until the
+    next message; the 80x24 snapshot caught it one run in two)."""
+    sub = Subscription(Kind.CHANNEL, "overflow")
+    app = make_app(server.url, sub)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await active(app, sub)
+        pane = app.dashboard.pane
+        redis_client.publish("overflow", "first")
+        await async_wait_for(lambda: any("first" in line for line in pane_text(app)))
+        await pilot.pause()
+        assert not pane.show_vertical_scrollbar  # one line fits
+        await pilot.press("p")  # paused: what comes next is drawn in one pull, on resume
+        for n in range(30):
+            redis_client.publish("overflow", f"line {n}")
+        await async_wait_for(lambda: app.session.store.appended(sub) == 31)
+        await pilot.press("p")
+        await async_wait_for(lambda: any("line 29" in line for line in pane_text(app)))
+        await pilot.pause()
+        await pilot.pause()
+        assert pane.show_vertical_scrollbar
+        assert pane.scroll_y == pane.max_scroll_y > 0
+        assert pane.vertical_scrollbar.position == pane.scroll_y

@@ -21,7 +21,6 @@ from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from rps_tui.core.entry import Entry, Gap, payload_of, time_of
@@ -33,6 +32,7 @@ from rps_tui.ui.keymap import keys_of
 from rps_tui.ui.messages import PaneChanged
 from rps_tui.ui.pane_model import PaneModel
 from rps_tui.ui.render import clock_text, entry_line
+from rps_tui.ui.scrolling import SteadyScrollView
 
 CLOCK = len("00:00:00.000  ")  # the receive time and its gap, never scrolled sideways
 SIDEWAYS = 20  # columns a ← or → moves the lines
@@ -41,7 +41,7 @@ MATCH_STYLE = Style(color="black", bgcolor="yellow", bold=True)
 """Matched text in a line (as `less` and vim show search hits)."""
 
 
-class MessagePane(ScrollView, can_focus=True):
+class MessagePane(SteadyScrollView, can_focus=True):
     """Lines are drawn from `model.lines` on demand; nothing is stored per line but a cache."""
 
     BINDINGS = [

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from textual.binding import Binding
-from textual.scroll_view import ScrollView
+
+from rps_tui.ui.scrolling import SteadyScrollView
 
 
 def cursor_bindings(prefix: str) -> list[Binding]:
@@ -21,7 +22,7 @@ def cursor_bindings(prefix: str) -> list[Binding]:
     ]
 
 
-class RowCursor(ScrollView):
+class RowCursor(SteadyScrollView):
     """`rows` and `cursor_row` are the subclass's; the first line on screen is the header."""
 
     rows: Sequence[object]

@@ -164,6 +164,28 @@ async def test_slash_filters_the_pane_to_the_branch(server, redis_client) -> Non
         assert all(e[-3].startswith(b"tt:acme:") for e in model.lines)
 
 
+async def test_slash_on_a_branch_the_pane_does_not_deliver_shows_one_that_does(
+    server, redis_client
+) -> None:
+    """The pane shows `other.*`; `/` on a branch of `tt:*` selects `tt:*` and filters it,
+    rather than filtering a pane that can never show that branch down to nothing."""
+    sub, other = Subscription(Kind.PATTERN, "tt:*"), Subscription(Kind.PATTERN, "other.*")
+    app = make_app(server.url, sub, other)
+    async with app.run_test(size=SIZE) as pilot:
+        tree, _ = await hierarchy(app, pilot, redis_client)
+        await pilot.press("2")
+        assert app.dashboard.selected == other
+        tree.focus()
+        await pilot.pause()
+        cursor_to(tree, (True, b"tt:acme:"))
+        await pilot.press("slash")
+        await async_wait_for(lambda: app.dashboard.selected == sub)
+        model = app.dashboard.pane.model
+        assert model is not None and model.sub == sub
+        await async_wait_for(lambda: model.filter == "ch:tt:acme:*")
+        assert len(model.lines) == 10
+
+
 async def test_slash_never_puts_an_unsafe_name_into_the_filter(server, redis_client) -> None:
     """The filter is an Input, which draws its value as it is: a branch whose name holds
     terminal escapes is not typed into it."""

@@ -264,3 +264,15 @@ def branch_pattern(node: Node) -> str:
     if not node.branch or node.key is None:
         raise ValueError("only a branch has a pattern")
     return glob_escape(channel_name(node.key)) + "*"
+
+
+def leaf_channels(node: Node) -> list[bytes]:
+    """The channel names under `node` (itself, for a leaf), busiest first."""
+    leaves, stack = [], [node]
+    while stack:
+        current = stack.pop()
+        if current.branch:
+            stack.extend(current.children)
+        elif current.key is not None:
+            leaves.append(current)
+    return [leaf.key for leaf in sorted(leaves, key=lambda n: -n.count) if leaf.key is not None]

@@ -34,6 +34,7 @@ from rps_tui.core.channel_tree import (
     build,
     detect_separators,
     flatten,
+    leaf_channels,
 )
 from rps_tui.core.payload.text import format_line, safe_name, safe_text
 from rps_tui.core.store import ChannelRow
@@ -363,7 +364,7 @@ class ChannelTreeView(RowCursor, can_focus=True):
         if node is None or node.key is None:
             return
         glob = branch_pattern(node) if node.branch else glob_escape(channel_name(node.key))
-        self.post_message(FilterPane(f"ch:{glob}"))
+        self.post_message(FilterPane(f"ch:{glob}", leaf_channels(node)))
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)

@@ -307,7 +307,8 @@ class DashboardScreen(Screen[None]):
 
     @on(FilterPane)
     def _filter_pane(self, event: FilterPane) -> None:
-        """`/` on the tree: the current pane filtered to the branch or the channel."""
+        """`/` on the tree: the current pane filtered to the branch or the channel; if the
+        pane's subscription delivers none of its channels, the first that does is shown."""
         if self.pane.model is None:
             self.notify("no subscription to filter: subscribe first", timeout=3)
             return
@@ -316,6 +317,13 @@ class DashboardScreen(Screen[None]):
             return
         if self.maximized is not None:
             self.minimize()
+        subs = self.sub_list.subs
+        delivered = [delivering(channel, subs)[0] for channel in event.channels[:1000]]
+        if self.pane.model.sub not in delivered:
+            other = next((sub for sub in delivered if sub is not None), None)
+            if other is not None:
+                self.sub_list.select(other)
+                self._select_changed()
         self.filter_input.show(event.text)  # applied as typed
         self.pane.focus()
 

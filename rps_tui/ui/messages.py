@@ -37,8 +37,10 @@ class SubscribeTo(Message):
 
 
 class FilterPane(Message):
-    """`/` on the channel tree: the current pane's filter becomes `text` (`ch:GLOB`)."""
+    """`/` on the channel tree: the current pane's filter becomes `text` (`ch:GLOB`);
+    `channels` are the names it covers (to find a subscription that delivers them)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, channels: list[bytes]) -> None:
         super().__init__()
         self.text = text
+        self.channels = channels

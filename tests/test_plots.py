@@ -16,7 +16,7 @@ import redis
 
 from rps_tui.core.payload.query import QueryError
 from rps_tui.core.plots.export import export_name, iso_time, write_csv
-from rps_tui.core.plots.series import Series, short_number
+from rps_tui.core.plots.series import Series, short_number, thin
 from rps_tui.core.plots.throughput import Throughput
 from rps_tui.core.plots.values import EXTRACT_LIMIT, Values, parse_field
 from rps_tui.core.store import PLOT_SECONDS, SPARK_SECONDS, Store
@@ -189,9 +189,14 @@ def test_a_store_that_let_messages_go_says_so(server) -> None:
             client.publish("val.lost", str(i))
         wait_for(lambda: engine.store.total == 300)
         values = Values.start(sub, "number")
+        values.update(engine.store)  # from what the store holds: older is no loss of ours
+        assert (values.lost, values.read) == (0, 100)
+        for i in range(300):
+            client.publish("val.lost", str(i))
+        wait_for(lambda: engine.store.total == 600)
         values.update(engine.store)
     client.close()
-    assert values.lost == 200 and values.read == 100 and values.sampled
+    assert values.lost == 200 and values.read == 200 and values.sampled
 
 
 def test_csv_export_parses_back(tmp_path: Path) -> None:
@@ -222,3 +227,29 @@ def test_numbers_fit_their_width() -> None:
         for width in (5, 7):
             assert len(short_number(value, width)) <= width, (value, width)
     assert short_number(12.5) == "12.5" and short_number(1234) == "1,234"
+
+
+def test_thinning_keeps_peaks_and_dips() -> None:
+    times = [float(t) for t in range(900)]
+    values = [0.0] * 900
+    values[123], values[456] = 99.0, -5.0
+    xs, ys = thin(times, values, 0.0, 900.0, 70)
+    assert len(xs) <= 140 and xs == sorted(xs)
+    assert max(ys) == 99.0 and min(ys) == -5.0 and 123.0 in xs and 456.0 in xs
+    assert thin(times[:100], values[:100], 0.0, 900.0, 70) == (times[:100], values[:100])
+
+
+def test_a_query_that_gave_up_extracts_nothing_more(server) -> None:
+    """After the CPU alarm disabled the expression, messages are skipped, not counted as
+    not numeric (the screen shows the query's one-line failure instead)."""
+    sub = Subscription(Kind.CHANNEL, "val.gaveup")
+    client = redis.Redis.from_url(server.url)
+    with running_engine(server.url, sub) as engine:
+        client.publish("val.gaveup", b'{"cpu": 1}')
+        wait_for(lambda: engine.store.total == 1)
+        values = Values.start(sub, "json:cpu")
+        values.query.failure = "json: gave up"
+        values.update(engine.store)
+    client.close()
+    assert (values.extracted, values.skipped, values.not_numeric) == (0, 1, 0)
+    assert values.failure == "json: gave up"

@@ -46,7 +46,7 @@ from textual_plot import AxisFormatter, HiResMode, PlotWidget
 from rps_tui.core.payload.query import QueryError
 from rps_tui.core.payload.text import safe_text
 from rps_tui.core.plots.export import export_name, write_csv
-from rps_tui.core.plots.series import WINDOWS, Series, short_number
+from rps_tui.core.plots.series import WINDOWS, Series, short_number, thin
 from rps_tui.core.plots.throughput import Throughput
 from rps_tui.core.plots.values import EXTRACT_LIMIT, Values
 from rps_tui.core.store import Store
@@ -202,8 +202,7 @@ class PlotScreen(Screen[None]):
             return  # a recording does not change
         if self.values is not None:
             changed = self.values.update(self.store)
-            if self.values.failure:
-                self._show_error(self.values.failure)
+            self._show_error(self.values.failure)
         else:
             changed = self.throughput.update(self.store)
         if changed:
@@ -242,10 +241,12 @@ class PlotScreen(Screen[None]):
         plot, palette = self.plot, self._palette()
         self.x_axis.max_ticks = max(2, (self.size.width - 10) // 12)
         plot.clear()
+        cells = max(1, plot.size.width - plot.margin_left)  # 2 braille dots a cell: 2 points
         for index, (times, values) in enumerate(windows):
             if times:
                 style = palette[index % len(palette)]
-                plot.plot(times, values, line_style=style, hires_mode=HiResMode.BRAILLE)
+                xs, ys = thin(times, values, start, end, cells)
+                plot.plot(xs, ys, line_style=style, hires_mode=HiResMode.BRAILLE)
         plot.set_xlimits(start, end)
         top = max((max(v) for _, v in windows if v), default=0.0)
         if self.values is None:
@@ -380,6 +381,7 @@ class PlotScreen(Screen[None]):
         if self.offline:
             values.limit, values.seconds = OFFLINE_EXTRACT_LIMIT, 0.5
         values.update(self.store)
+        self._show_error(values.failure)  # a runaway expression gives up at once
         self._hide_field()
         self.redraw(force=True)
 

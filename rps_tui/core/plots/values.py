@@ -10,9 +10,9 @@ counts as not numeric. Nothing fails on a payload.
 The sampling rule, because extraction runs on the UI thread: `update` reads the new
 messages at most once a second (`Store.tail`) and extracts at most ONE value per channel
 per second of receive time, the last message of that second (a later read of the same
-second replaces the point), and at most `EXTRACT_LIMIT` values, `EXTRACT_SECONDS` of
-time, per update, newest first. Every message passed over is counted in `skipped`, and
-the messages the store had already let go before they were read in `lost`; either makes
+second replaces the point), and at most `EXTRACT_LIMIT` values, `EXTRACT_SECONDS` of the
+UI thread's CPU time, per update, newest first. Every message passed over is counted in
+`skipped`, and the messages the store let go between two reads in `lost`; either makes
 `sampled` true and the screen says so.
 """
 
@@ -119,7 +119,8 @@ class Values:
         appended, entries, complete = store.tail(self.sub, self.seen)
         if appended == self.seen:
             return False
-        if not complete:  # the store let some go before we read them: count those
+        if not complete and self.seen:  # the store let some go since the last read (on
+            # the first, what it let go before the plot began is no loss of the plot's)
             self.lost += max(0, appended - self.seen - len(entries))
         self.seen = appended
         self._take(entries)
@@ -137,11 +138,11 @@ class Values:
             if key not in picked:
                 picked[key] = entry
         self.read += messages
-        deadline = time.process_time() + self.seconds
+        deadline = time.thread_time() + self.seconds  # this thread's CPU time
         done: list[tuple[bytes, float, float | str]] = []
         for (channel, _), entry in picked.items():
-            if len(done) >= self.limit or time.process_time() > deadline:
-                break
+            if len(done) >= self.limit or time.thread_time() > deadline or self.failure:
+                break  # (after a failure the query reads nothing: the rest are skipped)
             done.append((channel, time_of(entry), extract(self.query, payload_of(entry))))
         self.extracted += len(done)
         self.skipped += messages - len(done)

@@ -16,7 +16,7 @@ from rps_tui.core.recording.format import dumps
 from rps_tui.core.session import Session
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import RpsApp, offline_config
-from rps_tui.ui.plot_screen import PlotScreen
+from rps_tui.ui.plot_screen import FLAT_REDRAW, PlotScreen
 from tests.support.app import SIZE, active, make_app
 from tests.support.recordings import SUBS, record_live
 from tests.support.wait import async_wait_for
@@ -131,16 +131,26 @@ async def test_an_idle_plot_does_not_draw_again(server) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await active(app, sub)
         plot = await open_plot(pilot)
+        now = [plot.clock()]  # the plot's clock, held still: its axis moves only on purpose
+        plot.clock = lambda: now[0]
         store = app.session.store
-        start = store.samples
-        await async_wait_for(lambda: store.samples >= start + 2, timeout=10)
-        plot.refresh_data()
+
+        async def next_sample() -> None:
+            seen = store.samples
+            await async_wait_for(lambda: store.samples > seen, timeout=10)
+            plot.refresh_data()
+
+        await next_sample()
         drawn = plot.draws
         for _ in range(3):  # more samples, all zero: the picture is the same
-            seen = store.samples
-            await async_wait_for(lambda s=seen: store.samples > s, timeout=10)
-            plot.refresh_data()
+            await next_sample()
         assert plot.draws == drawn
+        app.dashboard.refresh_counts()  # the dashboard underneath repaints: not the plot
+        await pilot.pause()
+        assert plot.draws == drawn
+        now[0] += FLAT_REDRAW  # ... until its time axis is due to move on
+        await next_sample()
+        assert plot.draws == drawn + 1
 
 
 async def test_a_recording_plots_on_its_own_timeline(server, tmp_path: Path) -> None:

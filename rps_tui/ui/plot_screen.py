@@ -16,8 +16,8 @@ Offline (`rps-tui view FILE`) the x axis is the recording's time, and the series
 the messages it holds (throughput: their receive times bucketed per second).
 
 Cost: one 1 Hz timer reads what is new; the plot is drawn again only when a series or the
-window changed (a flat zero line that gets more zeros is not drawn again), so an idle plot
-costs nothing between seconds.
+window changed (a flat zero line that gets more zeros is drawn again only every 15 s, for
+its time axis), and not for the dashboard's repaints underneath (`refresh`).
 
 The plotting widget is textual-plot (`PlotWidget`), chosen over textual-plotext after
 measuring both on 8 series x 900 points in a headless app (benchmarks in the report):
@@ -34,11 +34,13 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
+from typing import Self
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.geometry import Region
 from textual.screen import Screen
 from textual.widgets import Input, Static
 from textual_plot import AxisFormatter, HiResMode, PlotWidget
@@ -57,6 +59,7 @@ from rps_tui.ui.key_bar import KeyBar
 OFFLINE_EXTRACT_LIMIT = 20 * EXTRACT_LIMIT
 """A recording is read once, when the field is set: a larger bound than a live second's."""
 
+FLAT_REDRAW = 15  # seconds: how often an idle plot (all zeros) moves its time axis on
 _STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
 _THEME_COLOURS = ("primary", "accent", "success", "error")  # distinct in every built-in theme
 _FALLBACK = ("#c678dd", "#56b6c2", "#e5c07b", "#98c379")  # for series 5 to 8
@@ -189,6 +192,15 @@ class PlotScreen(Screen[None]):
     def on_resize(self) -> None:
         self.redraw(force=True)
 
+    def refresh(self, *regions: Region, **kwargs: bool) -> Self:
+        """Not for the dashboard's repaints underneath: Textual passes a screen below's
+        dirty regions up to the top one (for see-through dialogs), which made this opaque
+        screen render every line of the plot again at each second's counts (0.4% of a
+        core, idle). Our own widgets refresh themselves, not the screen by region."""
+        if regions and not any(kwargs.values()) and self.styles.background.a == 1:
+            return self
+        return super().refresh(*regions, **kwargs)
+
     # -- data ----------------------------------------------------------------------------
     def _new_throughput(self) -> Throughput:
         if self.offline:
@@ -230,8 +242,12 @@ class PlotScreen(Screen[None]):
         series = self.shown()
         windows = [s.window(start) for s in series]
         flat = all(not any(values) for _, values in windows)
-        # a flat zero line that only got more zeros looks the same: not drawn again
-        key = ("flat", self.window, len(series)) if flat and not self.values else (end, self.window)
+        # a flat zero line that only got more zeros looks the same: drawn again only for
+        # its time axis, every `FLAT_REDRAW` seconds
+        if flat and not self.values:
+            key: object = ("flat", self.window, len(series), int(end // FLAT_REDRAW))
+        else:
+            key = (end, self.window)
         key = (key, self.values is not None, self._counts())
         if key == self._drawn_key and not force:
             self._title(end)

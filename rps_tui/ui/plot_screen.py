@@ -20,13 +20,16 @@ window changed (a flat zero line that gets more zeros is drawn again only every 
 its time axis), and not for the dashboard's repaints underneath (`refresh`).
 
 The plotting widget is textual-plot (`PlotWidget`), chosen over textual-plotext after
-measuring both on 8 series x 900 points in a headless app (benchmarks in the report):
-textual-plot redrew in 67 ms at 80x24 and 86 ms at 120x40, textual-plotext in 91 and
-156 ms; textual-plot draws braille lines (2x4 dots a cell, so 900 points still read at 80
-columns), puts ticks on round numbers, and styles its axes from the theme's $primary /
-$secondary (plotext only follows the theme's background and foreground). The legend is
-ours (a Static under the plot): names escaped with `safe_text`, never markup, with min /
-max / last / mean; the line colours come from the theme too.
+measuring both (`python -m benchmarks.plot_widgets`: 8 series x 900 points set again and
+painted in a headless app): textual-plot took 54 ms of CPU a redraw at 80x24 and 76 ms at
+120x40, textual-plotext 87 and 145 ms; neither reaches 20 Hz on 7,200 points, so the lines
+are thinned to two points a cell first (`series.thin`: 15 ms at 80x24, 27 ms at 120x40),
+and drawn at most once a second. textual-plot draws braille lines (2x4 dots a cell), puts
+ticks on round numbers, and styles its axes from the theme ($primary, $secondary: dark and
+light themes alike), where plotext follows only the theme's background and foreground and
+draws with half blocks. The legend is ours (a Static under the plot): names escaped with
+`safe_text`, never markup, with min / max / last / mean; the line colours come from the
+theme too ($primary, $accent, $success, $error, then four fixed ones).
 """
 
 from __future__ import annotations

@@ -87,6 +87,11 @@ async def test_throughput_and_values_of_a_live_subscription(
         assert plot.field.value == "json:v[" and plot.values is None
         error = str(plot.error.render())
         assert error.startswith("json:") and "\n" not in error.strip()
+        await pilot.press("escape")  # leaves the field, not the plot; v brings the text back
+        assert app.screen is plot and not plot.field.has_class("-shown")
+        await pilot.press("v")
+        await async_wait_for(lambda: plot.focused is plot.field)
+        assert plot.field.value == "json:v["
         plot.field.value = "json:up"
         await pilot.press("enter")
         assert plot.values is not None and plot.focused is None

@@ -53,6 +53,7 @@ DEFAULT_MAX_BYTES = 64 * MIB  # payload bytes kept per subscription
 DEFAULT_MAX_TOTAL_BYTES = 256 * MIB  # ... and over all subscriptions (at least 4 x the above)
 DEFAULT_MAX_CHANNELS = 20_000
 SPARK_SECONDS = 60
+PLOT_SECONDS = 900  # a subscription's meter keeps 15 minutes, for the plot (channels: a minute)
 FOLD_SECONDS = 0.05  # how often a busy connection's tally is folded into the table ...
 FOLD_SHARE = 0.02  # ... or less often, so that folding takes at most this share of the time
 RATE_WINDOW = 5
@@ -86,15 +87,17 @@ class RateMeter:
     missing seconds as zero, so the channels of a subscription add up to its rate.
     """
 
-    __slots__ = ("history", "idle", "last_count", "rate")
+    __slots__ = ("history", "idle", "last_count", "rate", "sampled")
 
-    def __init__(self) -> None:
-        self.history: deque[int] = deque(maxlen=SPARK_SECONDS)
+    def __init__(self, keep: int = SPARK_SECONDS) -> None:
+        self.history: deque[int] = deque(maxlen=keep)
         self.last_count = 0
         self.rate = 0.0
         self.idle = 0  # consecutive samples without a new message
+        self.sampled = 0  # the store's sample number of the newest `history` entry
 
-    def sample(self, count: int) -> None:
+    def sample(self, count: int, number: int = 0) -> None:
+        self.sampled = number
         delta = count - self.last_count
         self.history.append(delta)
         self.last_count = count
@@ -123,7 +126,7 @@ class SubscriptionState:
     let_go_bytes: int = 0
     status: Status = Status.PENDING
     error: str | None = None
-    meter: RateMeter = field(default_factory=RateMeter)
+    meter: RateMeter = field(default_factory=lambda: RateMeter(PLOT_SECONDS))
 
     def __post_init__(self) -> None:
         self.reads = deque()
@@ -346,6 +349,8 @@ class Store:
         self.buffered = 0  # payload bytes held by all buffers together
         self.version = 0  # bumped when something a table shows changed, besides `total`
         self._next_sample = float("-inf")
+        self.samples = 0  # `sample` calls so far: a plot aligns the meters' histories by it
+        self.sample_times: deque[float] = deque(maxlen=PLOT_SECONDS)  # wall time of each
         self._next_fold = float("-inf")
 
     # -- called by the engine (lock held) -------------------------------------------------
@@ -464,8 +469,10 @@ class Store:
         for one sparkline after its last message (then it is all zeros and stays so), so
         an idle table of 20,000 channels costs nothing."""
         self.fold()
+        self.samples = number = self.samples + 1
+        self.sample_times.append(time.time())
         for state in self.subs.values():
-            state.meter.sample(state.total)
+            state.meter.sample(state.total, number)
         hot, channels = self.hot, self._channels
         if not hot:
             return
@@ -476,7 +483,7 @@ class Store:
             if stats is None:  # evicted
                 settled.append(name)
                 continue
-            stats.meter.sample(stats.count)
+            stats.meter.sample(stats.count, number)
             if stats.meter.settled:
                 settled.append(name)
         hot.difference_update(settled)
@@ -554,8 +561,11 @@ class Store:
             rows = self.channel_rows() if channels else None
             history = [0] * SPARK_SECONDS
             for state in self.subs.values():
-                meter = state.meter.history
-                for i, value in enumerate(meter, SPARK_SECONDS - len(meter)):
+                meter = state.meter.history  # up to PLOT_SECONDS: the last minute of it
+                skip = max(0, len(meter) - SPARK_SECONDS)
+                for i, value in enumerate(
+                    islice(meter, skip, None), SPARK_SECONDS - len(meter) + skip
+                ):
                     history[i] += value
             channel_count = len(self._channels)
         return Snapshot(

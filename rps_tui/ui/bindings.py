@@ -16,6 +16,7 @@ from rps_tui.ui.detail import DetailScreen
 from rps_tui.ui.keymap import keys_of, with_keys
 from rps_tui.ui.keyspace import KeyspaceScreen
 from rps_tui.ui.message_pane import MessagePane
+from rps_tui.ui.plot_screen import PlotScreen
 from rps_tui.ui.publish_box import MessageInput, PublishBox
 from rps_tui.ui.screens import SubscribeScreen
 from rps_tui.ui.stats_table import StatsTable
@@ -95,6 +96,13 @@ DASHBOARD_BINDINGS = [
         "Browse",
         id="browse",
         tooltip="Browse the server's active channels; Enter subscribes",
+    ),
+    Binding(
+        "g",
+        "plot",
+        "Plot",
+        id="plot",
+        tooltip="Plot the selected subscription: msg/s, or a field of its payloads",
     ),
     Binding(
         "z",
@@ -213,6 +221,11 @@ def _sections() -> list[HelpSection]:
                 ("⏎ / space", "JSON tree: fold or unfold (there ⏎ does not close)"),
                 ("tab", "JSON tree: into the long value shown whole under the tree"),
             ],
+        ),
+        HelpSection(
+            "Plot (g)",
+            PlotScreen.BINDINGS,
+            [("⏎", "In the field: plot it (json:EXPR or number)")],
         ),
         HelpSection("Subscribe dialog (s)", SubscribeScreen.BINDINGS, [("⏎", "Subscribe")], True),
         HelpSection(

@@ -55,6 +55,7 @@ from rps_tui.ui.messages import (
     SubscribeTo,
 )
 from rps_tui.ui.pane_model import PaneModel
+from rps_tui.ui.plot_screen import PlotScreen
 from rps_tui.ui.publish_box import PublishBox
 from rps_tui.ui.recording import RecordingControl
 from rps_tui.ui.screens import SubscribeScreen
@@ -497,6 +498,23 @@ class DashboardScreen(Screen[None]):
     def _focus_now(self, widget: Widget) -> None:
         """Focus at once (`Widget.focus()` waits its turn in the message queue)."""
         self.set_focus(widget)
+
+    def action_plot(self) -> None:
+        """A screen over the dashboard (see `plot_screen`), which goes on counting."""
+        sub = self.selected
+        if sub is None:
+            self.notify("no subscription to plot", severity="warning", timeout=2)
+            return
+        model = self.models.get(sub)
+        self.app.push_screen(
+            PlotScreen(
+                self.store,
+                sub,
+                decoder=model.decoder if model else "auto",
+                offline=self.session.offline,
+                clock=self.clock,
+            )
+        )
 
     def action_zoom(self) -> None:
         """The focused panel (the pane if the focus is elsewhere) fills the screen, or the

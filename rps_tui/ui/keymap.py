@@ -41,6 +41,7 @@ def _holders() -> dict[str, tuple[type, ...]]:
         detail,
         keyspace,
         message_pane,
+        plot_screen,
         publish_box,
         screens,
         stats_table,
@@ -63,6 +64,7 @@ def _holders() -> dict[str, tuple[type, ...]]:
         "the channel browser": (*base, browser.ChannelBrowser),
         "the keyspace screen": (*base, keyspace.KeyspaceScreen),
         "the keyspace question": (*base, keyspace.Confirm),
+        "the plot screen": (*base, plot_screen.PlotScreen),
     }
 
 

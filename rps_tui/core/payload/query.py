@@ -66,6 +66,10 @@ CHANNEL_PREFIX = "ch:"
 Span = tuple[int, int]
 
 
+NOT_JSON = object()
+"""What `JsonQuery.evaluate` returns for a payload that is not a JSON document (as read)."""
+
+
 class QueryError(ValueError):
     """The filter text is not a valid query; `str()` is one line, fit to show in the UI."""
 
@@ -218,8 +222,14 @@ class JsonQuery(Query):
         payload = payload_of(entry)
         if isinstance(payload, Gap):
             return True
+        value = self.evaluate(payload)
+        return value is not NOT_JSON and _truthy(value)
+
+    def evaluate(self, payload: bytes) -> Any:
+        """The expression's result on `payload` read with `decoder`, bounded as `matches`
+        is (`SCAN_LIMIT`, the CPU alarm); `NOT_JSON` when there is no document to read."""
         if self.failure or len(payload) > SCAN_LIMIT:
-            return False
+            return NOT_JSON
         try:
             with _cpu_alarm():
                 if self.decoder in _RAW and not payload.startswith(GZIP_MAGIC):
@@ -227,14 +237,16 @@ class JsonQuery(Query):
                 else:  # read as the pane shows it: msgpack, gzip, base64 ... to JSON
                     decoded = decode(payload, self.decoder, limit=LINE_INFLATE_LIMIT)
                     if decoded.error or decoded.kind is not PayloadKind.JSON:
-                        return False
+                        return NOT_JSON
                     document = decoded.value
-                return _truthy(self.expression.search(document))
+                return self.expression.search(document)
         except TooSlow:
             self.failure = _too_slow("json", "JMESPath expression")
-            return False
-        except (ValueError, RecursionError, jmespath_errors.JMESPathError):
-            return False  # not JSON, nested too deep, or a type error on this document
+            return NOT_JSON
+        except (ValueError, RecursionError):
+            return NOT_JSON  # not JSON, or nested too deep
+        except jmespath_errors.JMESPathError:
+            return None  # a type error on this document: no result
 
     def spans(self, text: str) -> list[Span]:
         if self._key_pattern is None:

@@ -16,7 +16,7 @@ import redis
 
 from rps_tui.core.payload.query import QueryError
 from rps_tui.core.plots.export import export_name, iso_time, write_csv
-from rps_tui.core.plots.series import Series, short_number, thin
+from rps_tui.core.plots.series import Series, mean_text, short_number, thin
 from rps_tui.core.plots.throughput import Throughput
 from rps_tui.core.plots.values import EXTRACT_LIMIT, Values, parse_field
 from rps_tui.core.store import PLOT_SECONDS, SPARK_SECONDS, Store
@@ -227,6 +227,16 @@ def test_numbers_fit_their_width() -> None:
         for width in (5, 7):
             assert len(short_number(value, width)) <= width, (value, width)
     assert short_number(12.5) == "12.5" and short_number(1234) == "1,234"
+
+
+def test_a_mean_shows_one_decimal_more_than_the_values_beside_it() -> None:
+    """A legend of msg/s reads 910.3 and 506.5, not 910.333 beside 506.5."""
+    assert mean_text(910.3333, ["0", "1,047", "1,036"]) == "910.3"
+    assert mean_text(506.625, ["491", "523", "510"]) == "506.6"
+    assert mean_text(74.21428, ["72", "76.6", "76.6"]) == "74.21"
+    assert mean_text(2.0, ["2", "2", "2"]) == "2.0"
+    for mean in (1234567.5, -98765.4321, 0.000123):
+        assert len(mean_text(mean, ["1.23M", "0.5", "1e-04"], 7)) <= 7
 
 
 def test_thinning_keeps_peaks_and_dips() -> None:

@@ -51,7 +51,7 @@ from textual_plot import AxisFormatter, HiResMode, PlotWidget
 from rps_tui.core.payload.query import QueryError
 from rps_tui.core.payload.text import safe_text
 from rps_tui.core.plots.export import export_name, write_csv
-from rps_tui.core.plots.series import WINDOWS, Series, short_number, thin
+from rps_tui.core.plots.series import WINDOWS, Series, mean_text, short_number, thin
 from rps_tui.core.plots.throughput import Throughput
 from rps_tui.core.plots.values import EXTRACT_LIMIT, Values
 from rps_tui.core.store import Store
@@ -68,18 +68,23 @@ _THEME_COLOURS = ("primary", "accent", "success", "error")  # distinct in every 
 _FALLBACK = ("#c678dd", "#56b6c2", "#e5c07b", "#98c379")  # for series 5 to 8
 
 
+_HALF_LABEL = 5  # cells right of a tick that its HH:MM:SS label takes, and a space
+
+
 class ClockFormatter(AxisFormatter):
     """x ticks on round seconds or minutes of the clock, labelled HH:MM:SS (local time,
     as the pane's receive times), as many as fit the width."""
 
     def __init__(self) -> None:
         self.max_ticks = 6
+        self.edge = 0.0  # seconds at the right end where a centred label would be cut
 
     def get_ticks(self, min_: float, max_: float, max_ticks: int = 8) -> list[float]:
         span = max(max_ - min_, 1.0)
         step = next((s for s in _STEPS if span / s <= self.max_ticks), _STEPS[-1])
         first = math.ceil(min_ / step) * step
-        return [float(t) for t in range(int(first), int(max_) + 1, step)]
+        last = max_ - self.edge
+        return [float(t) for t in range(int(first), int(max_) + 1, step) if t <= last]
 
     def get_labels_for_ticks(self, ticks: Sequence[float]) -> list[str]:
         return [time.strftime("%H:%M:%S", time.localtime(t)) for t in ticks]
@@ -261,6 +266,7 @@ class PlotScreen(Screen[None]):
         self.x_axis.max_ticks = max(2, (self.size.width - 10) // 12)
         plot.clear()
         cells = max(1, plot.size.width - plot.margin_left)  # 2 braille dots a cell: 2 points
+        self.x_axis.edge = (end - start) * _HALF_LABEL / cells  # HH:MM:SS centred on its tick
         for index, (times, values) in enumerate(windows):
             if times:
                 style = palette[index % len(palette)]
@@ -304,7 +310,9 @@ class PlotScreen(Screen[None]):
             note = f"  sampled: {v.extracted:,} of {v.read:,}" + (
                 f", {v.lost:,} let go" if v.lost else ""
             )
-            title.append(note + " (the last value per channel per second)", "bold yellow")
+            rule = " (the last value per channel per second)"
+            room = self.size.width - 2 - title.cell_len  # the longest wording that fits
+            title.append(note + rule if len(note + rule) <= room else note, "bold yellow")
         if title.markup != self._drawn_title:  # an update repaints: only on a change
             self._drawn_title = title.markup
             self.title_bar.update(title)
@@ -328,14 +336,11 @@ class PlotScreen(Screen[None]):
             if stats is None:
                 out.append("  no values in this window", "dim")
                 continue
-            for label, value in (
-                ("min", stats.min),
-                ("max", stats.max),
-                ("last", stats.last),
-                ("mean", stats.mean),
-            ):
+            shown = [short_number(x, number) for x in (stats.min, stats.max, stats.last)]
+            shown.append(mean_text(stats.mean, shown, number))
+            for label, text in zip(("min", "max", "last", "mean"), shown, strict=True):
                 out.append(f" {label} ", "dim")
-                out.append(short_number(value, number).rjust(number))
+                out.append(text.rjust(number))
         notes = self._notes(start)
         if notes:
             out.append(("\n" if series else "") + notes, "dim italic")

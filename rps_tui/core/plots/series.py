@@ -72,6 +72,14 @@ def short_number(value: float, width: int = 7) -> str:
     return f"{value:.{max(0, width - 6)}e}"
 
 
+def mean_text(mean: float, shown: list[str], width: int = 7) -> str:
+    """A mean with one decimal more than the values beside it show (whole msg/s: 506.5,
+    not 506.625), so a column of means reads at one precision."""
+    decimals = max((len(t.split(".")[1]) for t in shown if "." in t and "e" not in t), default=0)
+    text = f"{mean:,.{min(3, decimals + 1)}f}"
+    return text if len(text) <= width else short_number(mean, width)
+
+
 def thin(
     times: list[float], values: list[float], start: float, end: float, buckets: int
 ) -> tuple[list[float], list[float]]:

@@ -17,7 +17,7 @@ from rps_tui.core.session import Session
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import RpsApp, offline_config
 from rps_tui.ui.plot_screen import FLAT_REDRAW, PlotScreen
-from tests.support.app import SIZE, active, make_app
+from tests.support.app import SIZE, active, burst, make_app
 from tests.support.recordings import SUBS, record_live
 from tests.support.wait import async_wait_for
 
@@ -128,6 +128,28 @@ async def test_throughput_and_values_of_a_live_subscription(
         assert plot.values is None
         await pilot.press("escape")
         assert app.screen is app.dashboard
+
+
+async def test_a_field_typed_in_one_burst_after_v_goes_into_the_field(
+    server, redis_client: redis.Redis, tmp_path: Path, monkeypatch
+) -> None:
+    """`v` then `number` and Enter, faster than the screen refreshes: every letter lands in
+    the field (none is taken as a key of the plot: `e` would export, `w` change the window),
+    because `v` focuses the field at once, not after the next refresh."""
+    monkeypatch.chdir(tmp_path)
+    sub = Subscription(Kind.PATTERN, "burst.*")
+    app = make_app(server.url, sub)
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, sub)
+        redis_client.publish("burst.a", "1.5")
+        await async_wait_for(lambda: app.session.store.appended(sub) == 1)
+        plot = await open_plot(pilot)
+        window = plot.window
+        burst(app, "v", *"number", "enter")
+        await async_wait_for(lambda: plot.values is not None)
+        assert plot.field_text == "number"
+        assert plot.window == window
+        assert not list(tmp_path.glob("rps-tui-*.csv"))  # the e of number exported nothing
 
 
 async def test_an_idle_plot_does_not_draw_again(server) -> None:

@@ -11,7 +11,7 @@ from textual import events
 
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.publish_box import PublishBox
-from tests.support.app import SIZE, active, make_app
+from tests.support.app import SIZE, active, burst, make_app
 from tests.support.wait import async_wait_for
 
 
@@ -58,14 +58,6 @@ async def test_a_pasted_multi_line_message_is_published_whole(server) -> None:
             await async_wait_for(lambda: "3 lines" in result(box))
     finally:
         listener.close()
-
-
-def burst(app, *keys: str) -> None:
-    """Keys as a terminal delivers a fast burst: all queued before the first is handled
-    (`pilot.press` waits for each key, which hides the race)."""
-    for key in keys:
-        char = key if len(key) == 1 else {"tab": "\t", "enter": "\r"}.get(key)
-        app.post_message(events.Key(key, char))
 
 
 async def test_a_burst_across_the_fields_lands_in_the_right_fields(server) -> None:

@@ -40,7 +40,7 @@ from collections.abc import Callable, Sequence
 from typing import Self
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.geometry import Region
@@ -69,6 +69,20 @@ _FALLBACK = ("#c678dd", "#56b6c2", "#e5c07b", "#98c379")  # for series 5 to 8
 
 
 _HALF_LABEL = 5  # cells right of a tick that its HH:MM:SS label takes, and a space
+
+
+class FieldInput(Input):
+    """The field `v` asks for. Enter submits as the field reads it: typed in one burst
+    after `v` (`vnumber⏎`), the keys reach the field only once `v` has focused it, and
+    Textual's bindings never saw that Enter come back (nothing was plotted)."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            await self.action_submit()
+            return
+        await super()._on_key(event)
 
 
 class ClockFormatter(AxisFormatter):
@@ -116,8 +130,7 @@ class PlotScreen(Screen[None]):
     #plot-title { height: 1; background: $panel; padding: 0 1; }
     #plot-canvas { height: 1fr; }
     #plot-legend { height: auto; max-height: 9; padding: 0 1; text-wrap: nowrap; }
-    #plot-field { height: 3; display: none; }
-    #plot-field.-shown { display: block; }
+    #plot-field { height: 3; }
     #plot-error { height: auto; color: $error; text-style: bold; padding: 0 1; display: none; }
     #plot-error.-shown { display: block; }
     """
@@ -178,7 +191,8 @@ class PlotScreen(Screen[None]):
         self.plot = PlotWidget(id="plot-canvas", allow_pan_and_zoom=False)
         self.plot.can_focus = False  # its zoom and pan keys are not ours
         self.legend = Static(id="plot-legend", markup=False)
-        self.field = Input(placeholder="json:EXPR or number, Enter plots it", id="plot-field")
+        self.field = FieldInput(placeholder="json:EXPR or number, Enter plots it", id="plot-field")
+        self.field.display = False  # until `v`
         self.error = Static(id="plot-error", markup=False)
         yield self.title_bar
         yield self.plot
@@ -374,8 +388,10 @@ class PlotScreen(Screen[None]):
 
     def action_values(self) -> None:
         self.field.value = self.field_text or self.field.value
-        self.field.add_class("-shown")
-        self.call_after_refresh(self.set_focus, self.field)  # once it is displayed
+        # shown and focused at once, not after a refresh (as a CSS class would): what is
+        # typed right after `v`, Enter included, is the field's
+        self.field.display = True
+        self.set_focus(self.field)
 
     def action_throughput(self) -> None:
         if self.values is not None:
@@ -389,7 +405,7 @@ class PlotScreen(Screen[None]):
         self.dismiss()
 
     def _hide_field(self) -> None:
-        self.field.remove_class("-shown")
+        self.field.display = False
         self.set_focus(None)
 
     @on(Input.Submitted, "#plot-field")

@@ -3,6 +3,8 @@ are active, read what the message pane shows."""
 
 from __future__ import annotations
 
+from textual import events
+
 from rps_tui.core.connection.settings import parse_url
 from rps_tui.core.subscriptions import Status, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
@@ -32,3 +34,13 @@ async def active(app: RpsApp, *subs: Subscription) -> None:
             and app.dashboard.sub_list.subs == app.session.subscriber.subscriptions
         )
     )
+
+
+def burst(app: RpsApp, *keys: str) -> None:
+    """Keys as a terminal delivers a fast burst: all queued before the first is handled
+    (`pilot.press` waits for each key, which hides the race)."""
+    for key in keys:
+        char = key if len(key) == 1 else {"tab": "\t", "enter": "\r"}.get(key)
+        event = events.Key(key, char)
+        event.set_sender(app)  # as the driver sends it (Pilot too): bindings see it
+        app.post_message(event)

@@ -7,7 +7,7 @@ import redis
 
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import RpsApp
-from tests.support.app import SIZE, active, make_app, pane_text
+from tests.support.app import SIZE, active, burst, make_app, pane_text
 from tests.support.wait import async_wait_for
 
 
@@ -156,3 +156,31 @@ async def test_the_subscribe_dialog_marks_what_is_subscribed(server) -> None:
     finally:
         listener.close()
         client.close()
+
+
+async def test_a_filter_typed_in_one_burst_is_kept_and_enter_returns_to_the_pane(
+    server, redis_client: redis.Redis
+) -> None:
+    """`/eu` and Enter faster than the focus moves (a terminal delivers them at once): the
+    letters go into the filter, and Enter, which reaches the filter only after `/` has
+    focused it, still keeps the filter and goes back to the pane (it was lost: the filter
+    kept the focus, and the next keys typed went into it)."""
+    sub = Subscription(Kind.PATTERN, "burst.*")
+    app = make_app(server.url, sub)
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, sub)
+        redis_client.publish("burst.eu", "one")
+        redis_client.publish("burst.us", "two")
+        await async_wait_for(lambda: app.session.store.appended(sub) == 2)
+        dashboard = app.dashboard
+        model = dashboard.pane.model
+        assert model is not None and app.focused is dashboard.pane
+        burst(app, "slash", "e", "u", "enter")
+        await async_wait_for(lambda: model.filter == "eu")
+        await pilot.pause()
+        assert app.focused is dashboard.pane
+        assert dashboard.filter_input.value == "eu"
+        await async_wait_for(lambda: any("one" in line for line in pane_text(app)))
+        assert not any("two" in line for line in pane_text(app))
+        await pilot.press("p")  # a key of the pane again, not a letter of the filter
+        assert model.paused and dashboard.filter_input.value == "eu"

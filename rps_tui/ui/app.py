@@ -207,14 +207,16 @@ class RpsApp(App[int]):
         typist, a paste, or any typist while a firehose keeps the loop busy) are all
         forwarded to the pane before `i` has moved the focus, and would come back here to be
         lost, or to run bindings: the `x` of "box" would unsubscribe. Instead they go where
-        the focus is now.
+        the focus is now, read again by the app as if just typed: posted to the field itself,
+        an Enter came back unhandled and was lost (`/eu⏎` in one burst left the focus in
+        the filter, `vnumber⏎` on the plot plotted nothing).
         """
         screen, widget = self._meant_for.get(event, (None, None))
         focused = self.focused
         if screen is self.screen and widget is not focused and isinstance(focused, Input):
             event.prevent_default()
             event.stop()
-            focused.post_message(events.Key(event.key, event.character))
+            self.post_message(events.Key(event.key, event.character))
         elif screen is not None and screen is not self.screen:  # a dialog opened meanwhile
             event.prevent_default()
             event.stop()

@@ -40,7 +40,7 @@ from collections.abc import Callable, Sequence
 from typing import Self
 
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.geometry import Region
@@ -69,20 +69,6 @@ _FALLBACK = ("#c678dd", "#56b6c2", "#e5c07b", "#98c379")  # for series 5 to 8
 
 
 _HALF_LABEL = 5  # cells right of a tick that its HH:MM:SS label takes, and a space
-
-
-class FieldInput(Input):
-    """The field `v` asks for. Enter submits as the field reads it: typed in one burst
-    after `v` (`vnumber⏎`), the keys reach the field only once `v` has focused it, and
-    Textual's bindings never saw that Enter come back (nothing was plotted)."""
-
-    async def _on_key(self, event: events.Key) -> None:
-        if event.key == "enter":
-            event.stop()
-            event.prevent_default()
-            await self.action_submit()
-            return
-        await super()._on_key(event)
 
 
 class ClockFormatter(AxisFormatter):
@@ -191,7 +177,7 @@ class PlotScreen(Screen[None]):
         self.plot = PlotWidget(id="plot-canvas", allow_pan_and_zoom=False)
         self.plot.can_focus = False  # its zoom and pan keys are not ours
         self.legend = Static(id="plot-legend", markup=False)
-        self.field = FieldInput(placeholder="json:EXPR or number, Enter plots it", id="plot-field")
+        self.field = Input(placeholder="json:EXPR or number, Enter plots it", id="plot-field")
         self.field.display = False  # until `v`
         self.error = Static(id="plot-error", markup=False)
         yield self.title_bar

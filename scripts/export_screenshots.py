@@ -1,9 +1,10 @@
 """Export the README screenshots of rps-tui as SVG files into ``screenshots/``.
 
 Regenerate them with ``python -m scripts.export_screenshots`` from the repository root. It
-starts the embedded Valkey, runs the seeded demo traffic, drives the app headless at 160x45 and
-saves main, statistics, detail, help, subscribe, hostile, search, browser, keyspace, record,
-themes and view .svg (about a minute and a half).
+starts the embedded Valkey, runs the seeded demo traffic, drives the app headless at 120x40
+(main also at 80x24) and saves main, statistics, tree, detail, help, subscribe, hostile,
+search, browser, keyspace, plot, plot-values, record, themes and view .svg (about two
+minutes).
 
 The apps it drives and the demo traffic are built by `demo_app`, `view_app` and `demo_traffic`,
 which tests/test_export_screenshots.py builds and mounts in a few seconds: the suite does not
@@ -99,6 +100,24 @@ async def drive(app: RpsApp, url: str) -> list[Path]:
             await pilot.pause(5.0)
             await shoot(pilot, "statistics.svg", written)
 
+            # the channel tree, busiest branch first, the metrics branch of web-1 open
+            tree = app.dashboard.channel_tree
+            await pilot.press("t")
+            tree.focus()
+            await pilot.press("o")  # by msg/s
+            await wait_for(lambda: any(n.key == b"demo.metrics." for n, _ in tree.rows))
+            for prefix in (b"demo.metrics.", b"demo.metrics.web-1."):
+                tree.cursor_row = next(
+                    i for i, (n, _) in enumerate(tree.rows) if n.branch and n.key == prefix
+                )
+                if prefix not in tree.expanded:
+                    await pilot.press("right")
+                    await wait_for(lambda p=prefix: p in tree.expanded)
+            await pilot.pause(1.2)
+            await shoot(pilot, "tree.svg", written)
+            await pilot.press("t")
+            app.dashboard.pane.focus()
+
             await pilot.press("1", "up", "enter")  # demo.orders.*: a JSON order
             await wait_for(lambda: type(app.screen).__name__ == "DetailScreen")
             await shoot(pilot, "detail.svg", written)
@@ -159,6 +178,18 @@ async def drive(app: RpsApp, url: str) -> list[Path]:
             await wait_for(lambda: app.session.store.appended(space) >= 4)
             await pilot.pause(1.2)
             await shoot(pilot, "keyspace.svg", written)
+
+            # plots of demo.metrics.*, which has run for half a minute by now
+            await pilot.press("2", "g")
+            await wait_for(lambda: getattr(app.screen, "draws", 0) >= 1)
+            await pilot.pause(1.2)
+            await shoot(pilot, "plot.svg", written)
+            await pilot.press("v", *"number", "enter")
+            await wait_for(lambda: getattr(app.screen, "values", None) is not None)
+            await pilot.pause(20.0)  # the history holds the last 10 s: let the lines grow
+            await shoot(pilot, "plot-values.svg", written)
+            await pilot.press("escape")
+            await wait_for(lambda: app.screen is app.dashboard)
 
             await pilot.press("1", "r")  # record what arrives, for the offline view below
             await pilot.pause(3.0)

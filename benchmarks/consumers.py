@@ -2,9 +2,12 @@
 
     python -m benchmarks.consumers {limit|history|redispy|engine|app} URL PATTERN[,PATTERN...]
     python -m benchmarks.consumers {cluster-engine|cluster-app} NODE-URL CHANNEL[,CHANNEL...]
+    python -m benchmarks.consumers app URL PATTERN KEY[,KEY...]
 
 Several comma-separated patterns subscribe to each (drain.py's --patterns: overlapping
-patterns, so one socket read mixes subscriptions).
+patterns, so one socket read mixes subscriptions). `app` with keys presses them once the
+dashboard is up (`t` shows the channel tree; `g,v,…,enter` opens a value plot), so the drain is
+measured with that view on screen.
 
 Each prints the number of messages it has counted, one line every 0.25 s, on stdout.
 """
@@ -142,10 +145,14 @@ def cluster_engine(url: str, channels: str) -> None:
         print(eng.store.total, flush=True)
 
 
-def app(url: str, pattern: str, cluster: bool = False) -> None:
+def app(url: str, pattern: str, cluster: bool = False, keys: str = "") -> None:
     """The whole dashboard, headless (Textual composes and renders every frame as usual);
-    `cluster`: `pattern` is a list of sharded channels on a cluster."""
+    `cluster`: `pattern` is a list of sharded channels on a cluster; `keys`: pressed once it
+    is up, comma-separated (a single character is typed as that character)."""
     from dataclasses import replace
+
+    from textual import events
+    from textual.keys import _character_to_key
 
     from rps_tui.core.connection.probe import probe
     from rps_tui.core.connection.settings import parse_url
@@ -167,7 +174,17 @@ def app(url: str, pattern: str, cluster: bool = False) -> None:
     def report() -> None:
         print(dashboard.session.store.total, flush=True)
 
+    def press() -> None:
+        for key in filter(None, keys.split(",")):  # as Pilot.press sends them
+            char = key if len(key) == 1 else None
+            name = key if key.isalnum() or char is None else _character_to_key(key)
+            dashboard.post_message(events.Key(name, char))
+        tree = dashboard.dashboard.channel_tree
+        shown = lambda: print(f"{dashboard.screen}, tree: {tree.display}", file=sys.stderr)  # noqa: E731
+        dashboard.set_timer(1.0, shown)
+
     dashboard.call_later(lambda: dashboard.set_interval(0.25, report))
+    dashboard.call_later(lambda: dashboard.set_timer(0.5, press))
     asyncio.run(dashboard.run_async(headless=True, size=(160, 45)))
 
 
@@ -181,4 +198,7 @@ if __name__ == "__main__":
         "cluster-engine": cluster_engine,
         "cluster-app": lambda url, channels: app(url, channels, cluster=True),
     }
-    consumers[sys.argv[1]](sys.argv[2], sys.argv[3])
+    if sys.argv[1] == "app" and len(sys.argv) > 4:
+        app(sys.argv[2], sys.argv[3], keys=sys.argv[4])
+    else:
+        consumers[sys.argv[1]](sys.argv[2], sys.argv[3])

@@ -58,13 +58,16 @@ def measure(
     channels: int = 100,
     size: int = 100,
     patterns: int = 1,
+    settle: float = 0.3,
 ) -> dict:
+    """One drain; `settle`: seconds between subscribing and the stop (an app that presses
+    keys first opens its view then, so the view is measured, not its opening)."""
     client = redis.Redis(port=port)
     out = subprocess.PIPE if cmd[0] == sys.executable else subprocess.DEVNULL
     proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL)
     try:
         wait(lambda: subscriber(client, patterns), 20, f"{name} to subscribe")
-        time.sleep(0.3)
+        time.sleep(settle)
         os.kill(proc.pid, signal.SIGSTOP)
         subprocess.run(
             [
@@ -141,6 +144,9 @@ def main() -> None:
         "redis-py listen()": [*CONSUMERS, "redispy", server.url, pattern],
         "rps-tui engine": [*CONSUMERS, "engine", server.url, pattern],
         "rps-tui app": [*CONSUMERS, "app", server.url, pattern],
+        "rps-tui app + tree": [*CONSUMERS, "app", server.url, pattern, "t"],
+        # a value plot of the flooded subscription: `number` on every payload (none is one)
+        "rps-tui app + plot": [*CONSUMERS, "app", server.url, pattern, "g,v,n,u,m,b,e,r,enter"],
     }
     chosen = {n: c for n, c in consumers.items() if not args.only or n in args.only}
     chosen["redis-cli"] = consumers["redis-cli"]
@@ -150,7 +156,14 @@ def main() -> None:
             rounds.append(
                 {
                     n: measure(
-                        n, c, server.port, args.messages, args.channels, args.size, args.patterns
+                        n,
+                        c,
+                        server.port,
+                        args.messages,
+                        args.channels,
+                        args.size,
+                        args.patterns,
+                        settle=2.0 if "+" in n else 0.3,  # the keys pressed, the view open
                     )
                     for n, c in chosen.items()
                 }

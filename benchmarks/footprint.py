@@ -8,9 +8,10 @@ server's CLIENT LIST and what it draws:
 
 1. start-up: spawn until "connected" is drawn; median of 5 runs.
 2. idle CPU: `idle.*`, no traffic; utime+stime of the process (all threads, /proc/<pid>/stat)
-   over 10 s after a 3 s settle, in % of one core. Then the same with 20,000 channels in the
-   table (one message to each of `wide.0`..`wide.19999`), measured after their sparklines
-   have gone flat (65 s).
+   over 10 s after a 3 s settle, in % of one core; `idle-tree` / `idle-plot`: the same with
+   the channel tree shown (`t`) / a value plot open (`g`, `v`, `number`). `idle-wide`: with
+   20,000 channels in the table (one message to each of `wide.0`..`wide.19999`), measured
+   after their sparklines have gone flat (65 s).
 3. latency: channel `lat`; a redis-py client publishes unique tokens (`tok-00042`) at 10/s for
    10 s; latency = first arrival of the token in the pty output minus its publish time.
 4. memory: `mem.*`; `redis-benchmark -P 100 -r 10000` publishes 5M (--quick: 1M) 100-byte
@@ -120,8 +121,11 @@ def startup(runs: int = 5) -> list[tuple]:
     return [("start-up to 'connected', median of 5", f"{ms:.0f} ms", "< 1000 ms", ms < 1000)]
 
 
-def idle_cpu() -> list[tuple]:
+def idle_cpu(keys: bytes = b"", what: str = "idle CPU") -> list[tuple]:
     with server() as (srv, _), dashboard(srv.url, "idle.*") as app:
+        for key in keys:  # one at a time, as a person types
+            app.send(bytes([key]))
+            time.sleep(0.2)
         time.sleep(3.0)
         cpu, wall, drawn = cpu_seconds(app.pid), time.monotonic(), app.length
         time.sleep(10.0)
@@ -129,7 +133,7 @@ def idle_cpu() -> list[tuple]:
         cpu = 100 * (cpu_seconds(app.pid) - cpu) / wall
         drawn = (app.length - drawn) / wall
     return [
-        ("idle CPU, 10 s", f"{cpu:.2f} % of a core", "< 1 %", cpu < 1.0),
+        (f"{what}, 10 s", f"{cpu:.2f} % of a core", "< 1 %", cpu < 1.0),
         ("  idle output to the terminal", f"{drawn:,.0f} chars/s", "", None),
     ]
 
@@ -328,6 +332,8 @@ def main() -> None:
     parts = {
         "startup": startup,
         "idle": idle_cpu,
+        "idle-tree": lambda: idle_cpu(b"t", "idle CPU, channel tree shown"),
+        "idle-plot": lambda: idle_cpu(b"gvnumber\r", "idle CPU, value plot open"),
         "idle-wide": idle_wide,
         "latency": latency,
         "memory": lambda: memory(1_000_000 if args.quick else 5_000_000),

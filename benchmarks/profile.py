@@ -4,7 +4,7 @@ The method of `drain.py` (one pattern, 100 channels, 100-byte payloads, limits l
 `py-spy record` attached while the consumer drains 3,000,000 messages. Needs py-spy
 (`pip install py-spy`; it reads the process from outside, so it may need ptrace rights).
 
-    python -m benchmarks.profile [engine|app|limit|history] [--svg FILE] [--top 15]
+    python -m benchmarks.profile [engine|app|limit|history] [--svg FILE] [--top 15] [--keys K]
 """
 
 from __future__ import annotations
@@ -25,16 +25,17 @@ from benchmarks.drain import CONSUMERS, subscriber, wait
 from rps_tui.core.embedded.server import start_server
 
 
-def record(consumer: str, fmt: str, out: str, messages: int) -> float:
-    """Run the consumer, queue the backlog, record while it drains; the drain's seconds."""
+def record(consumer: str, fmt: str, out: str, messages: int, keys: str = "") -> float:
+    """Run the consumer, queue the backlog, record while it drains; the drain's seconds
+    (`keys`: pressed in the app first, as `consumers.py app` takes them)."""
     server = start_server("redis" if shutil.which("redis-server") else "valkey",
                           extra_args=["--client-output-buffer-limit", "pubsub 0 0 0"])  # fmt: skip
     client = redis.Redis(port=server.port)
-    cmd = [*CONSUMERS, consumer, server.url, "bench.*"]
+    cmd = [*CONSUMERS, consumer, server.url, "bench.*", *([keys] if keys else [])]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
     try:
         wait(lambda: subscriber(client), 20, "the consumer to subscribe")
-        time.sleep(0.5)
+        time.sleep(2.0 if keys else 0.5)  # the keys pressed, the view open
         os.kill(proc.pid, signal.SIGSTOP)
         subprocess.run(
             ["redis-benchmark", "-p", str(server.port), "-n", str(messages), "-P", "100",
@@ -78,6 +79,7 @@ def main() -> None:
     parser.add_argument("--svg", help="also write a flame graph here")
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--messages", type=int, default=3_000_000)
+    parser.add_argument("--keys", default="", help="app: keys to press first, e.g. t or g")
     args = parser.parse_args()
     for tool in ("py-spy", "redis-benchmark"):
         if not shutil.which(tool):
@@ -86,13 +88,13 @@ def main() -> None:
             )
     with tempfile.TemporaryDirectory() as tmp:
         raw = str(Path(tmp) / "stacks.txt")
-        seconds = record(args.consumer, "raw", raw, args.messages)
+        seconds = record(args.consumer, "raw", raw, args.messages, args.keys)
         print(f"{args.consumer}: {args.messages:,} messages drained in {seconds:.2f} s; "
               f"where the samples were taken (self time):")  # fmt: skip
         for share, frame in top_lines(raw, args.top):
             print(f"  {share:6.1%}  {frame}")
     if args.svg:
-        record(args.consumer, "flamegraph", args.svg, args.messages)
+        record(args.consumer, "flamegraph", args.svg, args.messages, args.keys)
         print(f"flame graph (a second run): {args.svg}")
 
 

@@ -152,6 +152,26 @@ async def test_a_field_typed_in_one_burst_after_v_goes_into_the_field(
         assert not list(tmp_path.glob("rps-tui-*.csv"))  # the e of number exported nothing
 
 
+async def test_while_the_reader_catches_up_the_plot_reads_every_third_second(server) -> None:
+    """As the dashboard's counts: the reader needs the time more than the plot."""
+    sub = Subscription(Kind.PATTERN, "busy.*")
+    app = make_app(server.url, sub)
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, sub)
+        plot = await open_plot(pilot)
+        reads = []
+        update = plot.throughput.update
+        plot.throughput.update = lambda store: reads.append(1) or update(store)
+        plot.busy = lambda: True
+        for _ in range(6):
+            plot.refresh_data()
+        assert len(reads) == 2
+        plot.busy = lambda: False
+        plot.refresh_data()
+        plot.refresh_data()
+        assert len(reads) == 4
+
+
 async def test_an_idle_plot_does_not_draw_again(server) -> None:
     sub = Subscription(Kind.CHANNEL, "idle.plot")
     app = make_app(server.url, sub)

@@ -513,6 +513,7 @@ class DashboardScreen(Screen[None]):
                 decoder=model.decoder if model else "auto",
                 offline=self.session.offline,
                 clock=self.clock,
+                busy=lambda: self.subscriber.busy,
             )
         )
 

@@ -156,8 +156,11 @@ class PlotScreen(Screen[None]):
         decoder: str = "auto",
         offline: bool = False,
         clock: Callable[[], float] = time.time,
+        busy: Callable[[], bool] = lambda: False,
     ) -> None:
         super().__init__()
+        self.busy = busy  # the reader is catching up a backlog
+        self._skipped = 0
         self.store = store
         self.sub = sub
         self.decoder = decoder
@@ -217,9 +220,18 @@ class PlotScreen(Screen[None]):
         return Throughput(self.sub)
 
     def refresh_data(self) -> None:
-        """Once a second: read what is new, draw if it changed anything."""
+        """Once a second: read what is new, draw if it changed anything. While the reader
+        catches up a backlog, every third second, as the dashboard's counts: the reader
+        needs the time more (measured with a values plot open over a 5M-message drain:
+        1.50x redis-cli against 1.63x without the plot), and no sample is lost by waiting
+        (throughput comes from the meters' per-second history, values say they were
+        sampled)."""
         if self.offline:
             return  # a recording does not change
+        if self.busy() and self._skipped < 2:
+            self._skipped += 1
+            return
+        self._skipped = 0
         if self.values is not None:
             changed = self.values.update(self.store)
             self._show_error(self.values.failure)

@@ -28,6 +28,19 @@ def test_core_modules_load_without_textual() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_the_dashboard_starts_without_the_plotting_library() -> None:
+    """textual-plot and numpy add a tenth of a second to the start-up; they are loaded
+    when a plot is opened (`g`), not with the app."""
+    code = (
+        "import sys, rps_tui.cli, rps_tui.ui.app, rps_tui.ui.keymap as k\n"
+        "k.conflict({'pause': 'space'}), k.binding_ids()\n"  # the CLI checks the keymap
+        "print(sorted({n.split('.')[0] for n in sys.modules} & {'numpy', 'textual_plot'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
 def test_every_engine_offers_the_subscriber_interface() -> None:
     """One interface (`core/subscriber/base.py`) for one server, a cluster, Sentinel and a
     recording: every member the protocol names exists on each, with a callable where the

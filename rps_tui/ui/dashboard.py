@@ -55,7 +55,6 @@ from rps_tui.ui.messages import (
     SubscribeTo,
 )
 from rps_tui.ui.pane_model import PaneModel
-from rps_tui.ui.plot_screen import PlotScreen
 from rps_tui.ui.publish_box import PublishBox
 from rps_tui.ui.recording import RecordingControl
 from rps_tui.ui.screens import SubscribeScreen
@@ -500,7 +499,10 @@ class DashboardScreen(Screen[None]):
         self.set_focus(widget)
 
     def action_plot(self) -> None:
-        """A screen over the dashboard (see `plot_screen`), which goes on counting."""
+        """A screen over the dashboard (see `plot_screen`), which goes on counting. Imported
+        here: the plotting library and numpy add a tenth of a second to the start-up."""
+        from rps_tui.ui.plot_screen import PlotScreen
+
         sub = self.selected
         if sub is None:
             self.notify("no subscription to plot", severity="warning", timeout=2)

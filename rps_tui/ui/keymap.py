@@ -17,7 +17,7 @@ the defaults with the keymap over them, never from hard-coded letters.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
 from itertools import combinations
 
@@ -30,18 +30,19 @@ _LABELS = {"escape": "Esc", "enter": "Enter", "pageup": "PgUp", "pagedown": "PgD
 _PLACE = re.compile(r"\{([\w.]+)\}")
 
 
-def _holders() -> dict[str, tuple[type, ...]]:
+def _holders() -> dict[str, tuple[type | Sequence[Binding], ...]]:
     """Where bindings are active together, by what the user sees: the app's bindings apply
-    on every screen, a widget's only while it has the focus."""
+    on every screen, a widget's only while it has the focus. The plot screen by its binding
+    list: importing it loads the plotting library, which the start-up goes without."""
     from rps_tui.ui import (
         app,
+        bindings,
         browser,
         channel_tree,
         dashboard,
         detail,
         keyspace,
         message_pane,
-        plot_screen,
         publish_box,
         screens,
         stats_table,
@@ -64,15 +65,15 @@ def _holders() -> dict[str, tuple[type, ...]]:
         "the channel browser": (*base, browser.ChannelBrowser),
         "the keyspace screen": (*base, keyspace.KeyspaceScreen),
         "the keyspace question": (*base, keyspace.Confirm),
-        "the plot screen": (*base, plot_screen.PlotScreen),
+        "the plot screen": (*base, bindings.PLOT_BINDINGS),
     }
 
 
-def _bindings(holders: Iterable[type]) -> list[Binding]:
+def _bindings(holders: Iterable[type | Sequence[Binding]]) -> list[Binding]:
     return [
         binding
         for holder in holders
-        for binding in getattr(holder, "BINDINGS", [])
+        for binding in (holder if isinstance(holder, Sequence) else getattr(holder, "BINDINGS", []))
         if isinstance(binding, Binding) and binding.id
     ]
 
@@ -112,6 +113,8 @@ def conflict(keymap: Mapping[str, str]) -> str | None:
     """The first key the keymap binds twice where both bindings are active together, as
     'KEY is bound to both A and B in WHERE', else None. Sharing a key by default is not a
     conflict (see the module docstring)."""
+    if not keymap:
+        return None
     normalized = {i: _normalize_key_list(k) for i, k in keymap.items()}
     for where, holders in _holders().items():
         bindings = _bindings(holders)

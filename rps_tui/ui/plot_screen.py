@@ -42,7 +42,6 @@ from typing import Self
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.geometry import Region
 from textual.screen import Screen
 from textual.widgets import Input, Static
@@ -57,6 +56,7 @@ from rps_tui.core.plots.values import EXTRACT_LIMIT, Values
 from rps_tui.core.store import Store
 from rps_tui.core.subscriptions import Subscription
 from rps_tui.core.units import plural
+from rps_tui.ui.bindings import PLOT_BINDINGS
 from rps_tui.ui.key_bar import KeyBar
 
 OFFLINE_EXTRACT_LIMIT = 20 * EXTRACT_LIMIT
@@ -121,32 +121,7 @@ class PlotScreen(Screen[None]):
     #plot-error.-shown { display: block; }
     """
 
-    BINDINGS = [
-        Binding(
-            "w",
-            "window",
-            "Window",
-            id="plot.window",
-            tooltip="Cycle the time window: 1, 5, 15 minutes",
-        ),
-        Binding(
-            "v",
-            "values",
-            "Values",
-            id="plot.values",
-            tooltip="Plot a field of the payloads: json:EXPR (as the filter) or number",
-        ),
-        Binding(
-            "t",
-            "throughput",
-            "Msg/s",
-            id="plot.throughput",
-            tooltip="Back to the throughput plot (msg/s)",
-        ),
-        Binding("e", "export", "Export", id="plot.export", tooltip="Write the series to CSV"),
-        Binding("escape", "close", "Close", id="plot.close", tooltip="Close the plot"),
-        Binding("q", "close", "Close", show=False, id="plot.close_q"),
-    ]
+    BINDINGS = PLOT_BINDINGS
 
     def __init__(
         self,

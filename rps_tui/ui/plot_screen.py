@@ -135,6 +135,7 @@ class PlotScreen(Screen[None]):
     ) -> None:
         super().__init__()
         self.busy = busy  # the reader is catching up a backlog
+        self._error: str | None = None  # the one-line error shown under the field
         self._skipped = 0
         self.store = store
         self.sub = sub
@@ -399,6 +400,11 @@ class PlotScreen(Screen[None]):
         self.redraw(force=True)
 
     def _show_error(self, error: str | None) -> None:
+        """Called each second with the values plot's state: it repaints (and lays the
+        screen out again) only when that changes, so an idle plot draws nothing."""
+        if error == self._error:
+            return
+        self._error = error
         self.error.update(safe_text(error or ""))
         self.error.set_class(error is not None, "-shown")
 

@@ -215,8 +215,12 @@ async def test_evicted_channels_are_one_top_level_node(server, redis_client) -> 
         assert built is not None and built.rollup is not None
         assert built.root.count == total  # the rollup keeps the sum exact
         assert built.rollup.count == total - sum(n.count for n in built.leaf_nodes.values())
+        evicted = app.session.store.evicted_channels
+        assert built.rollup.channels == evicted > 0
+        assert built.root.channels == evicted + len(built.leaf_nodes) == 20  # every channel
         last = tree.get_row_at(len(tree.rows) - 1)
         assert last[0].strip() == "(other channels, evicted)"
+        assert last[1] == str(evicted)  # how many, in the chans column
         assert last[2] == str(built.rollup.count)
 
 

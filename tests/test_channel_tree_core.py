@@ -84,10 +84,12 @@ def test_prefixes_keep_their_real_separators_and_empty_parts() -> None:
 
 
 def test_the_rollup_is_a_top_level_node_and_counts_add_up() -> None:
-    rows = [row(b"x.a", 2), row(b"x.b", 3), row(None, 40)]
+    rollup = ChannelRow(None, 40, 400, 0.0, 0.0, None, (), channels=5)  # 5 evicted
+    rows = [row(b"x.a", 2), row(b"x.b", 3), rollup]
     tree = build(rows, Splitter("."))
     assert tree.rollup is not None and tree.rollup in tree.root.children
-    assert tree.root.count == 45 and tree.root.channels == 2
+    assert tree.rollup.channels == 5
+    assert tree.root.count == 45 and tree.root.channels == 7
     assert [n.key for n, _ in flatten(tree, set(), "name")] == [b"x.", None]  # rollup last
     assert [n.key for n, _ in flatten(tree, set(), "msgs")] == [None, b"x."]  # busiest first
 

@@ -208,7 +208,8 @@ def build(rows: Sequence[ChannelRow], splitter: Splitter, previous: Tree | None 
         if tree.rollup is None:
             tree.rollup = Node(None, ROLLUP_LABEL.encode(), False, 1)
             tree.root.children.append(tree.rollup)
-        tree.rollup.take(rollup_row)  # `channels` stays 0: how many is not kept per row
+        tree.rollup.take(rollup_row)
+        tree.rollup.channels = rollup_row.channels  # how many were evicted
     tree._sum()
     return tree
 

@@ -320,6 +320,7 @@ class ChannelRow:
     subscribers: int | None
     spark: tuple[int, ...]
     node: str | None = None
+    channels: int = 1  # how many channels the row stands for (the rollup: those evicted)
 
 
 class Store:
@@ -596,7 +597,16 @@ class Store:
             ]
             if self.evicted_channels:
                 rows.append(
-                    ChannelRow(None, self.evicted_count, self.evicted_bytes, 0.0, 0.0, None, ())
+                    ChannelRow(
+                        None,
+                        self.evicted_count,
+                        self.evicted_bytes,
+                        0.0,
+                        0.0,
+                        None,
+                        (),
+                        channels=self.evicted_channels,
+                    )
                 )
         return rows
 

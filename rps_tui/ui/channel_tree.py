@@ -250,7 +250,8 @@ class ChannelTreeView(RowCursor, can_focus=True):
             if key == "name":
                 cell = self._name_cell(node, depth)
             elif key == "chans":
-                cell = Text(count_text(node.channels, width) if node.branch else "", "dim")
+                shown = node.branch or node.key is None  # a branch, or the evicted rollup
+                cell = Text(count_text(node.channels, width) if shown else "", "dim")
             elif key == "msgs":
                 cell = Text(count_text(node.count, width))
             elif key == "bytes":

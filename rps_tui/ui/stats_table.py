@@ -206,7 +206,8 @@ class StatsTable(RowCursor, can_focus=True):
             key = column.key
             if key == "channel":
                 if row.channel is None:
-                    cell = Text("(other channels, evicted)", style="italic dim")
+                    evicted = f"{row.channels:,} other channels, evicted"
+                    cell = Text(f"({evicted})", style="italic dim")
                 else:
                     cell = Text(safe_name(row.channel))
             elif key == "msgs":

@@ -3,6 +3,8 @@ the evicted rollup, `rps-tui view`, and the separators option (config file and C
 
 from __future__ import annotations
 
+import csv
+import os
 from pathlib import Path
 
 import pytest
@@ -222,6 +224,65 @@ async def test_evicted_channels_are_one_top_level_node(server, redis_client) -> 
         assert last[0].strip() == "(other channels, evicted)"
         assert last[1] == str(evicted)  # how many, in the chans column
         assert last[2] == str(built.rollup.count)
+
+
+async def test_e_exports_the_channel_statistics_to_csv(
+    server, redis_client, tmp_path: Path, monkeypatch
+) -> None:
+    """From the table in its sort order, from the tree by name; the evicted rollup is the
+    row with no channel and the number of channels it stands for; a write error is one
+    line, and nothing else changes."""
+    monkeypatch.chdir(tmp_path)
+    sub = Subscription(Kind.PATTERN, "ex.*")
+    app = make_app(server.url, sub)
+    app.session.store.max_channels = 8
+    async with app.run_test(size=SIZE) as pilot:
+        await active(app, sub)
+        counts = {f"ex.c{i}": i + 1 for i in range(12)}
+        counts["ex.é\xff"] = 2  # a name that is not UTF-8 goes out as its bytes
+        publish(redis_client, {k: v for k, v in counts.items() if "\xff" not in k})
+        for _ in range(2):
+            redis_client.publish(b"ex.\xc3\xa9\xff", b"x")
+        total = sum(counts.values())
+        store = app.session.store
+        await async_wait_for(lambda: store.total == total)
+        dashboard = app.dashboard
+        dashboard.refresh_counts()
+        await pilot.pause()
+        table = dashboard.stats_table
+        table.focus()
+        await pilot.press("o")  # by msgs: the file keeps the table's order
+        await pilot.press("e")
+        await async_wait_for(lambda: list(tmp_path.glob("rps-tui-channels-*.csv")))
+        (path,) = tmp_path.glob("rps-tui-channels-*.csv")
+        with open(path, newline="", encoding="utf-8", errors="surrogateescape") as f:
+            rows = list(csv.DictReader(f))
+        assert [r["channel"] for r in rows] == [
+            "" if r.channel is None else r.channel.decode("utf-8", "surrogateescape")
+            for r in table.rows
+        ]
+        assert sum(int(r["messages"]) for r in rows) == total  # the rollup keeps it exact
+        assert sum(int(r["channels"]) for r in rows) == len(counts)
+        (rollup,) = [r for r in rows if r["channel"] == ""]
+        assert int(rollup["channels"]) == store.evicted_channels > 0
+        named = {r["channel"].encode("utf-8", "surrogateescape"): r for r in rows if r["channel"]}
+        for name, row in named.items():
+            assert int(row["messages"]) == store.channels[name].count
+            assert row["last_seen"].endswith("Z")
+        assert b"ex.\xc3\xa9\xff" in named or store.evicted_channels  # its own bytes
+        # the tree writes the same rows, by name
+        await pilot.press("t", "e")
+        await async_wait_for(lambda: len(list(tmp_path.glob("rps-tui-channels-*.csv"))) == 2)
+        # a directory that is gone: one line, the tree stays
+        gone = tmp_path / "gone"
+        gone.mkdir()
+        os.chdir(gone)
+        gone.rmdir()
+        await pilot.press("e")
+        await async_wait_for(
+            lambda: any("export failed" in str(n.message) for n in app._notifications)
+        )
+        assert dashboard.channel_tree.display
 
 
 async def test_a_recording_shows_the_tree_without_s(server, tmp_path: Path) -> None:

@@ -210,6 +210,9 @@ def test_a_bad_config_file_is_one_line_and_exit_2(tmp_path) -> None:
         # the tree's own s (subscribe to a branch) wins while the tree has the focus
         ('pause = "s"\nsubscribe = "S"', "'s' is bound to both pause and tree.subscribe in "
          "the channel tree"),
+        # e exports the channel statistics while the table has the focus
+        ('pause = "e"', "'e' is bound to both pause and channels.export in the channel "
+         "table"),
     ],
 )  # fmt: skip
 def test_a_key_bound_twice_is_refused_naming_both(tmp_path, keymap: str, said: str) -> None:
@@ -229,7 +232,7 @@ def test_a_key_bound_twice_is_refused_naming_both(tmp_path, keymap: str, said: s
     "keymap",
     [
         'pause = "s"\nsubscribe = "S"\n"tree.subscribe" = "S"',  # swapped out of the way
-        'pause = "e"',  # e enables keyspace events, on another screen
+        'pause = "y"',  # y answers the keyspace question, on another screen
         'help = "question_mark,f2"',  # ? also closes the help screen, as by default
         '"detail.decoder" = "x"',  # x unsubscribes on the dashboard: another screen
     ],

@@ -14,8 +14,8 @@ import msgpack
 import pytest
 import redis
 
+from rps_tui.core.export import export_name, iso_time, write_csv
 from rps_tui.core.payload.query import QueryError
-from rps_tui.core.plots.export import export_name, iso_time, write_csv
 from rps_tui.core.plots.series import Series, mean_text, short_number, thin
 from rps_tui.core.plots.throughput import Throughput
 from rps_tui.core.plots.values import EXTRACT_LIMIT, Values, parse_field

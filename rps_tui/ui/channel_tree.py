@@ -35,13 +35,14 @@ from rps_tui.core.channel_tree import (
     detect_separators,
     flatten,
     leaf_channels,
+    natural_key,
 )
 from rps_tui.core.payload.text import format_line, safe_name, safe_text
 from rps_tui.core.store import ChannelRow
 from rps_tui.core.subscriptions import channel_name, glob_escape
 from rps_tui.core.units import human_bytes
 from rps_tui.ui.keymap import keys_of
-from rps_tui.ui.messages import FilterPane, OpenChannel, SubscribeTo
+from rps_tui.ui.messages import ExportChannels, FilterPane, OpenChannel, SubscribeTo
 from rps_tui.ui.render import clock_text, count_text, rate_text
 from rps_tui.ui.row_cursor import RowCursor, cursor_bindings
 from rps_tui.ui.stats_table import GAP, Column, join_cells, strip_line
@@ -114,6 +115,13 @@ class ChannelTreeView(RowCursor, can_focus=True):
             key_display="/",
             tooltip="Filter the pane to the branch (ch:orders:eu:*) or the channel",
         ),
+        Binding(
+            "e",
+            "export",
+            "Export",
+            id="tree.export",
+            tooltip="Write the channel statistics to a CSV file in the current directory",
+        ),
     ]
 
     order: reactive[str] = reactive("name")
@@ -133,6 +141,7 @@ class ChannelTreeView(RowCursor, can_focus=True):
         self.show_node = show_node
         self.offline = offline  # a recording: nothing to subscribe to
         self.built: Tree | None = None
+        self.source: list[ChannelRow] = []  # the rows the tree was built from
         self.rows: list[tuple[Node, int]] = []
         self.expanded: set[bytes] = set()  # branches by prefix
         self.cursor_row = 0
@@ -158,6 +167,7 @@ class ChannelTreeView(RowCursor, can_focus=True):
         separators = self.fixed_separators or detect_separators(r.channel for r in rows)
         if separators != self._splitter.separators:
             self._splitter = Splitter(separators)
+        self.source = rows
         self.built = build(rows, self._splitter, self.built)
         self.expanded &= self.built.branches.keys()  # a branch all evicted is forgotten
         self._open_lone_branches()
@@ -359,6 +369,10 @@ class ChannelTreeView(RowCursor, can_focus=True):
             self.post_message(SubscribeTo("pattern", branch_pattern(node)))
         else:
             self.post_message(SubscribeTo("channel", channel_name(node.key)))
+
+    def action_export(self) -> None:
+        """The channels as the table has them by name (a CSV has no tree)."""
+        self.post_message(ExportChannels(sorted(self.source, key=lambda r: natural_key(r.channel))))
 
     def action_filter(self) -> None:
         node = self.current

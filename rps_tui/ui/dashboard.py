@@ -24,6 +24,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input
 
+from rps_tui.core.export import export_name, write_channels_csv
 from rps_tui.core.monitor import ServerMonitor
 from rps_tui.core.payload.text import safe_text
 from rps_tui.core.session import Session
@@ -36,6 +37,7 @@ from rps_tui.core.subscriptions import (
     delivering,
     glob_escape,
 )
+from rps_tui.core.units import plural
 from rps_tui.ui.bindings import DASHBOARD_BINDINGS, ONLINE_ACTIONS
 from rps_tui.ui.browser import MAX_ROWS as MAX_BROWSER_ROWS
 from rps_tui.ui.browser import ChannelBrowser
@@ -48,6 +50,7 @@ from rps_tui.ui.keymap import Keys, keys_of
 from rps_tui.ui.keyspace import KeyspaceScreen
 from rps_tui.ui.message_pane import MessagePane
 from rps_tui.ui.messages import (
+    ExportChannels,
     FilterChanged,
     FilterPane,
     OpenChannel,
@@ -300,6 +303,18 @@ class DashboardScreen(Screen[None]):
             self._focus_now(showing)
         if zoomed:
             self.maximize(showing, container=False)
+
+    @on(ExportChannels)
+    def _export_channels(self, event: ExportChannels) -> None:
+        """`e` on the table or the tree: a CSV file in the current directory, and where."""
+        path = export_name(self.clock(), kind="channels")
+        try:
+            rows = write_channels_csv(path, event.rows)
+        except OSError as exc:
+            said = f"export failed: {exc.strerror or type(exc).__name__}: {path}"
+            self.notify(safe_text(said), severity="error", markup=False)
+            return
+        self.notify(f"wrote {plural(rows, 'channel row')} to {safe_text(str(path))}", markup=False)
 
     @on(SubscribeTo)
     def _subscribe_to(self, event: SubscribeTo) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from rps_tui.core.store import ChannelRow
+
 
 class PaneChanged(Message):
     """The pane's view changed in a way its title tells: cursor or scroll (following the tail
@@ -44,3 +46,11 @@ class FilterPane(Message):
         super().__init__()
         self.text = text
         self.channels = channels
+
+
+class ExportChannels(Message):
+    """`e` on the channel table or tree: these rows to a CSV file, in this order."""
+
+    def __init__(self, rows: list[ChannelRow]) -> None:
+        super().__init__()
+        self.rows = rows

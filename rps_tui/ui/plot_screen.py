@@ -47,9 +47,9 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 from textual_plot import AxisFormatter, HiResMode, PlotWidget
 
+from rps_tui.core.export import export_name, write_csv
 from rps_tui.core.payload.query import QueryError
 from rps_tui.core.payload.text import safe_text
-from rps_tui.core.plots.export import export_name, write_csv
 from rps_tui.core.plots.series import WINDOWS, Series, mean_text, short_number, thin
 from rps_tui.core.plots.throughput import Throughput
 from rps_tui.core.plots.values import EXTRACT_LIMIT, Values

@@ -30,7 +30,7 @@ from rps_tui.core.payload.text import safe_name, safe_text
 from rps_tui.core.store import ChannelRow
 from rps_tui.core.units import human_bytes
 from rps_tui.ui.keymap import keys_of
-from rps_tui.ui.messages import OpenChannel
+from rps_tui.ui.messages import ExportChannels, OpenChannel
 from rps_tui.ui.render import SPARK_BLOCKS, clock_text, count_text, rate_text
 from rps_tui.ui.row_cursor import RowCursor, cursor_bindings
 
@@ -93,6 +93,13 @@ class StatsTable(RowCursor, can_focus=True):
             tooltip="Show this channel's messages (filters the subscription that delivers it)",
         ),
         Binding("o", "sort", "Sort", id="channels.sort", tooltip="Sort by name, msgs, msg/s…"),
+        Binding(
+            "e",
+            "export",
+            "Export",
+            id="channels.export",
+            tooltip="Write the channel statistics to a CSV file in the current directory",
+        ),
     ]
 
     sort: reactive[str] = reactive("name")
@@ -241,6 +248,9 @@ class StatsTable(RowCursor, can_focus=True):
     # -- keys ------------------------------------------------------------------------------
     def action_sort(self) -> None:
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+
+    def action_export(self) -> None:
+        self.post_message(ExportChannels(list(self.rows)))
 
     def action_open(self) -> None:
         if self.rows and self.rows[self.cursor_row].channel is not None:

@@ -1,0 +1,99 @@
+"""What `e` writes: the plotted series, or the channel statistics, as CSV files.
+
+Both go into the current directory under a new name (`rps-tui-plot-YYYYmmdd-HHMMSS.csv`,
+`rps-tui-channels-…`), never over an existing file; times are ISO 8601 in UTC with
+milliseconds (2025-11-27T10:00:00.250Z), whatever the screen's time zone; channel names are
+written as the bytes they came as (a name that is not UTF-8 too).
+
+- plot: columns time, channel, value, one row per point in time order; channel is the
+  series' name (a channel, or for the throughput total the subscription's name); value is a
+  number (msg/s are whole).
+- channels: columns channel, channels, messages, bytes, msg_per_s, last_seen, subscribers,
+  one row per channel as the table sorts them. `channels` is 1 for a channel; the evicted
+  rollup is the row with an empty channel and `channels` the number it stands for (a real
+  channel named "" has 1). subscribers is empty where it is not known.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rps_tui.core.plots.series import Series
+from rps_tui.core.store import ChannelRow
+
+HEADER = ("time", "channel", "value")
+CHANNEL_HEADER = (
+    "channel",
+    "channels",
+    "messages",
+    "bytes",
+    "msg_per_s",
+    "last_seen",
+    "subscribers",
+)
+
+
+def iso_time(when: float) -> str:
+    return datetime.fromtimestamp(when, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
+def export_name(
+    now: float | None = None, directory: str | os.PathLike[str] = ".", kind: str = "plot"
+) -> Path:
+    """A file name that is not taken yet: rps-tui-plot-20251127-100000.csv, then -2, -3 ..."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(time.time() if now is None else now))
+    path, n = Path(directory) / f"rps-tui-{kind}-{stamp}.csv", 1
+    while path.exists():
+        n += 1
+        path = Path(directory) / f"rps-tui-{kind}-{stamp}-{n}.csv"
+    return path
+
+
+def write_csv(path: str | os.PathLike[str], series: Iterable[Series], start: float) -> int:
+    """Write the points of `series` at or after `start`; the number of rows. OSError as
+    the system gives it (the caller says it in one line)."""
+    rows = []
+    for one in series:
+        times, values = one.window(start)
+        rows.extend((when, one.name, value) for when, value in zip(times, values, strict=True))
+    rows.sort(key=lambda row: row[0])
+    # surrogateescape: a channel name that is not UTF-8 goes back out as its own bytes
+    with open(path, "x", newline="", encoding="utf-8", errors="surrogateescape") as out:
+        writer = csv.writer(out)
+        writer.writerow(HEADER)
+        for when, name, value in rows:
+            writer.writerow((iso_time(when), name, _number(value)))
+    return len(rows)
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if value == int(value) else repr(value)
+
+
+def write_channels_csv(path: str | os.PathLike[str], rows: Iterable[ChannelRow]) -> int:
+    """The channel statistics, one row per channel in the given order; the number of rows.
+    OSError as the system gives it (the caller says it in one line)."""
+    written = 0
+    with open(path, "x", newline="", encoding="utf-8", errors="surrogateescape") as out:
+        writer = csv.writer(out)
+        writer.writerow(CHANNEL_HEADER)
+        for row in rows:
+            rollup = row.channel is None
+            writer.writerow(
+                (
+                    "" if rollup else row.channel.decode("utf-8", "surrogateescape"),
+                    row.channels,
+                    row.count,
+                    row.bytes,
+                    "" if rollup else f"{row.rate:.1f}",
+                    "" if rollup or not row.last_seen else iso_time(row.last_seen),
+                    "" if row.subscribers is None else row.subscribers,
+                )
+            )
+            written += 1
+    return written

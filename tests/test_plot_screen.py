@@ -162,11 +162,11 @@ async def test_while_the_reader_catches_up_the_plot_reads_every_third_second(ser
         reads = []
         update = plot.throughput.update
         plot.throughput.update = lambda store: reads.append(1) or update(store)
-        plot.busy = lambda: True
+        plot.catching_up.busy = lambda: True
         for _ in range(6):
             plot.refresh_data()
         assert len(reads) == 2
-        plot.busy = lambda: False
+        plot.catching_up.busy = lambda: False
         plot.refresh_data()
         plot.refresh_data()
         assert len(reads) == 4

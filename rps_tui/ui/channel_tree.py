@@ -45,7 +45,7 @@ from rps_tui.ui.keymap import keys_of
 from rps_tui.ui.messages import ExportChannels, FilterPane, OpenChannel, SubscribeTo
 from rps_tui.ui.render import clock_text, count_text, rate_text
 from rps_tui.ui.row_cursor import RowCursor, cursor_bindings
-from rps_tui.ui.stats_table import GAP, Column, join_cells, strip_line
+from rps_tui.ui.stats_table import Column, drop_columns, join_cells, strip_line
 
 ORDER_LABEL = {"name": "name", "rate": "msg/s ↓", "msgs": "msgs ↓"}
 COLUMNS = (
@@ -66,13 +66,12 @@ Payloads = Callable[[Iterable[bytes]], dict[bytes, tuple[bytes, float]]]
 def layout(width: int, show_node: bool) -> list[tuple[Column, int]]:
     """The columns that fit in `width`, with their widths: the name gets up to half of what
     the fixed columns leave, the last payload the rest."""
-    columns = [c for c in COLUMNS if show_node or c.key != "node"]
-    while True:
-        fixed = sum(c.width for c in columns) + GAP * (len(columns) - 1)
-        if width - fixed >= NAME_MIN + PAYLOAD_MIN or len(columns) <= 5:
-            break
-        columns.remove(min(columns, key=lambda c: c.drop))
-    left = width - fixed
+    columns, left = drop_columns(
+        [c for c in COLUMNS if show_node or c.key != "node"],
+        width,
+        lambda _: NAME_MIN + PAYLOAD_MIN,
+        keep=5,
+    )
     name = max(NAME_MIN, min(NAME_MAX, left // 2))
     widths = {"name": name, "payload": max(1, left - name)}
     return [(c, c.width or widths[c.key]) for c in columns]

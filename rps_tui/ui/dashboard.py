@@ -43,7 +43,7 @@ from rps_tui.ui.browser import MAX_ROWS as MAX_BROWSER_ROWS
 from rps_tui.ui.browser import ChannelBrowser
 from rps_tui.ui.channel_tree import ChannelTreeView
 from rps_tui.ui.filter_bar import FilterBar
-from rps_tui.ui.frames import FrameScheduler
+from rps_tui.ui.frames import CatchingUp, FrameScheduler
 from rps_tui.ui.header import Header, Labels
 from rps_tui.ui.key_bar import KeyBar
 from rps_tui.ui.keymap import Keys, keys_of
@@ -110,7 +110,7 @@ class DashboardScreen(Screen[None]):
         self._event_seq = 0
         self._known_subs: list[Subscription] = []
         self._drawn = -1  # appended count of the selected subscription when last drawn
-        self._counts_skipped = 0
+        self.catching_up = CatchingUp(lambda: subscriber.busy)  # counts every 3rd second
         self._shown_sub: Subscription | None = None
         self._wanted: Subscription | None = None  # the subscription last asked for, to select
         self._channel_rows: list[ChannelRow] = []  # the channel statistics last taken
@@ -258,10 +258,8 @@ class DashboardScreen(Screen[None]):
         self.refresh_pane()
 
     def refresh_counts(self) -> None:
-        if self.subscriber.busy and self._counts_skipped < 2:  # catching up: every 3rd second
-            self._counts_skipped += 1
+        if self.catching_up.skip():
             return
-        self._counts_skipped = 0
         store, now = self.store, self.clock()
         counted = (store.total, store.version)
         changed = counted != self._counted  # else no message and no meter moved: the

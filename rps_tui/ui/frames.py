@@ -57,3 +57,20 @@ class FrameScheduler:
     def _fire(self) -> None:
         self._timer = None
         self._draw()
+
+
+class CatchingUp:
+    """A once-a-second refresh that, while the reader catches up a backlog, runs every
+    third second: the reader needs the time more, and nothing is lost by waiting (counts and
+    meters are kept per second in the store). The dashboard's counts and the plot use it."""
+
+    def __init__(self, busy: Callable[[], bool]) -> None:
+        self.busy = busy
+        self.skipped = 0
+
+    def skip(self) -> bool:
+        if self.busy() and self.skipped < 2:
+            self.skipped += 1
+            return True
+        self.skipped = 0
+        return False

@@ -57,6 +57,7 @@ from rps_tui.core.store import Store
 from rps_tui.core.subscriptions import Subscription
 from rps_tui.core.units import plural
 from rps_tui.ui.bindings import PLOT_BINDINGS
+from rps_tui.ui.frames import CatchingUp
 from rps_tui.ui.key_bar import KeyBar
 
 OFFLINE_EXTRACT_LIMIT = 20 * EXTRACT_LIMIT
@@ -134,9 +135,8 @@ class PlotScreen(Screen[None]):
         busy: Callable[[], bool] = lambda: False,
     ) -> None:
         super().__init__()
-        self.busy = busy  # the reader is catching up a backlog
+        self.catching_up = CatchingUp(busy)  # the reader catching up: every third second
         self._error: str | None = None  # the one-line error shown under the field
-        self._skipped = 0
         self.store = store
         self.sub = sub
         self.decoder = decoder
@@ -204,10 +204,8 @@ class PlotScreen(Screen[None]):
         sampled)."""
         if self.offline:
             return  # a recording does not change
-        if self.busy() and self._skipped < 2:
-            self._skipped += 1
+        if self.catching_up.skip():
             return
-        self._skipped = 0
         if self.values is not None:
             changed = self.values.update(self.store)
             self._show_error(self.values.failure)

@@ -13,6 +13,7 @@ message, as the pane's clock shows times: exact, and no redraw while nothing arr
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.segment import Segment
@@ -62,18 +63,30 @@ CHANNEL_MIN, CHANNEL_MAX, SPARK_MIN = 18, 40, 10
 GAP = 2  # columns between two columns
 
 
+def drop_columns(
+    columns: list[Column], width: int, needs: Callable[[list[Column]], int], keep: int
+) -> tuple[list[Column], int]:
+    """Whole columns dropped in their `drop` order until the flexible ones (width 0) get the
+    `needs(columns)` cells they want, keeping at least `keep` columns; the columns, and the
+    cells left for the flexible ones. The channel table and the tree both fit this way."""
+    columns = list(columns)
+    while True:
+        fixed = sum(c.width for c in columns) + GAP * (len(columns) - 1)
+        if width - fixed >= needs(columns) or len(columns) <= keep:
+            return columns, width - fixed
+        columns.remove(min(columns, key=lambda c: c.drop))
+
+
 def layout(width: int, show_node: bool) -> list[tuple[Column, int]]:
     """The columns that fit in `width`, with their widths: whole columns dropped in order.
     The sparkline takes up to a minute of room, the channel name the rest."""
-    columns = [c for c in COLUMNS if show_node or c.key != "node"]
-    while True:
-        fixed = sum(c.width for c in columns) + GAP * (len(columns) - 1)
-        spark = any(c.key == "spark" for c in columns)
-        room = width - fixed - (SPARK_MIN if spark else 0)
-        if room >= CHANNEL_MIN or len(columns) <= 3:
-            break
-        columns.remove(min(columns, key=lambda c: c.drop))
-    left = width - fixed
+    columns, left = drop_columns(
+        [c for c in COLUMNS if show_node or c.key != "node"],
+        width,
+        lambda cs: CHANNEL_MIN + (SPARK_MIN if any(c.key == "spark" for c in cs) else 0),
+        keep=3,
+    )
+    spark = any(c.key == "spark" for c in columns)
     spark_width = min(SPARK_MAX, max(SPARK_MIN, left - CHANNEL_MAX)) if spark else 0
     widths = {"channel": max(CHANNEL_MIN, left - spark_width), "spark": spark_width}
     return [(c, c.width or widths[c.key]) for c in columns]

@@ -14,13 +14,14 @@ import msgpack
 import pytest
 import redis
 
-from rps_tui.core.export import export_name, iso_time, write_csv
+from rps_tui.core.export import export_name, write_csv
 from rps_tui.core.payload.query import QueryError
 from rps_tui.core.plots.series import Series, mean_text, short_number, thin
 from rps_tui.core.plots.throughput import Throughput
 from rps_tui.core.plots.values import EXTRACT_LIMIT, Values, parse_field
 from rps_tui.core.store import PLOT_SECONDS, SPARK_SECONDS, Store
 from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.core.units import iso_time
 from tests.support.engine import running_engine
 from tests.support.wait import wait_for
 

@@ -20,11 +20,11 @@ import csv
 import os
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 
 from rps_tui.core.plots.series import Series
 from rps_tui.core.store import ChannelRow
+from rps_tui.core.units import iso_time
 
 HEADER = ("time", "channel", "value")
 CHANNEL_HEADER = (
@@ -36,10 +36,6 @@ CHANNEL_HEADER = (
     "last_seen",
     "subscribers",
 )
-
-
-def iso_time(when: float) -> str:
-    return datetime.fromtimestamp(when, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def export_name(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 
 def human_bytes(n: float) -> str:
     """1536 -> '1.5 KiB'."""
@@ -25,3 +27,8 @@ def noun_for(n: int, noun: str, nouns: str | None = None) -> str:
 def were(n: int, noun: str) -> str:
     """'1 line was', '12,345 lines were'."""
     return f"1 {noun} was" if n == 1 else f"{n:,} {noun}s were"
+
+
+def iso_time(when: float) -> str:
+    """ISO 8601 in UTC with milliseconds, whatever the local zone: 2025-11-27T10:00:00.250Z."""
+    return datetime.fromtimestamp(when, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"

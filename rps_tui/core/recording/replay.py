@@ -21,13 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import redis
-from redis.backoff import NoBackoff
-from redis.cluster import RedisCluster
 from redis.exceptions import RedisClusterException
-from redis.retry import Retry
 
 from rps_tui.core.connection.errors import describe_error
-from rps_tui.core.connection.sentinel import master_settings
+from rps_tui.core.connection.publisher import Publisher
 from rps_tui.core.connection.settings import ConnectionSettings
 from rps_tui.core.entry import channel_of, is_gap, payload_of, time_of
 from rps_tui.core.recording.format import RecordError, read_entries
@@ -51,62 +48,6 @@ class ReplayResult:
         gaps = f" ({plural(self.gaps, 'gap record')} skipped)" if self.gaps else ""
         head = "interrupted: " if self.interrupted else ""
         return f"{head}replayed {plural(self.messages, 'message')} in {self.seconds:.1f} s{gaps}"
-
-
-class Publisher:
-    """Queued PUBLISH / SPUBLISH commands, sent in order by `flush()`, never retried."""
-
-    def __init__(self, settings: ConnectionSettings, timeout: float = 5.0) -> None:
-        self.settings = settings
-        kwargs = {"socket_timeout": timeout, "retry": Retry(NoBackoff(), 0)}
-        self.cluster: RedisCluster | None = None
-        if settings.sentinels:
-            settings = master_settings(settings)
-        if settings.cluster:
-            cluster_kwargs = settings.redis_kwargs(**kwargs)
-            cluster_kwargs.pop("db", None)  # a cluster has only database 0, and says so
-            self.cluster = RedisCluster(**cluster_kwargs)
-            node = self.cluster.get_default_node()
-            settings = settings.at(node.host, node.port)
-        self.client = redis.Redis(**settings.redis_kwargs(**kwargs))
-        self.pending: list[tuple[str, bytes, bytes]] = []
-
-    def add(self, command: str, channel: bytes, data: bytes) -> None:
-        self.pending.append((command, channel, data))
-
-    def flush(self) -> tuple[int, Exception | None]:
-        """Send what is queued: (commands the server accepted, its first refusal). Without
-        a transaction the server runs the rest of a batch after a refusal, so they count.
-        Connection errors raise."""
-        pending, self.pending = self.pending, []
-        accepted, refusal = 0, None
-        start = 0
-        while start < len(pending) and refusal is None:
-            # one pipeline per run of commands that go the same way
-            command = pending[start][0]
-            end = start
-            while end < len(pending) and pending[end][0] == command:
-                end += 1
-            client: redis.Redis | RedisCluster = self.client
-            if command == "SPUBLISH" and self.cluster is not None:
-                client = self.cluster  # routes each SPUBLISH to its slot's owner
-            pipe = client.pipeline(transaction=False)
-            for _, channel, data in pending[start:end]:
-                pipe.execute_command(command, channel, data)
-            # raise_on_error=False: redis-py's raised error would quote the command's
-            # arguments, payload included; and it would hide what the server accepted
-            for reply in pipe.execute(raise_on_error=False):
-                if isinstance(reply, Exception):
-                    refusal = refusal or reply
-                else:
-                    accepted += 1
-            start = end
-        return accepted, refusal
-
-    def close(self) -> None:
-        self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
 
 
 def replay(
@@ -165,12 +106,13 @@ def _flush(publisher: Publisher, settings: ConnectionSettings, result: ReplayRes
     """Send the queue; its accepted count. The first refusal or lost connection ends the
     replay (ReplayError), counting what was accepted before."""
     try:
-        accepted, refusal = publisher.flush()
+        replies, refusal = publisher.flush()
     except (redis.RedisError, RedisClusterException, OSError) as exc:
         raise ReplayError(
             f"replay stopped after {plural(result.messages, 'message')} (the last batch may "
             f"be partly sent): {describe_error(exc, settings)}"
         ) from None
+    accepted = len(replies)
     if refusal is not None:
         result.messages += accepted
         reason = describe_error(refusal, settings)

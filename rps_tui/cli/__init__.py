@@ -1,8 +1,8 @@
 """Command line: redis-cli's connection options, subscriptions, and the embedded modes;
-the subcommands `tail`, `replay` and `view`.
+the subcommands `tail`, `replay`, `view` and `publish`.
 
 A subcommand is chosen by the first word only (`rps-tui tail ...`). As a dashboard
-SUBSCRIPTION the bare words tail, replay and view are refused with a hint, since they look
+SUBSCRIPTION the bare subcommand names are refused with a hint, since they look
 like a misplaced subcommand; `--channel tail` subscribes to a channel of that name.
 
 Exit codes: 0 after `q`, 1 when the server cannot be reached or refuses the login,
@@ -29,6 +29,7 @@ from rps_tui.cli.parsers import (
     PROG,
     SUBCOMMANDS,
 )
+from rps_tui.cli.publish import PublishOptions, run_publish
 from rps_tui.cli.run import fail, run, run_replay, run_tail, view
 from rps_tui.core.connection.probe import ConnectError
 from rps_tui.core.connection.settings import UsageError
@@ -61,6 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_replay(options)
         if isinstance(options, ViewOptions):
             return view(options)
+        if isinstance(options, PublishOptions):
+            return run_publish(options)
         return run(options)
     except UsageError as exc:
         return fail(str(exc), EXIT_USAGE)

@@ -9,7 +9,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rps_tui.cli.parsers import (
     PROG,
@@ -24,6 +24,9 @@ from rps_tui.core.config import load as load_config_file
 from rps_tui.core.connection.settings import ConnectionSettings, UsageError, from_environment
 from rps_tui.core.store import DEFAULT_HISTORY, DEFAULT_MAX_BYTES, MIB
 from rps_tui.core.subscriptions import InvalidSubscription, Kind, Subscription
+
+if TYPE_CHECKING:
+    from rps_tui.cli.publish import PublishOptions
 
 
 @dataclass
@@ -239,7 +242,7 @@ def _look(config: Config) -> tuple[str | None, dict[str, str]]:
     return config.theme, dict(config.keymap)
 
 
-def parse_command(argv: Sequence[str]) -> AnyOptions:
+def parse_command(argv: Sequence[str]) -> AnyOptions | PublishOptions:
     """A subcommand's options when the first word names one, else the dashboard's."""
     argv = list(argv)
     command = argv[0] if argv else None
@@ -254,6 +257,10 @@ def parse_command(argv: Sequence[str]) -> AnyOptions:
         args = build_replay_parser().parse_args(argv[1:])
         path = _readable_file(args.file)
         return ReplayOptions(path, settings_from_args(args), args.speed, args.fast)
+    if command == "publish":
+        from rps_tui.cli.publish import parse_publish  # it builds on this module
+
+        return parse_publish(argv[1:])
     if command == "view":
         args = build_view_parser().parse_args(argv[1:])
         config = load_config(args)

@@ -7,6 +7,8 @@ line and exit 2 (`UsageError`), never argparse's usage dump.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import Any
 
 from rps_tui import __version__
 from rps_tui.core.channel_tree import SeparatorError, check_separators
@@ -16,7 +18,7 @@ from rps_tui.core.store import DEFAULT_HISTORY, DEFAULT_MAX_BYTES, DEFAULT_MAX_T
 
 PROG = "rps-tui"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-SUBCOMMANDS = ("tail", "replay", "view")
+SUBCOMMANDS = ("tail", "replay", "view", "publish")
 
 DESCRIPTION = """\
 A live dashboard for Redis Pub/Sub. A SUBSCRIPTION containing *, ? or [ is a glob pattern
@@ -25,9 +27,10 @@ With no subscription, a dialog lists the server's active channels to pick from.
 
 Subcommands, when given as the first word (each has its own --help):
   rps-tui tail [options] SUBSCRIPTION...   print messages as NDJSON (or text) to stdout
+  rps-tui publish [options] CHANNEL [MSG]  publish MSG, or each line of stdin
   rps-tui replay FILE [options]            publish a recording again, at its pace
   rps-tui view FILE                        browse a recording offline
-A channel named tail, replay or view: --channel tail."""
+A channel named like a subcommand: --channel tail."""
 
 TAIL_DESCRIPTION = """\
 Print every message as one line on stdout: NDJSON (the --record format) or, with
@@ -53,24 +56,31 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
+def ranged(
+    kind: type[int] | type[float],
+    noun: str,
+    ok: Callable[[float], bool],
+    rule: str,
+    what: str = "",
+) -> Callable[[str], Any]:
+    """An argparse type: a number of `kind` for which `ok` holds; else one line naming the
+    value and the `rule` (`noun` leads both, e.g. "port 70000 is out of range (1-65535)")."""
+    what = what or ("a whole number" if kind is int else "a number")
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{noun}{text!r} is not {what}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"{noun}{text} {rule}")
+        return value
+
+    return parse
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"port {text!r} is not a number") from None
-    if not 0 < value < 65536:
-        raise argparse.ArgumentTypeError(f"port {value} is out of range (1-65535)")
-    return value
+_positive = ranged(int, "", lambda v: v >= 1, "must be at least 1")
+_port = ranged(int, "port ", lambda v: 0 < v < 65536, "is out of range (1-65535)", "a number")
 
 
 def _host_port(text: str) -> tuple[str, int]:
@@ -174,7 +184,7 @@ def add_subscription_options(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="NAME",
         help="subscribe to a channel, even if its name has glob characters "
-        "(or is tail, replay or view)",
+        "(or is named like a subcommand: tail, publish ...)",
     )
     subs.add_argument(
         "--pattern", action="append", default=[], metavar="GLOB", help="subscribe to a glob pattern"
@@ -272,14 +282,7 @@ def build_tail_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _speed(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"speed {text!r} is not a number") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"speed {text} must be a positive number")
-    return value
+_speed = ranged(float, "speed ", lambda v: 0 < v < float("inf"), "must be a positive number")
 
 
 def build_replay_parser() -> argparse.ArgumentParser:

@@ -213,6 +213,8 @@ def test_a_bad_config_file_is_one_line_and_exit_2(tmp_path) -> None:
         # e exports the channel statistics while the table has the focus
         ('pause = "e"', "'e' is bound to both pause and channels.export in the channel "
          "table"),
+        # y copies the payload under the pane's cursor
+        ('pause = "y"', "'y' is bound to both pause and pane.copy in the dashboard"),
     ],
 )  # fmt: skip
 def test_a_key_bound_twice_is_refused_naming_both(tmp_path, keymap: str, said: str) -> None:
@@ -232,7 +234,7 @@ def test_a_key_bound_twice_is_refused_naming_both(tmp_path, keymap: str, said: s
     "keymap",
     [
         'pause = "s"\nsubscribe = "S"\n"tree.subscribe" = "S"',  # swapped out of the way
-        'pause = "y"',  # y answers the keyspace question, on another screen
+        'pause = "d"',  # d diffs in the detail view, another screen
         'help = "question_mark,f2"',  # ? also closes the help screen, as by default
         '"detail.decoder" = "x"',  # x unsubscribes on the dashboard: another screen
     ],

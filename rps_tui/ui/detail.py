@@ -38,6 +38,7 @@ from rps_tui.core.payload.decoders import (
 from rps_tui.core.payload.text import Formatted, PayloadKind, safe_name, safe_text
 from rps_tui.core.subscriptions import Subscription
 from rps_tui.core.units import human_bytes, plural
+from rps_tui.ui.clipboard import copy_channel, copy_payload
 from rps_tui.ui.json_tree import JsonTree, JsonView, is_container
 from rps_tui.ui.keymap import keys_of
 from rps_tui.ui.render import clock_text
@@ -154,6 +155,21 @@ class DetailScreen(ModalScreen[str]):
             "Diff",
             id="detail.diff",
             tooltip="Show or hide the diff against the previous message on this channel",
+        ),
+        Binding(
+            "y",
+            "copy",
+            "Copy",
+            id="detail.copy",
+            tooltip="Copy the payload to the clipboard (as received, whatever the decoder)",
+        ),
+        Binding(
+            "Y",
+            "copy_channel",
+            "Copy channel",
+            show=False,
+            id="detail.copy_channel",
+            tooltip="Copy the channel name to the clipboard",
         ),
     ]
 
@@ -311,6 +327,12 @@ class DetailScreen(ModalScreen[str]):
     def _show_diff(self, text: Text, decoder: str) -> None:
         if decoder == self.decoder and self.is_attached:  # not stale, not closed
             self.query_one("#detail-diff-text", Static).update(text)
+
+    def action_copy(self) -> None:
+        copy_payload(self.app, self.entry)
+
+    def action_copy_channel(self) -> None:
+        copy_channel(self.app, self.entry)
 
     def action_close(self) -> None:
         self.dismiss(self.decoder)

@@ -27,6 +27,7 @@ from rps_tui.core.entry import Entry, Gap, payload_of, time_of
 from rps_tui.core.payload.decoders import next_decoder
 from rps_tui.core.payload.query import Query
 from rps_tui.core.store import Store
+from rps_tui.ui.clipboard import copy_channel, copy_payload
 from rps_tui.ui.detail import DetailScreen, previous_on_channel
 from rps_tui.ui.keymap import keys_of
 from rps_tui.ui.messages import PaneChanged
@@ -66,6 +67,22 @@ class MessagePane(SteadyScrollView, can_focus=True):
             tooltip="Follow the newest line again (the cursor goes)",
         ),
         Binding("enter", "open", "Detail", id="pane.detail", tooltip="Show the whole message"),
+        Binding(
+            "y",
+            "copy",
+            "Copy",
+            show=False,
+            id="pane.copy",
+            tooltip="Copy the payload under the cursor to the clipboard",
+        ),
+        Binding(
+            "Y",
+            "copy_channel",
+            "Copy channel",
+            show=False,
+            id="pane.copy_channel",
+            tooltip="Copy the channel name of the line under the cursor",
+        ),
         Binding("right", "sideways(1)", "Right", show=False, id="pane.right"),
         Binding("left", "sideways(-1)", "Left", show=False, id="pane.left"),
         Binding(
@@ -274,11 +291,28 @@ class MessagePane(SteadyScrollView, can_focus=True):
             self.sync()
             self.post_message(PaneChanged())
 
-    def action_open(self) -> None:
+    def current(self) -> Entry | None:
+        """The line under the cursor, or before the cursor shows, the one it would start on
+        (what Enter opens and `y` copies)."""
         model = self.model
-        if model and model.lines:
-            index = model.cursor if model.cursor is not None else self._eye()
-            self.open_detail(model.lines[index])
+        if not model or not model.lines:
+            return None
+        return model.lines[model.cursor if model.cursor is not None else self._eye()]
+
+    def action_open(self) -> None:
+        entry = self.current()
+        if entry is not None:
+            self.open_detail(entry)
+
+    def action_copy(self) -> None:
+        entry = self.current()
+        if entry is not None:
+            copy_payload(self.app, entry)
+
+    def action_copy_channel(self) -> None:
+        entry = self.current()
+        if entry is not None:
+            copy_channel(self.app, entry)
 
     def action_match(self, step: int) -> None:
         """Move the cursor to the next (step 1) or previous (-1) message matching the filter,

@@ -102,6 +102,19 @@ def utf8_text(data: bytes, *, cut: bool = False) -> str | None:
         return None
 
 
+def clipboard_text(data: bytes) -> tuple[str, bool]:
+    """What a copy puts on the clipboard, and whether it is escaped: UTF-8 text as it is
+    when nothing in it but tabs and line breaks (CR too) could act on a terminal (so a JSON
+    document pastes back whole); anything else as the escaped text the screen shows, since
+    a clipboard cannot hold bytes that are not text, and pasting control sequences into a
+    shell is how a payload would harm the terminal after all."""
+    text = utf8_text(data)
+    if text is None:
+        return escape_bytes(data), True
+    safe = "\r".join(safe_text(part, keep_newlines=True) for part in text.split("\r"))
+    return safe, safe != text
+
+
 def looks_like_json(text: str) -> bool:
     """Worth a `json.loads`: an object or an array (a bare number or string is text)."""
     stripped = text.strip()

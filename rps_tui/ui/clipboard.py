@@ -19,8 +19,7 @@ LARGE = 100_000  # characters; xterm and others refuse or cut longer OSC 52 copi
 
 
 def copy_payload(app: App, entry: Entry) -> None:
-    if is_gap(entry):
-        app.notify("a gap marker has no payload to copy", severity="warning", markup=False)
+    if _gap(app, entry, "payload"):
         return
     data = payload_of(entry)
     text, escaped = clipboard_text(data)
@@ -35,13 +34,18 @@ def copy_payload(app: App, entry: Entry) -> None:
 
 
 def copy_channel(app: App, entry: Entry) -> None:
-    if is_gap(entry):
-        app.notify("a gap marker has no channel to copy", severity="warning", markup=False)
+    if _gap(app, entry, "channel"):
         return
     name = channel_of(entry)
     text, escaped = clipboard_text(name)
     how = " as escaped text" if escaped else ""
     _copy(app, text, f"the channel name {safe_name(name)}{how} ({plural(len(name), 'byte')})")
+
+
+def _gap(app: App, entry: Entry, what: str) -> bool:
+    if is_gap(entry):
+        app.notify(f"a gap marker has no {what} to copy", severity="warning", markup=False)
+    return is_gap(entry)
 
 
 def _binary(data: bytes) -> bool:

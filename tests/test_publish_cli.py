@@ -18,7 +18,7 @@ import redis
 from rps_tui.core.publish import split_lines, stdin_lines
 from tests.support.cli import one_line_error
 from tests.support.listener import Listener
-from tests.support.topology import start_cluster
+from tests.support.topology import start_cluster, start_sentinel_setup
 
 
 def publish(*args: str, stdin: bytes = b"", timeout: float = 30) -> subprocess.CompletedProcess:
@@ -261,3 +261,18 @@ def _text(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(
         result.args, result.returncode, result.stdout.decode(), result.stderr.decode()
     )
+
+
+def test_publish_through_sentinel_reaches_the_master() -> None:
+    with start_sentinel_setup("valkey") as setup:
+        where = [arg for h, p in setup.sentinels for arg in ("--sentinel", f"{h}:{p}")]
+        listener = Listener(
+            f"redis://{setup.primary.host}:{setup.primary.port}", [b"pc.sn"], [], []
+        )
+        try:
+            result = publish(*where, "--master", setup.master_name, "pc.sn", stdin=b"x\n\xff\n")
+            assert result.returncode == 0, result.stderr
+            assert b"published 2 messages to pc.sn" in result.stderr
+            assert payloads(listener, 2) == [b"x", b"\xff"]
+        finally:
+            listener.close()

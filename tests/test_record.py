@@ -8,6 +8,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -26,6 +27,7 @@ from hypothesis import strategies as st
 from rps_tui.cli.run import _close_recordings, _open_recorder
 from rps_tui.core.connection.settings import UsageError, parse_url
 from rps_tui.core.entry import Gap
+from rps_tui.core.recording import format as format_module
 from rps_tui.core.recording.format import (
     RecordError,
     dumps,
@@ -759,3 +761,52 @@ def test_counts_of_one_are_singular() -> None:
         ReplayResult(messages=2, gaps=2).summary()
         == "replayed 2 messages in 0.0 s (2 gap records skipped)"
     )
+
+
+@pytest.mark.parametrize(
+    ("time_text", "needle"),
+    [
+        ("NaN", "field 'time' is not a time (nan"),
+        ("1e400", "field 'time' is not a time (inf"),
+        ("-1e18", "field 'time' is not a time (-1e+18"),
+        ("1" + "0" * 400, "field 'time' is not a time (too large)"),
+        ("253402300800", "field 'time' is not a time (253402300800"),
+    ],
+)
+def test_a_time_no_clock_can_show_is_refused(time_text: str, needle: str) -> None:
+    """JSON takes NaN, 1e400 and -1e18; datetime does not (it raised deep in the UI)."""
+    line = '{"time": %s, "kind": "message", "channel": "c", "data": "x", "encoding": "utf-8"}'
+    with pytest.raises(RecordError, match=re.escape(needle)):
+        loads(line % time_text)
+
+
+def test_random_bytes_are_not_utf8_not_nested_too_deep() -> None:
+    with pytest.raises(RecordError, match=re.escape("not valid JSON (not UTF-8 text)")):
+        loads(b"\xff\xfe{\x00\x81")
+
+
+def test_a_last_line_cut_off_is_skipped_and_reported(tmp_path: Path) -> None:
+    path = tmp_path / "cut.ndjson"
+    good = dumps([b"message", b"c", b"x", 1.0])
+    path.write_text(f"{good}\n{good}\n{good[:25]}")
+    skipped: list[str] = []
+    assert len(list(read_entries(path, skip=skipped.append))) == 2
+    assert skipped == ["line 3: cut off at the end of the file"]
+    with pytest.raises(RecordError, match="line 2: not valid JSON"):  # not the last line
+        path.write_text(f"{good}\n{good[:25]}\n{good}\n")
+        list(read_entries(path))
+
+
+def test_lenient_reading_goes_on_past_bad_and_overlong_lines(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(format_module, "MAX_LINE", 200)
+    monkeypatch.setattr(format_module, "CHUNK", 16)
+    path = tmp_path / "mixed.ndjson"
+    good = dumps([b"message", b"c", b"x", 1.0])
+    path.write_text(f"{good}\n{{oops\n{'x' * 1000}\n{good}\n")
+    skipped: list[str] = []
+    assert len(list(read_entries(path, skip=skipped.append, lenient=True))) == 2
+    assert skipped == ["line 2: not valid JSON (Expecting property name enclosed in double "
+                       "quotes)", "line 3: longer than 200 B, not read"]  # fmt: skip
+    path.write_text(f"{good}\n{'x' * 1000}\n{good}\n")
+    with pytest.raises(RecordError, match=r"mixed\.ndjson, line 2: longer than 200 B, not read"):
+        list(read_entries(path))

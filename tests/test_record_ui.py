@@ -315,3 +315,44 @@ async def test_view_says_recording_once_and_counts_one_message_in_the_singular(
         assert f"recording {path}  ■ offline (1 message over 0.0 s)  1 msg" in status, status
         assert "msgs" not in status
         assert str(app.dashboard.pane.border_title).endswith("— 1 msg")
+
+
+async def test_view_opens_a_damaged_recording_and_names_the_lines_it_skipped(
+    tmp_path: Path,
+) -> None:
+    """rps-tui's own recording after a disk-full stop ends mid-line, and one line in the
+    middle is damaged: the good lines open, the header counts the skipped ones, and a
+    notification names each."""
+    from rps_tui.cli import parse_command
+    from rps_tui.cli.run import view_app
+
+    good = [
+        '{"time":1700000000.5,"kind":"message","pattern":null,"channel":"dm.ch",'
+        f'"data":"m{i}","encoding":"utf-8"}}'
+        for i in range(3)
+    ]
+    path = tmp_path / "damaged.ndjson"
+    path.write_text(f'{good[0]}\n{{"time": NaN}}\n{good[1]}\n{good[2]}\n{good[0][:30]}')
+    app = view_app(parse_command(["view", str(path)]))
+    async with app.run_test(size=SIZE):
+        await async_wait_for(lambda: sum("m" in line for line in pane_text(app)) >= 3)
+        app.dashboard.refresh_counts()
+        status = str(app.dashboard.status_bar.render())
+        assert "■ offline (3 messages over 0.0 s, 2 lines skipped)" in status, status
+        said = [n.message for n in app._notifications]
+        assert f"{path}, line 2: field 'time' is not a time (nan: seconds since 1970 wanted): " \
+            "skipped" in said  # fmt: skip
+        assert f"{path}, line 5: cut off at the end of the file: skipped" in said
+
+
+def test_view_of_records_that_are_all_bad_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    from tests.support.cli import one_line_error, run_cli
+
+    for time_text in ("NaN", "1e400", "-1e18"):
+        path = tmp_path / "bad-time.ndjson"
+        path.write_text(
+            f'{{"time": {time_text}, "kind": "message", "channel": "c", "data": "x", '
+            '"encoding": "utf-8"}\n'
+        )
+        line = one_line_error(run_cli("view", str(path)), 1)
+        assert line.startswith(f"rps-tui: {path}, line 1: field 'time' is not a time (")

@@ -62,7 +62,8 @@ def test_fast_replay_delivers_the_same_bytes_in_order(recording, listener) -> No
     url, listening = listener
     result = run_cli("replay", str(path), "-u", url, "--fast")
     assert result.returncode == 0, result.stderr
-    assert result.stderr.startswith(f"rps-tui: replayed {len(PUBLISHED)} messages in ")
+    where = url.removeprefix("redis://")
+    assert result.stderr.startswith(f"rps-tui: replayed {len(PUBLISHED)} messages to {where} in ")
     assert "Traceback" not in result.stderr and result.stdout == ""
     got = [message for message, _ in listening.collect(len(PUBLISHED))]
     assert got == PUBLISHED
@@ -261,5 +262,21 @@ def test_a_refused_publish_stops_the_replay_without_retry(server_factory, tmp_pa
             )
             got = listening.collect(len(published) + 1, timeout=0.5)
             assert [m[2] for m, _ in got] == published  # each once, in order
+    finally:
+        listening.close()
+
+
+def test_a_last_line_cut_off_is_skipped_and_said(server, tmp_path: Path) -> None:
+    """A recording whose writer stopped mid-line (a full disk) replays up to that line."""
+    listening = Listener(server.url, channels=[b"rp.cut"], patterns=[], shards=[])
+    path = tmp_path / "cut.ndjson"
+    lines = [dumps([b"message", b"rp.cut", f"m{i}".encode(), 1.0 + i / 100]) for i in range(3)]
+    path.write_text(f"{lines[0]}\n{lines[1]}\n{lines[2][:20]}")
+    try:
+        result = run_cli("replay", str(path), "-u", server.url, "--fast")
+        assert result.returncode == 0, result.stderr
+        assert "replayed 2 messages" in result.stderr
+        assert result.stderr.rstrip().endswith("; line 3: cut off at the end of the file: skipped")
+        assert [m[3] for m, _ in listening.collect(3, timeout=1)] == [b"m0", b"m1"]
     finally:
         listening.close()

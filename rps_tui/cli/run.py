@@ -155,7 +155,7 @@ def run_replay(options: ReplayOptions) -> int:
         result = replay(options.path, settings, speed=options.speed, fast=options.fast)
     except ReplayError as exc:
         return fail(str(exc), EXIT_FAILED)
-    print(f"{PROG}: {result.summary()} to {settings.address}", file=sys.stderr)
+    print(f"{PROG}: {result.summary(settings.address)}", file=sys.stderr)
     return EXIT_INTERRUPTED if result.interrupted else EXIT_OK
 
 

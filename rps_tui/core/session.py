@@ -83,7 +83,8 @@ class Session:
         store = Store(history=history, max_bytes=history_bytes)
         result = load_recording(path, store)
         if result.first is None:
-            raise RecordError(f"{os.fspath(path)}: no records in it")
+            first = f", {result.skipped[0]}" if result.skipped else ": no records in it"
+            raise RecordError(f"{os.fspath(path)}{first}")
         return cls(ConnectionSettings(), OfflineEngine(store, path, result))
 
     @property

@@ -15,20 +15,32 @@ the server threw away a backlog it held for the subscriber: consumers that want
 messages only filter with `select(.kind != "gap")`. Lines are pure ASCII (non-ASCII is
 `\\uXXXX`-escaped), so no byte of a payload can act on a terminal that shows the file.
 Every byte survives the round trip: `record_to_entry(entry_to_record(e)) == e`.
+
+Reading is bounded: a line longer than `MAX_LINE` (128 MiB: a payload of about 96 MiB as
+base64) is not read into memory, and a `time` must be a date a clock can show (1970 to
+9999). A last line cut off (the writer stopped mid-line: a full disk, a kill) is skipped and
+reported, never a reason to refuse the lines before it.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import io
 import json
+import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from json.encoder import encode_basestring_ascii as _quote  # C: a JSON string, ASCII only
 from typing import Any
 
 from rps_tui.core.entry import Entry, Gap, channel_of, pattern_of, payload_of, time_of
 from rps_tui.core.subscriptions import KIND_OF
+from rps_tui.core.units import human_bytes
+
+MAX_LINE = 128 << 20  # bytes in one line
+MAX_TIME = 253402300799.0  # 9999-12-31T23:59:59Z: the last time datetime can show
+CHUNK = 1 << 20  # what is read at a time while skipping an overlong line
 
 KINDS = {reply: reply.decode() for reply in KIND_OF}  # b"pmessage" -> "pmessage"
 WIRE_KINDS = {name: wire for wire, name in KINDS.items()}
@@ -132,15 +144,29 @@ def _bytes(obj: dict[str, Any], name: str, encoding_field: str, default: str | N
     raise RecordError(f"{encoding_field!r} must be 'utf-8' or 'base64', not {encoding!r}")
 
 
+def _time(value: float) -> float:
+    """A record's time as a float that every clock and date function takes (NaN, 1e400 and
+    -1e18 pass JSON and the type check, then fail deep in datetime)."""
+    try:
+        time = float(value)
+    except OverflowError:  # an int too large for a float
+        raise RecordError("field 'time' is not a time (too large)") from None
+    if not (math.isfinite(time) and 0 <= time <= MAX_TIME):
+        raise RecordError(f"field 'time' is not a time ({value!r}: seconds since 1970 wanted)")
+    return time
+
+
 def record_to_entry(obj: object) -> Entry:
     """The store entry a record stands for; raises RecordError (one line) when malformed."""
     if not isinstance(obj, dict):
         raise RecordError("not a JSON object")
-    time = float(_field(obj, "time", (int, float)))
+    time = _time(_field(obj, "time", (int, float)))
     kind = _field(obj, "kind", str)
     if kind == "gap":
         reason = _field(obj, "reason", str)
         seconds = float(_field(obj, "seconds", (int, float)))
+        if not 0 <= seconds <= MAX_TIME:  # NaN fails this too
+            raise RecordError(f"field 'seconds' is not a duration ({seconds})")
         discarded = _field(obj, "discarded_bytes", int) if "discarded_bytes" in obj else None
         return [None, Gap(reason, seconds, discarded), time]
     wire = WIRE_KINDS.get(kind)
@@ -157,28 +183,60 @@ def loads(line: str | bytes) -> Entry:
     """The entry of one NDJSON line; raises RecordError."""
     try:
         obj = json.loads(line)
-    except (ValueError, RecursionError) as exc:
-        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deep"
-        raise RecordError(f"not valid JSON ({reason})") from None
+    except UnicodeDecodeError:
+        raise RecordError("not valid JSON (not UTF-8 text)") from None
+    except json.JSONDecodeError as exc:
+        raise RecordError(f"not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise RecordError("not valid JSON (nested too deep)") from None
     return record_to_entry(obj)
 
 
-def read_entries(path: str | os.PathLike[str]) -> Iterator[Entry]:
+def read_entries(
+    path: str | os.PathLike[str],
+    *,
+    skip: Callable[[str], None] | None = None,
+    lenient: bool = False,
+) -> Iterator[Entry]:
     """The entries of a recording, one line at a time (never the whole file in memory).
-    Blank lines are skipped; anything else malformed raises RecordError naming the line."""
+    Blank lines are skipped. A last line cut off mid-record is skipped and `skip` is told
+    (one line, with its number). Any other malformed line raises RecordError naming it,
+    or with `lenient` is skipped and told to `skip` too."""
+    name = os.fspath(path)
     try:
         file = open(path, "rb")  # noqa: SIM115 (closed by the generator's finally)
     except OSError as exc:
-        raise RecordError(f"cannot read {os.fspath(path)}: {exc.strerror or exc}") from None
+        raise RecordError(f"cannot read {name}: {exc.strerror or exc}") from None
     try:
-        for number, line in enumerate(file, 1):
+        number = 0
+        while line := file.readline(MAX_LINE + 1):
+            number += 1
+            if len(line) > MAX_LINE and not line.endswith(b"\n"):
+                reason = f"line {number}: longer than {human_bytes(MAX_LINE)}, not read"
+                if not lenient:
+                    raise RecordError(f"{name}, {reason}")
+                _skip_rest(file)
+                if skip is not None:
+                    skip(reason)
+                continue
             if not line.strip():
                 continue
             try:
                 yield loads(line)
             except RecordError as exc:
-                raise RecordError(f"{os.fspath(path)}, line {number}: {exc}") from None
+                cut = not line.endswith(b"\n")  # only the last line can lack one
+                if not (cut or lenient):
+                    raise RecordError(f"{name}, line {number}: {exc}") from None
+                if skip is not None:
+                    skip(f"line {number}: cut off at the end of the file" if cut else
+                         f"line {number}: {exc}")  # fmt: skip
     except OSError as exc:
-        raise RecordError(f"cannot read {os.fspath(path)}: {exc.strerror or exc}") from None
+        raise RecordError(f"cannot read {name}: {exc.strerror or exc}") from None
     finally:
         file.close()
+
+
+def _skip_rest(file: io.BufferedReader) -> None:
+    """Read past the end of the current line, a chunk at a time."""
+    while (part := file.readline(CHUNK)) and not part.endswith(b"\n"):
+        pass

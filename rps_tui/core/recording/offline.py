@@ -15,7 +15,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rps_tui.core.entry import channel_of, payload_of, time_of
 from rps_tui.core.recording.format import RecordError, loads, read_entries
@@ -24,6 +24,7 @@ from rps_tui.core.subscriber.base import Event, EventLog, State
 from rps_tui.core.subscriptions import KIND_OF, Status, Subscription, channel_name
 from rps_tui.core.units import plural
 
+SKIPS_SHOWN = 3  # lines that are not records, named one by one; then a count
 TAIL_BYTES = 1 << 16  # read from the end of the file to find the recording's last time
 
 
@@ -34,13 +35,15 @@ class LoadResult:
     first: float | None = None  # time of the first and last record
     last: float | None = None
     truncated: bool = False  # stopped at max_entries
+    skipped: list[str] = field(default_factory=list)  # "line 165: not valid JSON (...)"
 
     def describe(self) -> str:
         if self.first is None or self.last is None:
             return "empty recording"
         span = self.last - self.first
         cut = " (first part only)" if self.truncated else ""
-        return f"{plural(self.messages, 'message')} over {span:.1f} s{cut}"
+        bad = f", {plural(len(self.skipped), 'line')} skipped" if self.skipped else ""
+        return f"{plural(self.messages, 'message')} over {span:.1f} s{cut}{bad}"
 
 
 def _last_time(path: str | os.PathLike[str]) -> float | None:
@@ -65,7 +68,9 @@ def load_recording(
     path: str | os.PathLike[str], store: Store, max_entries: int | None = None
 ) -> LoadResult:
     """Fill `store` from the recording at `path` (see the module docstring); stops after
-    `max_entries` records. Raises RecordError (one line, with the line number)."""
+    `max_entries` records. Lines that are not records are skipped and listed in the
+    result (the rest of a damaged file is still worth reading); a file with no record in it
+    raises RecordError naming its first bad line."""
     result = LoadResult()
     end = _last_time(path)
     # the rate meters are fed once per recorded second over the last minute only, as the
@@ -74,7 +79,7 @@ def load_recording(
     next_sample: float | None = None
     states: dict[tuple[bytes, bytes], SubscriptionState] = {}
     with store.lock:
-        for entry in read_entries(path):
+        for entry in read_entries(path, skip=result.skipped.append, lenient=True):
             if max_entries is not None and result.messages + result.gaps >= max_entries:
                 result.truncated = True
                 break
@@ -148,6 +153,11 @@ class OfflineEngine:
         self.node: str | None = None
         self.last_data: float | None = self.result.last
         self._stop = threading.Event()
+        for reason in self.result.skipped[:SKIPS_SHOWN]:
+            self.log.add("warning", f"{self.path}, {reason}: skipped")
+        if len(self.result.skipped) > SKIPS_SHOWN:
+            more = len(self.result.skipped) - SKIPS_SHOWN
+            self.log.add("warning", f"{self.path}: {plural(more, 'more line')} skipped")
 
     @property
     def subscriptions(self) -> list[Subscription]:

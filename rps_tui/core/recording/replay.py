@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import redis
 from redis.exceptions import RedisClusterException
@@ -43,11 +43,18 @@ class ReplayResult:
     gaps: int = 0  # gap records skipped
     seconds: float = 0.0  # wall-clock time of the replay
     interrupted: bool = False  # Ctrl-C: stopped early, on purpose
+    skipped: list[str] = field(default_factory=list)  # a last line cut off
 
-    def summary(self) -> str:
+    def summary(self, where: str = "") -> str:
+        """One line; `where` (an address) is named after the count."""
+        to = f" to {where}" if where else ""
         gaps = f" ({plural(self.gaps, 'gap record')} skipped)" if self.gaps else ""
         head = "interrupted: " if self.interrupted else ""
-        return f"{head}replayed {plural(self.messages, 'message')} in {self.seconds:.1f} s{gaps}"
+        cut = "".join(f"; {reason}: skipped" for reason in self.skipped)
+        return (
+            f"{head}replayed {plural(self.messages, 'message')}{to} in {self.seconds:.1f} s"
+            f"{gaps}{cut}"
+        )
 
 
 def replay(
@@ -71,7 +78,7 @@ def replay(
         raise ReplayError(describe_error(exc, settings)) from None
     first: float | None = None
     try:
-        for entry in read_entries(path):
+        for entry in read_entries(path, skip=result.skipped.append):
             if is_gap(entry):
                 result.gaps += 1
                 continue

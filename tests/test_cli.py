@@ -74,8 +74,9 @@ def test_history_and_demo_conflicts() -> None:
         (["-u", "http://h"], 2, "unsupported URL scheme 'http'"),
         (["-u", "redis://h:99999"], 2, "port"),
         (["-p", "0"], 2, "out of range"),
-        (["--history", "-3"], 2, "must be at least 1"),
-        (["--history-mb", "-1"], 2, "must be at least 1"),
+        (["--history", "-3"], 2, "-3 must be from 1 to 10,000,000"),
+        (["--history", "99999999999999999999"], 2, "must be from 1 to 10,000,000"),
+        (["--history-mb", "-1"], 2, "-1 must be from 1 to 65,536"),
         (["--cert", "/nope.pem", "--key", "/nope.key"], 2, "no such file"),
         (
             ["-u", "redis://:hunter2@127.0.0.1:1/0"],

@@ -3,6 +3,7 @@ them in test_cli.py and test_app.py)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,9 @@ def test_history_mb_from_the_file_and_the_command_line(tmp_path, monkeypatch) ->
         ("histroy = 5", "unknown key 'histroy'"),
         ("history = '5'", "history must be a whole number"),
         ("history = 0", "history must be a positive number"),
+        ("history = 99999999999999", "history must be at most 10,000,000"),
+        ("history_mb = 100000", "history_mb must be at most 65,536"),
+        ("[profiles.x]\nport = 70000", "[profiles.x] port must be at most 65,535"),
         ("[profiles.x]\nport = true", "[profiles.x] port must be a whole number"),
         ("[profiles.x]\ncluster = 'yes'", "[profiles.x] cluster must be true or false"),
         ("[profiles.x]\nsentinels = ['nohost']", "sentinels: 'nohost' is not HOST:PORT"),
@@ -242,3 +246,17 @@ def test_a_key_bound_twice_is_refused_naming_both(tmp_path, keymap: str, said: s
 def test_keys_shared_across_screens_or_by_default_are_fine(tmp_path, keymap: str) -> None:
     path = write(tmp_path, f"[keymap]\n{keymap}")
     assert parse_command(["--config", str(path), "x"]).keymap
+
+
+@pytest.mark.parametrize(
+    ("path", "said"),
+    [
+        ("/dev/zero", "larger than 1 MiB, so not a config file"),  # read 2.7 GB in 5 s before
+        (sys.executable, "not UTF-8 text"),
+        ("/", "Is a directory"),
+    ],
+)
+def test_a_file_that_is_no_config_is_one_line_and_read_bounded(path: str, said: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(path)
+    assert str(caught.value) == f"config file {path}: {said}"

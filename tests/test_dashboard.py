@@ -110,3 +110,32 @@ async def test_the_header_repaints_without_a_layout_pass() -> None:
         for total in (1, 2, 3):
             bar.show(address="a", server="s", state=State.CONNECTED, detail="", total=total)
         assert layouts and not any(layouts), layouts
+
+
+async def test_a_subscriber_that_dies_says_so_in_the_header_and_a_notification(
+    server, redis_client
+) -> None:
+    """A bug that kills the subscriber thread once it has read a message (here: a sink
+    that raises) must not leave a header that says connected while nothing arrives."""
+    from rps_tui.core.session import Session
+    from rps_tui.core.subscriber.engine import Engine
+
+    settings = parse_url(server.url)
+    engine = Engine(settings, Store())
+    sub = Subscription(Kind.CHANNEL, "db.dies")
+
+    def sink(batch: list) -> None:
+        raise OverflowError("Python int too large to convert to C ssize_t")
+
+    engine.sink = sink
+    app = RpsApp(
+        AppConfig(settings=settings, subscriptions=[sub], session=Session(settings, engine))
+    )
+    async with app.run_test():
+        await async_wait_for(lambda: redis_client.publish("db.dies", "x") > 0)
+        dash = app.dashboard
+        await async_wait_for(lambda: dash.header.failed)
+        status = str(dash.status_bar.render())
+        assert "✖ failed (OverflowError: Python int too large to convert to C ssize_t)" in status
+        said = [n.message for n in app._notifications if n.severity == "error"]
+        assert said and said[-1].startswith("The subscriber stopped on an error in rps-tui")

@@ -14,7 +14,14 @@ from rps_tui import __version__
 from rps_tui.core.channel_tree import SeparatorError, check_separators
 from rps_tui.core.config import default_path as default_config_path
 from rps_tui.core.connection.settings import UsageError
-from rps_tui.core.store import DEFAULT_HISTORY, DEFAULT_MAX_BYTES, DEFAULT_MAX_TOTAL_BYTES, MIB
+from rps_tui.core.store import (
+    DEFAULT_HISTORY,
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_TOTAL_BYTES,
+    MAX_HISTORY,
+    MAX_HISTORY_MB,
+    MIB,
+)
 
 PROG = "rps-tui"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -80,6 +87,10 @@ def ranged(
 
 
 _positive = ranged(int, "", lambda v: v >= 1, "must be at least 1")
+_history = ranged(int, "", lambda v: 1 <= v <= MAX_HISTORY, f"must be from 1 to {MAX_HISTORY:,}")
+_history_mb = ranged(
+    int, "", lambda v: 1 <= v <= MAX_HISTORY_MB, f"must be from 1 to {MAX_HISTORY_MB:,}"
+)
 _port = ranged(int, "port ", lambda v: 0 < v < 65536, "is out of range (1-65535)", "a number")
 
 
@@ -206,14 +217,14 @@ def _add_help(group: argparse._ArgumentGroup) -> None:
 def _add_history(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--history",
-        type=_positive,
+        type=_history,
         metavar="N",
         help=f"messages kept per subscription (default: the config file's, else "
         f"{DEFAULT_HISTORY:,})",
     )
     group.add_argument(
         "--history-mb",
-        type=_positive,
+        type=_history_mb,
         metavar="MB",
         help=f"payload MiB kept per subscription; all together keep at most 4x this, or "
         f"{DEFAULT_MAX_TOTAL_BYTES // MIB} if more (default: {DEFAULT_MAX_BYTES // MIB})",

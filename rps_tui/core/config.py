@@ -37,6 +37,7 @@ from typing import Any
 import platformdirs
 
 from rps_tui.core.channel_tree import SeparatorError, check_separators
+from rps_tui.core.store import MAX_HISTORY, MAX_HISTORY_MB
 from rps_tui.core.subscriptions import InvalidSubscription, Kind, Subscription
 
 ENV_VAR = "RPS_TUI_CONFIG"
@@ -114,6 +115,9 @@ def default_path() -> Path:
     return Path(platformdirs.user_config_dir("rps-tui")) / "config.toml"
 
 
+MAX_SIZE = 1 << 20  # bytes read of a config file at most
+
+
 def load(path: str | Path | None = None) -> Config:
     """Read the config file; a missing *default* file gives an empty config."""
     explicit = path is not None or bool(os.environ.get(ENV_VAR))
@@ -123,11 +127,17 @@ def load(path: str | Path | None = None) -> Config:
             raise ConfigError(f"config file {chosen}: no such file")
         return Config()
     try:
-        data = tomllib.loads(chosen.read_text(encoding="utf-8"))
+        with chosen.open("rb") as file:  # bounded: --config /dev/zero must not fill memory
+            raw = file.read(MAX_SIZE + 1)
+        if len(raw) > MAX_SIZE:
+            raise ConfigError(f"config file {chosen}: larger than 1 MiB, so not a config file")
+        data = tomllib.loads(raw.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{chosen}: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"config file {chosen}: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {chosen}: not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {chosen}: {exc.strerror or exc}") from None
     return _parse(data, chosen)
 
 
@@ -177,6 +187,9 @@ def _parse(data: dict[str, Any], path: Path) -> Config:
     return config
 
 
+INT_LIMITS = {"history": MAX_HISTORY, "history_mb": MAX_HISTORY_MB, "port": 65535}
+
+
 def _check(table: dict[str, Any], schema: dict[str, type], path: Path, where: str) -> None:
     for key, value in table.items():
         wanted = schema.get(key)
@@ -188,6 +201,9 @@ def _check(table: dict[str, Any], schema: dict[str, type], path: Path, where: st
             raise ConfigError(f"{path}: {where}{key} must be {_kind(wanted)}")
         if wanted is int and value < (0 if key == "db" else 1):
             raise ConfigError(f"{path}: {where}{key} must be a positive number")
+        top = INT_LIMITS.get(key)
+        if top is not None and value > top:
+            raise ConfigError(f"{path}: {where}{key} must be at most {top:,}")
 
 
 def _kind(wanted: type) -> str:

@@ -50,6 +50,8 @@ from rps_tui.core.subscriptions import Status, Subscription
 DEFAULT_HISTORY = 10_000
 MIB = 1 << 20
 DEFAULT_MAX_BYTES = 64 * MIB  # payload bytes kept per subscription
+MAX_HISTORY = 10_000_000  # what --history and the config accept: beyond it, memory runs out
+MAX_HISTORY_MB = 65_536  # ... and --history-mb (64 GiB per subscription)
 DEFAULT_MAX_TOTAL_BYTES = 256 * MIB  # ... and over all subscriptions (at least 4 x the above)
 DEFAULT_MAX_CHANNELS = 20_000
 SPARK_SECONDS = 60

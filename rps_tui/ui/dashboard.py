@@ -23,6 +23,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input
+from textual.worker import Worker, WorkerState
 
 from rps_tui.core.export import export_name, write_channels_csv
 from rps_tui.core.monitor import ServerMonitor
@@ -218,6 +219,23 @@ class DashboardScreen(Screen[None]):
             self.action_subscribe(
                 "No subscription given: pick an active channel, or type a channel or glob."
             )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A subscriber that dies on an error of ours must not look like one still
+        connecting: the header says it failed and why, and a notification stays."""
+        if event.worker.name != "subscriber" or event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        why = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        self.header.failed = safe_text((why.splitlines() or [why])[0])
+        self.header.draw()
+        self.notify(
+            f"The subscriber stopped on an error in rps-tui ({self.header.failed}); nothing "
+            "more arrives. Please restart it, and report the error.",
+            severity="error",
+            timeout=24 * 3600,
+            markup=False,
+        )
 
     async def shutdown(self) -> None:
         """The app is closing: stop reading, finish the recording, close connections."""

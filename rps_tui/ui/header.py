@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from rps_tui.core.monitor import ServerMonitor
 from rps_tui.core.session import Session
+from rps_tui.core.subscriber.base import State
 from rps_tui.core.subscriber.drops import buffer_level
 from rps_tui.core.units import human_bytes
 from rps_tui.ui.recording import RecordingControl
@@ -49,6 +50,7 @@ class Header:
         self.total = 0  # from the dashboard's snapshot, as every other number on screen
         self._warned = False
         self._countdown: object | None = None  # the next redraw while a retry counts down
+        self.failed = ""  # why the subscriber thread died, if it did: shown instead of its state
 
     @property
     def rtt_ms(self) -> float | None:
@@ -65,8 +67,8 @@ class Header:
         self.bar.show(
             address=self.labels.address or subscriber.where,
             server=self.labels.server,
-            state=subscriber.state,
-            detail=subscriber.state_detail,
+            state=State.FAILED if self.failed else subscriber.state,
+            detail=self.failed or subscriber.state_detail,
             total=self.total,
             note=self.labels.note,
             recording=self.recording.lines,

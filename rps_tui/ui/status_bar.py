@@ -19,6 +19,7 @@ STATE_STYLE = {
     State.RECONNECTING: ("◌", "bold red"),
     State.STOPPED: ("○", "dim"),
     State.OFFLINE: ("■", "cyan"),
+    State.FAILED: ("✖", "bold red"),
 }
 
 

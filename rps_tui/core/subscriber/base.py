@@ -29,6 +29,7 @@ class State(StrEnum):
     RECONNECTING = "reconnecting"
     STOPPED = "stopped"
     OFFLINE = "offline"  # a recording opened with `rps-tui view`: no server at all
+    FAILED = "failed"  # the subscriber stopped on an error of rps-tui itself: nothing arrives
 
 
 @dataclass(frozen=True, slots=True)

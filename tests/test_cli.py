@@ -10,6 +10,7 @@ import threading
 import pytest
 
 from rps_tui.cli import parse_args
+from rps_tui.cli.options import AUTH_WARNING
 from rps_tui.core.connection.settings import UsageError, parse_url
 from rps_tui.core.subscriptions import Kind, Subscription
 from tests.support.cli import one_line_error, run_cli
@@ -79,7 +80,7 @@ def test_history_and_demo_conflicts() -> None:
         (["--history-mb", "-1"], 2, "-1 must be from 1 to 65,536"),
         (["--cert", "/nope.pem", "--key", "/nope.key"], 2, "no such file"),
         (
-            ["-u", "redis://:hunter2@127.0.0.1:1/0"],
+            ["-u", "redis://:hunter2@127.0.0.1:1/0", "--no-auth-warning"],
             1,
             "cannot connect to 127.0.0.1:1/0: connection refused",
         ),
@@ -96,7 +97,7 @@ def test_errors_are_one_line_without_traceback(args: list[str], code: int, needl
 
 def test_wrong_password_exits_1(server_factory) -> None:
     srv = server_factory("valkey", extra_args=["--requirepass", "right-one"])
-    result = run_cli("-u", srv.url, "-a", "wrong-one")
+    result = run_cli("-u", srv.url, "-a", "wrong-one", "--no-auth-warning")
     assert result.returncode == 1
     assert "authentication failed" in result.stderr and "wrong-one" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -299,3 +300,23 @@ def test_view_a_malformed_recording_is_one_line(tmp_path) -> None:
     result = run_cli("view", str(path))
     assert result.returncode == 1
     assert result.stderr.strip() == f"rps-tui: {path}, line 1: missing field 'channel'"
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "warned"),
+    [
+        (["tail", "-p", "1", "-a", "pw", "x"], {}, True),
+        (["publish", "-u", "redis://u:pw@127.0.0.1:1", "x", "m"], {}, True),
+        (["-p", "1", "-a", "pw", "--no-auth-warning", "x"], {}, False),
+        (["tail", "-p", "1", "x"], {"REDISCLI_AUTH": "pw"}, False),
+    ],
+)
+def test_a_password_in_the_arguments_is_warned_about_as_redis_cli_does(
+    args: list[str], env: dict, warned: bool
+) -> None:
+    """A password in argv is in the process list; $REDISCLI_AUTH is not."""
+    result = run_cli(*args, env={**os.environ, **env})
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and "connection refused" in lines[-1]
+    assert lines[:-1] == ([AUTH_WARNING] if warned else [])
+    assert "pw" not in "".join(lines).replace("ps, /proc", "")

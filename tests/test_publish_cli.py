@@ -183,7 +183,8 @@ def test_a_refused_publish_stops_and_says_how_many_went(server_factory) -> None:
     with redis.Redis.from_url(target.url) as admin:
         admin.execute_command("ACL", "SETUSER", "pub", "on", ">pw", "resetchannels", "&ok")
         admin.execute_command("ACL", "SETUSER", "pub", "+publish", "+ping", "+info", "+hello")
-    result = publish("-u", target.url, "--user", "pub", "-a", "pw", "denied", "secret")
+    result = publish("-u", target.url, "--user", "pub", "-a", "pw", "--no-auth-warning", "denied",
+                     "secret")  # fmt: skip
     line = one_line_error(_text(result), 1)
     assert line.startswith("rps-tui: published 0 messages to denied in")
     assert "then an error" in line and "No permissions" in line and "secret" not in line
@@ -215,11 +216,14 @@ def test_a_server_gone_mid_stream_ends_with_exit_1(server_factory) -> None:
                                                     (signal.SIGTERM, 0, "stopped")])  # fmt: skip
 def test_ctrl_c_and_sigterm_end_with_the_summary(server, listen, sig, code, word) -> None:
     listener = listen(b"pc.sig")
-    proc = start("-u", server.url, "pc.sig")
+    proc = start("-u", server.url, "pc.sig", "-v")
     try:
         proc.stdin.write(b"one\n")
         proc.stdin.flush()
-        assert payloads(listener, 1) == [b"one"]  # it is reading stdin now
+        assert payloads(listener, 1) == [b"one"]
+        # its reply read (before, the summary rightly said "0 published, 1 more may have
+        # been"): it is waiting on stdin now
+        assert proc.stdout.readline() == b"1: 1 receiver\n"
         proc.send_signal(sig)
         assert proc.wait(timeout=10) == code
         err = proc.stderr.read().decode()
@@ -276,3 +280,28 @@ def test_publish_through_sentinel_reaches_the_master() -> None:
             assert payloads(listener, 2) == [b"x", b"\xff"]
         finally:
             listener.close()
+
+
+def test_stopped_while_a_reply_is_awaited_says_it_may_have_been_sent(server_factory) -> None:
+    """The race the summary must be honest about: SIGTERM while PUBLISH waits for its reply
+    (the server holds writes: CLIENT PAUSE WRITE). It may have been delivered: say so."""
+    target = server_factory("valkey")
+    with redis.Redis.from_url(target.url) as admin:
+        proc = start("-u", target.url, "pc.paused", "-v")
+        try:
+            proc.stdin.write(b"first\n")
+            proc.stdin.flush()
+            assert proc.stdout.readline() == b"1: 0 receivers\n"  # in its loop now
+            admin.execute_command("CLIENT", "PAUSE", "5000", "WRITE")
+            proc.stdin.write(b"held\n")
+            proc.stdin.flush()
+            time.sleep(1.0)  # read and sent: its reply is what waits
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=10) == 0
+            err = proc.stderr.read().decode()
+            assert err.startswith("rps-tui: stopped: published 1 message to pc.paused")
+            assert err.endswith("no errors (1 more may have been sent)\n")
+        finally:
+            admin.execute_command("CLIENT", "UNPAUSE")
+            proc.kill()
+            proc.wait()

@@ -251,7 +251,7 @@ def test_a_refused_publish_stops_the_replay_without_retry(server_factory, tmp_pa
     channels = [b"ok.1", b"ok.2", b"denied", b"ok.3"]
     lines = [dumps([b"message", ch, b"secret-" + ch, 1 + i / 50]) for i, ch in enumerate(channels)]
     path.write_text("\n".join(lines) + "\n")
-    login = ("-u", target.url, "--user", "pub", "-a", "pw")
+    login = ("-u", target.url, "--user", "pub", "-a", "pw", "--no-auth-warning")
     try:
         for pace, published in ((), [b"ok.1", b"ok.2"]), (("--fast",), [b"ok.1", b"ok.2", b"ok.3"]):
             result = run_cli("replay", str(path), *login, *pace)

@@ -355,8 +355,8 @@ def test_rediscli_auth_supplies_the_password(
 def test_wrong_password_fails_in_one_line_without_the_password(acl_server: ServerProcess) -> None:
     port = acl_server.port
     results = run_cli_all(
-        (["-u", acl_server.url, "--user", "alice", "-a", WRONG], cli_env()),
-        (["-u", f"redis://alice:{WRONG}@127.0.0.1:{port}/0"], cli_env()),
+        (["-u", acl_server.url, "--user", "alice", "-a", WRONG, "--no-auth-warning"], cli_env()),
+        (["-u", f"redis://alice:{WRONG}@127.0.0.1:{port}/0", "--no-auth-warning"], cli_env()),
         (["-u", acl_server.url, "--user", "alice"], cli_env(REDISCLI_AUTH=WRONG)),
     )
     for result in results:
@@ -543,6 +543,7 @@ LEAKY_URLS = [
     f"redis://alice:ab#{SECRET}@127.0.0.1:6379/0",
     f"redis://alice:ab?{SECRET}@127.0.0.1:6379/0",
     f"rediss://alice:ab?{SECRET}@127.0.0.1:6379/0",
+    f"redis://alice:{SECRET}@[::1/0",  # urlsplit's ValueError was a 22-line traceback
 ]
 
 
@@ -558,6 +559,7 @@ def test_cli_url_error_never_shows_the_password() -> None:
     results = [
         run_cli("-u", f"alice:{SECRET}@127.0.0.1:6379", env=cli_env()),
         run_cli(env=cli_env(REDIS_URL=f"redis://default:Ab3/{SECRET}@127.0.0.1:6379/0")),
+        run_cli("tail", "-u", f"redis://alice:{SECRET}@[::1/0", "x", env=cli_env()),
     ]
     for result in results:
         line = one_line_error(result, 2)

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from rps_tui.cli.parsers import (
     PROG,
@@ -98,6 +100,7 @@ def settings_from_args(
     then the command line's on top (as redis-cli does: options win)."""
     config = config if config is not None else load_config(args)
     p = _profile(args, config)
+    _warn_if_password_shows(args)
 
     def pick(name: str, key: str | None = None) -> Any:
         given = getattr(args, name)
@@ -123,6 +126,28 @@ def settings_from_args(
         cluster=args.cluster or p.get("cluster", False),
         host_given=args.host is not None or args.port is not None,
     )
+
+
+AUTH_WARNING = (
+    f"{PROG}: warning: a password given with -a or -u can be read by anyone on this machine "
+    "(ps, /proc); set $REDISCLI_AUTH instead (--no-auth-warning hides this)"
+)
+
+
+def _warn_if_password_shows(args: argparse.Namespace) -> None:
+    """As redis-cli does: a password in the arguments is in the process list."""
+    if args.no_auth_warning:
+        return
+    in_url = bool(args.url) and bool(urlsplit_password(args.url))
+    if args.password is not None or in_url:
+        print(AUTH_WARNING, file=sys.stderr)
+
+
+def urlsplit_password(url: str) -> str | None:
+    try:
+        return urlsplit(url.strip()).password
+    except ValueError:  # malformed: parse_url says so, in one line
+        return None
 
 
 def subscriptions_from_args(

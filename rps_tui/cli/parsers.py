@@ -147,6 +147,11 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         metavar="PASSWORD",
         help="password (or set $REDISCLI_AUTH, which stays out of `ps`)",
     )
+    conn.add_argument(
+        "--no-auth-warning",
+        action="store_true",
+        help="do not warn that a password given with -a or -u shows in `ps`",
+    )
     conn.add_argument("--tls", action="store_true", help="connect with TLS")
     conn.add_argument("--cacert", help="CA certificate file to verify the server")
     conn.add_argument("--cert", help="client certificate file")

@@ -154,7 +154,13 @@ def parse_url(url: str) -> ConnectionSettings:
     text = url.strip()
     if "://" not in text:
         raise UsageError(f"malformed URL {_mask(text)!r}: expected redis://host:port/db")
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # "Invalid IPv6 URL": a '[' without its ']'
+        raise UsageError(
+            f"malformed URL {_mask(text)!r}: a '[' without its ']' (an IPv6 host is written "
+            "redis://[::1]:6379/0)"
+        ) from None
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
         raise UsageError(

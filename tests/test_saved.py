@@ -36,7 +36,7 @@ def test_a_multi_line_message_is_written_as_a_multi_line_string(tmp_path: Path) 
     saved = SavedFile(tmp_path / "sub" / FILE_NAME)  # the directory is made
     saved.save(SavedMessage("doc", "orders", '{\n  "a": 1\n}'))
     text = saved.path.read_text(encoding="utf-8")
-    assert '"""{\n  "a": 1\n}"""' in text
+    assert "message = '''{\n  \"a\": 1\n}'''" in text  # as a person would write it
     assert text.startswith("# rps-tui saved messages")
 
 

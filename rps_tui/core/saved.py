@@ -138,10 +138,22 @@ def _table(entry: SavedMessage) -> Any:
     table["name"] = entry.name
     table["channel"] = entry.channel
     table["sharded"] = entry.sharded
-    # a multi-line message reads as it is sent; tomlkit escapes what TOML cannot hold
-    multiline = "\n" in entry.message and "\r" not in entry.message  # TOML folds \r\n
-    table["message"] = tomlkit.string(entry.message, multiline=multiline)
+    table["message"] = _string(entry.message)
     return table
+
+
+def _string(text: str) -> Any:
+    """The most readable TOML string that reads back as `text`: a JSON message without
+    escapes ('{"id": 1}'), a multi-line one as its lines; else tomlkit's escapes."""
+    multiline = "\n" in text
+    for literal in (True, False):
+        try:
+            item = tomlkit.string(text, literal=literal, multiline=multiline)
+            if tomllib.loads(f"v = {item.as_string()}")["v"] == text:
+                return item
+        except (TOMLKitError, tomllib.TOMLDecodeError):
+            continue  # a literal string cannot hold every character
+    return tomlkit.string(text)  # escapes all it must, in one line
 
 
 def _messages(data: dict[str, Any], path: Path) -> list[SavedMessage]:

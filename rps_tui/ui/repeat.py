@@ -79,7 +79,7 @@ class RepeatScreen(ModalScreen[float | None]):
                 self.seconds,
                 placeholder="every how many seconds? (e.g. 2 or 0.5)",
                 id="repeat-seconds",
-                select_on_focus=True,
+                select_on_focus=False,  # selected at mount instead (see SaveScreen)
             )
             yield Label("", id="repeat-error", classes="status error")
             yield Label(
@@ -87,6 +87,9 @@ class RepeatScreen(ModalScreen[float | None]):
                 f"{key('publish.repeat')} in the box stops it",
                 classes="hint",
             )
+
+    def on_mount(self) -> None:
+        self.query_one("#repeat-seconds", Input).select_all()  # typing replaces it
 
     @on(Input.Submitted, "#repeat-seconds")
     def _submitted(self, event: Input.Submitted) -> None:

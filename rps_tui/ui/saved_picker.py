@@ -90,6 +90,11 @@ class SaveScreen(ModalScreen[str | None]):
                 classes="hint",
             )
 
+    def on_mount(self) -> None:
+        # the proposal selected: typing replaces it (not select_on_focus: see
+        # PublishBox.compose; the Focus event may land after the first keys)
+        self.query_one("#saved-name", Input).select_all()
+
     def _status(self, text: str, kind: str = "") -> None:
         status = self.query_one("#saved-status", Label)
         status.update(Text(text))  # never markup: it quotes the name and the path

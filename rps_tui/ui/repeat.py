@@ -55,7 +55,15 @@ class RepeatScreen(ModalScreen[float | None]):
 
     DEFAULT_CSS = DIALOG_CSS + "RepeatScreen { align: center middle; }"
     AUTO_FOCUS = "#repeat-seconds"
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="repeat.cancel")]
+    BINDINGS = [
+        Binding(
+            "escape",
+            "dismiss(None)",
+            "Cancel",
+            id="repeat.cancel",
+            tooltip="Close the save or repeat dialog: nothing saved or started",
+        )
+    ]
 
     def __init__(self, channel: str, message: str, sharded: bool, seconds: str = "1") -> None:
         super().__init__()

@@ -15,7 +15,6 @@ from textual.widgets.option_list import Option
 
 from rps_tui.core.payload.text import safe_text
 from rps_tui.core.saved import SavedError, SavedFile, SavedMessage
-from rps_tui.core.units import plural
 from rps_tui.ui.keymap import keys_of
 
 DIALOG_CSS = """
@@ -35,12 +34,13 @@ SaveScreen, SavedPicker { align: center middle; }
 
 
 def first_line(message: str, width: int = 60) -> str:
-    """A message in one line for a list: its first line, cut, with the line count."""
+    """A message in one line for a list: its lines joined (a JSON document reads as
+    `{ "id": 1 }`, not `{`), cut, with the line count."""
     lines = message.split("\n")
-    shown = safe_text(lines[0])
+    shown = safe_text(" ".join(part.strip() for part in lines if part.strip()))
     if len(shown) > width:
         shown = shown[: width - 1] + "…"
-    return shown + (f"  (+{plural(len(lines) - 1, 'line')})" if len(lines) > 1 else "")
+    return shown + (f"  ({len(lines)} lines)" if len(lines) > 1 else "")
 
 
 def describe(channel: str, message: str, sharded: bool) -> Text:
@@ -60,7 +60,15 @@ class SaveScreen(ModalScreen[str | None]):
 
     DEFAULT_CSS = DIALOG_CSS
     AUTO_FOCUS = "#saved-name"
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="saved.cancel")]
+    BINDINGS = [
+        Binding(
+            "escape",
+            "dismiss(None)",
+            "Cancel",
+            id="saved.cancel",
+            tooltip="Close the save or repeat dialog: nothing saved or started",
+        )
+    ]
 
     def __init__(self, saved: SavedFile, entry: SavedMessage, names: set[str]) -> None:
         super().__init__()
@@ -139,9 +147,29 @@ class SavedPicker(ModalScreen[SavedMessage | None]):
     DEFAULT_CSS = DIALOG_CSS
     AUTO_FOCUS = "#saved-filter"
     BINDINGS = [
-        Binding("escape", "dismiss(None)", "Cancel", id="saved.close"),
-        Binding("down", "move(1)", "Next", show=False, id="saved.next"),
-        Binding("up", "move(-1)", "Previous", show=False, id="saved.previous"),
+        Binding(
+            "escape",
+            "dismiss(None)",
+            "Cancel",
+            id="saved.close",
+            tooltip="Close the saved messages: the box as it was",
+        ),
+        Binding(
+            "down",
+            "move(1)",
+            "Next",
+            show=False,
+            id="saved.next",
+            tooltip="The next saved message (the focus stays in the field)",
+        ),
+        Binding(
+            "up",
+            "move(-1)",
+            "Previous",
+            show=False,
+            id="saved.previous",
+            tooltip="The saved message before",
+        ),
     ]
 
     def __init__(self, entries: list[SavedMessage], where: str) -> None:
@@ -162,8 +190,8 @@ class SavedPicker(ModalScreen[SavedMessage | None]):
             yield OptionList(id="saved-list")
             yield Label("", id="saved-status", classes="status")
             yield Label(
-                f"{key('saved.previous')} {key('saved.next')} · Enter loads it into the box · "
-                f"{key('saved.close')} cancels · file: {self.where}",
+                f"{key('saved.previous')} {key('saved.next')} · Enter loads · "
+                f"{key('saved.close')} cancels · from {self.where}",
                 classes="hint",
             )
 
@@ -200,7 +228,9 @@ class SavedPicker(ModalScreen[SavedMessage | None]):
             note = f"Nothing matches {query!r}."
         else:
             note = ""
-        self.query_one("#saved-status", Label).update(Text(note))
+        status = self.query_one("#saved-status", Label)
+        status.update(Text(note))
+        status.display = bool(note)
 
     def action_move(self, step: int) -> None:
         options = self.query_one("#saved-list", OptionList)

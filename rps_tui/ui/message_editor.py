@@ -59,7 +59,7 @@ class MessageEditor(ModalScreen[Edited]):
     DEFAULT_CSS = """
     MessageEditor { align: center middle; }
     #editor {
-        width: 100%; max-width: 120; height: 100%; max-height: 40;
+        width: 100%; max-width: 110; height: 100%; max-height: 36;
         border: thick $accent; background: $surface; padding: 0 1;
     }
     #editor-title { text-style: bold; }

@@ -238,3 +238,35 @@ async def test_the_editor_publishes_and_keeps_exactly_and_tells_json(server, tmp
             await async_wait_for(lambda: box.message_input.value == "")  # sent: cleared
     finally:
         listener.close()
+
+
+async def test_a_slow_server_skips_beats_and_never_overlaps_sends(server_factory, tmp_path) -> None:
+    """CLIENT PAUSE holds the publishes: the beats meanwhile are skipped and counted, and
+    what arrives is 1, 2, 3 … without a gap or a repeat."""
+    srv = server_factory("valkey")
+    listener = Listener(srv.url, "pt.slow")
+    sub = Subscription(Kind.CHANNEL, "pt.slow")
+    app = make_app(srv.url, sub, saved_path=tmp_path / FILE_NAME)
+    admin = redis.Redis.from_url(srv.url)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await active(app, sub)
+            await pilot.press("i", *"{{n}}", "ctrl+r")
+            await async_wait_for(lambda: isinstance(app.screen, RepeatScreen))
+            app.screen.query_one(Input).value = "0.05"
+            await pilot.press("enter")
+            await async_wait_for(lambda: len(listener.got) >= 3)
+            admin.execute_command("CLIENT", "PAUSE", "800", "WRITE")
+            run = app.query_one(PublishBox).repeater.current
+            assert run is not None
+            await async_wait_for(lambda: run.skipped >= 5 and "skipped" in header(app))
+            count = len(listener.got)
+            await async_wait_for(lambda: len(listener.got) >= count + 3)
+            await pilot.press("ctrl+r")
+            await async_wait_for(lambda: "repeat" not in header(app))
+            await pilot.pause(0.3)
+        numbers = [int(data) for _, data in listener.got]
+        assert numbers == list(range(1, len(numbers) + 1))
+    finally:
+        admin.close()
+        listener.close()

@@ -301,8 +301,9 @@ class PublishBox(Horizontal):
         """Ask the interval and start; while a repeat runs, stop it."""
         if self.repeater.running:
             run = self.repeater.stop()
-            sent = plural(run.sent, "message") if run else "nothing"
-            self.show_result(f"repeat stopped: {sent} sent")
+            sent = run.sent if run else 0
+            self.show_result(f"■ repeat stopped, {sent:,} sent")  # the label is short
+            self.notify(f"repeat stopped: {plural(sent, 'message')} sent", timeout=4)
             return
         channel = self._channel()
         if not channel:

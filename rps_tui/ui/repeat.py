@@ -9,6 +9,7 @@ still waiting for the server is skipped, and counted.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ from rps_tui.ui.keymap import keys_of
 from rps_tui.ui.saved_picker import DIALOG_CSS, describe
 
 MIN_SECONDS = 0.01  # 100 messages a second: a repeat, not a benchmark (`rps-tui bench`)
+REDRAW_SECONDS = 0.25  # the header follows the count at most this often (not 100 times a second)
 
 Publish = Callable[[str, str, bool], Awaitable[int]]
 
@@ -144,6 +146,7 @@ class Repeater:
         self.changed, self.stopped, self.stop_key = changed, stopped, stop_key
         self.current: Run | None = None
         self._timer: Timer | None = None
+        self._told = 0.0  # when `changed` was last called for a count
 
     @property
     def running(self) -> bool:
@@ -172,7 +175,6 @@ class Repeater:
             return
         if run.in_flight:  # the server has not answered the last one yet
             run.skipped += 1
-            self.changed()
             return
         run.in_flight = True
         message = run.template.render(run.sent + 1).decode()
@@ -189,7 +191,9 @@ class Repeater:
             return
         run.in_flight = False
         run.sent += 1
-        if run is self.current:
+        now = time.monotonic()
+        if run is self.current and now - self._told >= REDRAW_SECONDS:
+            self._told = now  # the dashboard's 1 Hz tick draws the last count anyway
             self.changed()
 
     @property

@@ -4,45 +4,18 @@ a result never outlives the message it was about. A real server, a real subscrib
 
 from __future__ import annotations
 
-import threading
-
 import redis
 from textual import events
 
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.publish_box import PublishBox
 from tests.support.app import SIZE, active, burst, make_app
+from tests.support.publish import Collector, result
 from tests.support.wait import async_wait_for
 
 
-class Listener:
-    """A plain redis-py subscriber on its own thread: what really went out."""
-
-    def __init__(self, url: str, *channels: str) -> None:
-        self.pubsub = redis.Redis.from_url(url).pubsub()
-        self.pubsub.subscribe(*channels)
-        self.got: list[tuple[bytes, bytes]] = []
-        self._thread = threading.Thread(target=self._listen, daemon=True)
-        self._thread.start()
-
-    def _listen(self) -> None:
-        try:
-            for msg in self.pubsub.listen():
-                if msg["type"] == "message":
-                    self.got.append((msg["channel"], msg["data"]))
-        except (redis.ConnectionError, ValueError, AttributeError):
-            return  # closed by `close()` while it waited: the test is over
-
-    def close(self) -> None:
-        self.pubsub.close()
-
-
-def result(box: PublishBox) -> str:
-    return str(box.query_one("#publish-result").render())
-
-
 async def test_a_pasted_multi_line_message_is_published_whole(server) -> None:
-    listener = Listener(server.url, "pb.paste")
+    listener = Collector(server.url, "pb.paste")
     sub = Subscription(Kind.CHANNEL, "pb.paste")
     app = make_app(server.url, sub)
     try:
@@ -63,7 +36,7 @@ async def test_a_pasted_multi_line_message_is_published_whole(server) -> None:
 async def test_a_burst_across_the_fields_lands_in_the_right_fields(server) -> None:
     """`chan1`, Tab, `msg1`, Enter typed faster than the fields take focus: the channel is
     chan1, the message msg1."""
-    listener = Listener(server.url, "pb.chan1")
+    listener = Collector(server.url, "pb.chan1")
     sub = Subscription(Kind.PATTERN, "pb.*")  # a pattern: the channel field starts empty
     app = make_app(server.url, sub)
     try:

@@ -155,3 +155,67 @@ def test_channel_tree(snap_compare, snapshot_app, size, zoom) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+SAVED = """# saved by hand
+[[message]]
+name = "new order"
+channel = "shop.orders.eu"
+message = '''{
+  "id": "ord-0001",
+  "qty": 2
+}'''
+
+[[message]]
+name = "lobby hello"
+channel = "chat.lobby"
+message = "hello from rps-tui"
+
+[[message]]
+name = "cart (sharded)"
+channel = "cart{42}"
+sharded = true
+message = '{"items": 3}'
+"""
+
+
+def test_saved_messages_picker(snap_compare, snapshot_app, tmp_path) -> None:
+    """ctrl+o in the publish box at 80x24, narrowed by typing."""
+    srv, app = snapshot_app
+    (tmp_path / "saved-messages.toml").write_text(SAVED, encoding="utf-8")
+    app.dashboard.options.saved_path = tmp_path / "saved-messages.toml"
+    base = prepare(srv)
+
+    async def run_before(pilot) -> None:
+        await base(pilot)
+        await pilot.press("i", "ctrl+o")
+        await async_wait_for(lambda: pilot.app.screen.query("#saved-filter"))
+        for widget in pilot.app.screen.query(Input):
+            widget.cursor_blink = False
+        await pilot.press("o")  # "new order" and "lobby hello", not the cart
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_message_editor(snap_compare, snapshot_app, tmp_path) -> None:
+    """ctrl+e in the publish box at 80x24: a JSON message that is not JSON yet."""
+    from textual import events
+    from textual.widgets import TextArea
+
+    srv, app = snapshot_app
+    app.dashboard.options.saved_path = tmp_path / "saved-messages.toml"
+    base = prepare(srv)
+
+    async def run_before(pilot) -> None:
+        await base(pilot)
+        await pilot.press("i", *"shop.orders.eu", "tab")
+        box = pilot.app.dashboard.publish_box
+        box.message_input.post_message(events.Paste('{\n  "id": "ord-0001",\n  "qty": 2,\n}'))
+        await async_wait_for(lambda: "⏎" in box.message_input.value)
+        await pilot.press("ctrl+e")
+        await async_wait_for(lambda: pilot.app.screen.query("#editor-text"))
+        pilot.app.screen.query_one(TextArea).cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

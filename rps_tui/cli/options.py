@@ -43,6 +43,7 @@ class Options:
     keymap: dict[str, str] = field(default_factory=dict)  # from the config file
     history_mb: int = DEFAULT_MAX_BYTES // MIB
     separators: str = ""  # the channel tree's ("": detected)
+    config_path: str | None = None  # --config: the publish box's saved messages go beside it
 
 
 @dataclass
@@ -224,6 +225,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         keymap,
         history_mb,
         _separators(args, config),
+        args.config,
     )
 
 

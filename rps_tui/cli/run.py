@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING
 
 from rps_tui.cli.options import Options, ReplayOptions, TailOptions, ViewOptions
 from rps_tui.cli.parsers import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, PROG
+from rps_tui.core.config import chosen_path
 from rps_tui.core.connection.probe import ConnectError, reach
 from rps_tui.core.connection.settings import UsageError, parse_url
+from rps_tui.core.saved import beside
 from rps_tui.core.store import MIB
 from rps_tui.core.subscriptions import Subscription
 from rps_tui.core.units import were
@@ -121,6 +123,7 @@ def run(options: Options) -> int:
                 separators=options.separators,
                 session=session,
                 record_path=options.record,
+                saved_path=beside(chosen_path(options.config_path)),
             )
         )
         return _run_app(app)

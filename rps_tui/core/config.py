@@ -118,10 +118,16 @@ def default_path() -> Path:
 MAX_SIZE = 1 << 20  # bytes read of a config file at most
 
 
+def chosen_path(path: str | Path | None = None) -> Path:
+    """`path` (--config), else `$RPS_TUI_CONFIG`, else the default; the saved messages of
+    the publish box live beside it."""
+    return Path(path or os.environ.get(ENV_VAR) or default_path()).expanduser()
+
+
 def load(path: str | Path | None = None) -> Config:
     """Read the config file; a missing *default* file gives an empty config."""
     explicit = path is not None or bool(os.environ.get(ENV_VAR))
-    chosen = Path(path or os.environ.get(ENV_VAR) or default_path()).expanduser()
+    chosen = chosen_path(path)
     if not chosen.exists():
         if explicit:
             raise ConfigError(f"config file {chosen}: no such file")

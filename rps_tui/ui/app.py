@@ -9,6 +9,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -52,6 +53,7 @@ class AppConfig:
     # None: a live session from the fields above (the tests' way)
     record_path: str | None = None  # where the record key writes (default: a new file)
     separators: str = ""  # the channel tree's ("": detected from the names)
+    saved_path: Path | None = None  # the publish box's saved messages (None: beside the config)
 
 
 def offline_config(session: Session, **options: object) -> AppConfig:
@@ -98,6 +100,7 @@ class RpsApp(App[int]):
                 address_label=config.address_label,
                 record_path=config.record_path,
                 separators=config.separators,
+                saved_path=config.saved_path,
             ),
         )
         # the screen and widget each key was read for (see on_key)

@@ -15,8 +15,11 @@ from rps_tui.ui.channel_tree import ChannelTreeView
 from rps_tui.ui.detail import DetailScreen
 from rps_tui.ui.keymap import keys_of, with_keys
 from rps_tui.ui.keyspace import KeyspaceScreen
+from rps_tui.ui.message_editor import MessageEditor
 from rps_tui.ui.message_pane import MessagePane
 from rps_tui.ui.publish_box import MessageInput, PublishBox
+from rps_tui.ui.repeat import RepeatScreen
+from rps_tui.ui.saved_picker import SavedPicker, SaveScreen
 from rps_tui.ui.screens import SubscribeScreen
 from rps_tui.ui.stats_table import StatsTable
 
@@ -68,6 +71,14 @@ DASHBOARD_BINDINGS = [
         "({pane.next_match} / {pane.previous_match} jump)",  # see keymap.with_keys
     ),
     Binding("i", "publish", "Publish", id="publish", tooltip="Focus the publish box"),
+    Binding(
+        "ctrl+r",
+        "repeat",
+        "Repeat",
+        show=False,
+        id="repeat",
+        tooltip="Start or stop the publish box's repeat (from anywhere on the dashboard)",
+    ),
     Binding(
         "m",
         "next_decoder",
@@ -168,7 +179,8 @@ PLOT_BINDINGS = [
 # without opening the file again. Kept: [ ] 1-9, the cursor, filter and n/N, the decoder,
 # the detail view and diff: all read what the recording holds.
 ONLINE_ACTIONS = frozenset(
-    {"subscribe", "publish", "browse", "keyspace", "record", "unsubscribe", "pause", "clear"}
+    {"subscribe", "publish", "repeat", "browse", "keyspace", "record"}
+    | {"unsubscribe", "pause", "clear"}
 )
 NOT_IN_PALETTE = ("quit", "leave")  # the palette has its own Quit; Esc needs no command
 
@@ -233,6 +245,18 @@ def _sections() -> list[HelpSection]:
             "Publish box (i)",
             [*PublishBox.BINDINGS, *MessageInput.BINDINGS],
             [("⏎", "Publish (in the channel field: on to the message)")],
+            online=True,
+        ),
+        HelpSection(
+            "Publish box dialogs (save, open, repeat)",
+            [*SaveScreen.BINDINGS, *SavedPicker.BINDINGS, *RepeatScreen.BINDINGS],
+            [("⏎", "Save / load the highlighted one / start the repeat")],
+            online=True,
+        ),
+        HelpSection(
+            "Message editor (in the box)",
+            MessageEditor.BINDINGS,
+            [("⏎", "A line break"), ("ctrl+z", "Undo")],
             online=True,
         ),
         HelpSection(

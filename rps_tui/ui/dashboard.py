@@ -16,6 +16,7 @@ import contextvars
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -25,9 +26,11 @@ from textual.widget import Widget
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
+from rps_tui.core.config import chosen_path
 from rps_tui.core.export import export_name, write_channels_csv
 from rps_tui.core.monitor import ServerMonitor
 from rps_tui.core.payload.text import safe_text
+from rps_tui.core.saved import SavedFile, beside
 from rps_tui.core.session import Session
 from rps_tui.core.store import ChannelRow, Snapshot, Store
 from rps_tui.core.subscriber.base import Subscriber
@@ -56,6 +59,7 @@ from rps_tui.ui.messages import (
     FilterPane,
     OpenChannel,
     PaneChanged,
+    RepeatChanged,
     SubscribeTo,
 )
 from rps_tui.ui.pane_model import PaneModel
@@ -86,6 +90,7 @@ class DashboardOptions:
     address_label: str | None = None  # shown instead of the address (snapshots, screenshots)
     record_path: str | None = None  # where the record key writes (default: a new file)
     separators: str = ""  # the channel tree's ("": detected from the names)
+    saved_path: Path | None = None  # the publish box's saved messages (None: beside the config)
 
 
 class DashboardScreen(Screen[None]):
@@ -129,6 +134,7 @@ class DashboardScreen(Screen[None]):
             notify=self.notify,
             set_timer=self.set_timer,
             clock=self.clock,
+            repeat=lambda: self.publish_box.repeater.indicator,
         )
         self.sub_list = SubscriptionList(id="subs")
         self.filter_input = FilterBar(id="filter")
@@ -142,7 +148,10 @@ class DashboardScreen(Screen[None]):
             id="tree",
         )
         self.publish_box = PublishBox(
-            self.session.commands, cluster=self.session.settings.cluster, id="publish"
+            self.session.commands,
+            SavedFile(options.saved_path or beside(chosen_path())),
+            cluster=self.session.settings.cluster,
+            id="publish",
         )
         self.traffic = TrafficPanel(id="traffic")
         self.key_bar = KeyBar()
@@ -412,6 +421,10 @@ class DashboardScreen(Screen[None]):
     def _row_highlighted(self) -> None:
         self._select_changed()
 
+    @on(RepeatChanged)
+    def _repeat_changed(self) -> None:
+        self._status()  # the header's repeat indicator, at once
+
     @on(PaneChanged)
     def _pane_changed(self) -> None:
         self._pane_title()  # "scrolled (End follows)", "paused", at once
@@ -524,6 +537,11 @@ class DashboardScreen(Screen[None]):
     def action_publish(self) -> None:
         box = self.publish_box
         self._focus_now(box.message_input if box.channel_input.value else box.channel_input)
+
+    def action_repeat(self) -> None:
+        """Ctrl+R outside the box: stop the repeat (it goes on while the focus is away), or
+        start one from what the box holds."""
+        self.publish_box.action_repeat()
 
     def _focus_now(self, widget: Widget) -> None:
         """Focus at once (`Widget.focus()` waits its turn in the message queue)."""

@@ -1,8 +1,8 @@
 """The header as the user reads it: where and to what we are connected, how well (the server
 monitor's rtt and obuf, one warning each time the subscriber's buffer on the server passes
-half its limit), the total from the dashboard's snapshot, the recording, and a retry
-countdown that stays true. Given the parts it shows and a way to notify and to set a
-timer, never the app."""
+half its limit), the total from the dashboard's snapshot, the recording, the publish box's
+repeat, and a retry countdown that stays true. Given the parts it shows and a way to notify
+and to set a timer, never the app."""
 
 from __future__ import annotations
 
@@ -43,7 +43,9 @@ class Header:
         notify: Callable[..., None],
         set_timer: Callable[..., object],
         clock: Callable[[], float],
+        repeat: Callable[[], str | None] = lambda: None,
     ) -> None:
+        self.repeat = repeat  # the publish box's repeat indicator, while one runs
         self.bar, self.session, self.monitor, self.recording = bar, session, monitor, recording
         self.labels = labels
         self.notify, self.set_timer, self.clock = notify, set_timer, clock
@@ -73,6 +75,7 @@ class Header:
             note=self.labels.note,
             recording=self.recording.lines,
             recording_dropped=recorder.dropped if recorder is not None else 0,
+            repeat=self.repeat(),
             omem=monitor.omem,
             limit=monitor.limit,
             rtt=monitor.rtt_ms,

@@ -42,8 +42,11 @@ def _holders() -> dict[str, tuple[type | Sequence[Binding], ...]]:
         dashboard,
         detail,
         keyspace,
+        message_editor,
         message_pane,
         publish_box,
+        repeat,
+        saved_picker,
         screens,
         stats_table,
     )
@@ -66,6 +69,10 @@ def _holders() -> dict[str, tuple[type | Sequence[Binding], ...]]:
         "the keyspace screen": (*base, keyspace.KeyspaceScreen),
         "the keyspace question": (*base, keyspace.Confirm),
         "the plot screen": (*base, bindings.PLOT_BINDINGS),
+        "the save dialog": (*base, saved_picker.SaveScreen),
+        "the saved messages": (*base, saved_picker.SavedPicker),
+        "the repeat dialog": (*base, repeat.RepeatScreen),
+        "the message editor": (*base, message_editor.MessageEditor),
     }
 
 

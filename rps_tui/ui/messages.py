@@ -54,3 +54,7 @@ class ExportChannels(Message):
     def __init__(self, rows: list[ChannelRow]) -> None:
         super().__init__()
         self.rows = rows
+
+
+class RepeatChanged(Message):
+    """The publish box's repeat started, sent, skipped or stopped: the header redraws."""

@@ -1,4 +1,5 @@
-"""Publish from the keyboard: a channel field, a message field, and the server's reply."""
+"""Publish from the keyboard: a channel field, a message field, and the server's reply; the
+box's saved messages (`saved_picker`), repeat (`repeat`) and editor (`message_editor`)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,14 @@ from textual.timer import Timer
 from textual.widgets import Input, Label
 
 from rps_tui.core.connection.commands import CommandError, Commands
+from rps_tui.core.saved import SavedError, SavedFile, SavedMessage
+from rps_tui.core.templates import Template, TemplateError
 from rps_tui.core.units import plural
 from rps_tui.ui.keymap import keys_of
+from rps_tui.ui.message_editor import Edited, MessageEditor
+from rps_tui.ui.messages import RepeatChanged
+from rps_tui.ui.repeat import Repeater, RepeatScreen
+from rps_tui.ui.saved_picker import SavedPicker, SaveScreen
 
 NEWLINE_MARK = "⏎"
 """How a line break of a pasted message shows in the one-line field (sent as a line break)."""
@@ -103,16 +110,59 @@ class PublishBox(Horizontal):
             "PUBLISH/SPUBLISH",
             id="publish.sharded",
             tooltip="Switch between PUBLISH and SPUBLISH (sharded, Redis 7+)",
-        )
+        ),
+        Binding(
+            "ctrl+s",
+            "save",
+            "Save",
+            id="publish.save",
+            tooltip="Save the channel and message under a name (saved-messages.toml)",
+        ),
+        Binding(
+            "ctrl+o",
+            "open",
+            "Open",
+            id="publish.open",
+            tooltip="Load a saved message into the box (type to narrow)",
+        ),
+        Binding(
+            "ctrl+r",
+            "repeat",
+            "Repeat",
+            id="publish.repeat",
+            tooltip="Publish the message every N seconds with {{n}} {{time}} filled in, "
+            "or stop the repeat",
+        ),
+        Binding(
+            "ctrl+e",
+            "edit",
+            "Editor",
+            priority=True,  # over the field's own Ctrl+E (End still goes to the end)
+            id="publish.edit",
+            tooltip="Edit the message in a multi-line editor that checks JSON",
+        ),
     ]
 
     sharded: reactive[bool] = reactive(False)
 
-    def __init__(self, commands: Commands, *, cluster: bool = False, **kwargs) -> None:
+    def __init__(
+        self, commands: Commands, saved: SavedFile, *, cluster: bool = False, **kwargs
+    ) -> None:
         super().__init__(**kwargs)
         self.commands = commands  # the session's command client: it sends
+        self.saved = saved
         self.cluster = cluster
         self._result_timer: Timer | None = None
+        self._name = ""  # of the saved message loaded last: the name a save proposes
+        self._seconds = "1"  # the repeat's interval, as typed last
+        self.repeater = Repeater(
+            lambda channel, message, sharded: commands.publish(channel, message, sharded=sharded),
+            self.set_interval,
+            self.run_worker,
+            changed=lambda: self.post_message(RepeatChanged()),
+            stopped=lambda reason: self.show_result(reason, error=True),
+            stop_key=lambda: keys_of(self)("repeat"),  # the dashboard's: from anywhere
+        )
 
     def compose(self) -> ComposeResult:
         key = keys_of(self)  # Enter is the input's own key, not one a keymap rebinds
@@ -141,12 +191,21 @@ class PublishBox(Horizontal):
         if event.input is self.channel_input:
             self.screen.set_focus(self.message_input)  # at once: see RpsApp._focus_now
             return
+        self.publish_now()
+
+    def publish_now(self) -> None:
+        """Publish the message as typed (no templates: those are the repeat's)."""
+        channel = self._channel()
+        if channel:
+            self.run_worker(self._send(channel, self.message_input.message, self.sharded))
+
+    def _channel(self) -> str:
+        """The channel field's value; empty: say so and go there."""
         channel = self.channel_input.value
         if not channel:
             self.show_result("no channel: type one in the channel field first", error=True)
-            self.channel_input.focus()
-            return
-        self.run_worker(self._send(channel, self.message_input.message, self.sharded))
+            self.screen.set_focus(self.channel_input)
+        return channel
 
     async def _send(self, channel: str, message: str, sharded: bool) -> None:
         try:
@@ -195,3 +254,86 @@ class PublishBox(Horizontal):
         where = " on that node" if on_node else ""
         whole = f", {lines} lines" if lines > 1 else ""
         self.show_result(f"✓ {plural(receivers, 'receiver')}{where}{whole}")
+
+    # -- saved messages, repeat, editor (the screens are in their own modules) -------------
+    def action_save(self) -> None:
+        """Ask a name and save; a file that cannot be read is one line and nothing is saved."""
+        channel = self._channel()
+        if not channel:
+            return
+        try:
+            names = self.saved.names()
+        except SavedError as exc:
+            self.show_result(f"not saved: {exc}", error=True)
+            return
+        entry = SavedMessage(self._name, channel, self.message_input.message, self.sharded)
+        self.app.push_screen(SaveScreen(self.saved, entry, names), self._saved)
+
+    def _saved(self, name: str | None) -> None:
+        if name is not None:
+            self._name = name
+            self.show_result(f"✓ saved as {name}")
+
+    def action_open(self) -> None:
+        try:
+            entries = self.saved.load()
+        except SavedError as exc:
+            self.show_result(f"cannot open the saved messages: {exc}", error=True)
+            return
+        self.app.push_screen(SavedPicker(entries, self.saved.path.name), self._load)
+
+    def _load(self, entry: SavedMessage | None) -> None:
+        if entry is None:
+            return
+        self._name = entry.name
+        self.channel_input.value = entry.channel
+        self.set_message(entry.message)
+        self.sharded = entry.sharded
+        self.screen.set_focus(self.message_input)
+
+    def set_message(self, text: str) -> None:
+        """Put `text` in the one-line field, its line breaks shown as `⏎`."""
+        field = self.message_input
+        field.value = text.replace("\r\n", "\n").replace("\n", NEWLINE_MARK)
+        field.cursor_position = len(field.value)
+
+    def action_repeat(self) -> None:
+        """Ask the interval and start; while a repeat runs, stop it."""
+        if self.repeater.running:
+            run = self.repeater.stop()
+            sent = run.sent if run else 0
+            self.show_result(f"■ repeat stopped, {sent:,} sent")  # the label is short
+            self.notify(f"repeat stopped: {plural(sent, 'message')} sent", timeout=4)
+            return
+        channel = self._channel()
+        if not channel:
+            return
+        message = self.message_input.message
+        try:
+            template = Template(message.encode())
+        except TemplateError as exc:
+            reason = str(exc).split("; send braces")[0]  # the CLI's option is no use here
+            self.show_result(f"not repeated: {reason})", error=True)
+            return
+        sharded = self.sharded
+        screen = RepeatScreen(channel, message, sharded, self._seconds)
+
+        def start(seconds: float | None) -> None:
+            if seconds is not None:
+                self._seconds = f"{seconds:g}"
+                self.repeater.start(channel, template, sharded, seconds)
+
+        self.app.push_screen(screen, start)
+
+    def action_edit(self) -> None:
+        verb = "SPUBLISH" if self.sharded else "PUBLISH"
+        editor = MessageEditor(self.message_input.message, self.channel_input.value, verb)
+        self.app.push_screen(editor, self._edited)
+
+    def _edited(self, edited: Edited | None) -> None:
+        if edited is None:
+            return
+        self.set_message(edited.text)
+        self.screen.set_focus(self.message_input)
+        if edited.action == "publish":
+            self.publish_now()

@@ -43,6 +43,7 @@ class StatusBar(Static):
         note: str = "",
         recording: int | None = None,  # lines in the file this session; None: not recording
         recording_dropped: int = 0,  # messages left out of the recording (it fell behind)
+        repeat: str | None = None,  # the publish box's repeat, while one runs
         omem: Reading | None = None,  # the subscriber's buffer on the server
         limit: tuple[int, ...] | None = None,
         rtt: Reading | None = None,  # ms
@@ -51,6 +52,8 @@ class StatusBar(Static):
         icon, style = STATE_STYLE[state]
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" rps-tui ", "bold reverse")
+        if repeat is not None:  # first: it acts on the server, and 80 columns cut the end
+            text.append(f" {repeat} ", "bold black on yellow")
         text.append(f"  {address}", "bold")
         text.append(f"  {server}" if server else "", "cyan")
         text.append(f"  {icon} {state.value}", style)

@@ -52,13 +52,14 @@ class StatusBar(Static):
         icon, style = STATE_STYLE[state]
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" rps-tui ", "bold reverse")
-        if repeat is not None:  # first: it acts on the server, and 80 columns cut the end
-            text.append(f" {repeat} ", "bold black on yellow")
         text.append(f"  {address}", "bold")
         text.append(f"  {server}" if server else "", "cyan")
         text.append(f"  {icon} {state.value}", style)
         if detail and state is not State.CONNECTED:
             text.append(f" ({detail})", style)
+        if repeat is not None:  # after the state, which 80 columns must never lose
+            text.append("  ")
+            text.append(f" {repeat} ", "bold black on yellow")
         if state is not State.OFFLINE:
             shown = "—" if rtt is None else f"{rtt.value:,.1f} ms{_age(rtt, now)}"
             text.append(f"  rtt {shown}", "dim")

@@ -34,7 +34,8 @@ def test_the_dashboard_starts_without_the_plotting_library() -> None:
     code = (
         "import sys, rps_tui.cli, rps_tui.ui.app, rps_tui.ui.keymap as k\n"
         "k.conflict({'pause': 'space'}), k.binding_ids()\n"  # the CLI checks the keymap
-        "print(sorted({n.split('.')[0] for n in sys.modules} & {'numpy', 'textual_plot', 'tomlkit'}))"
+        "late = {'numpy', 'textual_plot', 'tomlkit'}\n"
+        "print(sorted({n.split('.')[0] for n in sys.modules} & late))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr

@@ -25,7 +25,13 @@ from rps_tui.ui.detail import DetailScreen
 from rps_tui.ui.render import count_text, entry_line
 from rps_tui.ui.screens import SubscribeScreen
 from tests.support.app import SIZE, active, make_app, pane_text
-from tests.support.screen import raw_controls, screen_lines, screen_problems, widget_lines
+from tests.support.screen import (
+    FORBIDDEN,
+    raw_controls,
+    screen_lines,
+    screen_problems,
+    widget_lines,
+)
 from tests.support.strategies import FAST, byte_names, hostile_text, payloads, str_names
 from tests.support.wait import async_wait_for
 
@@ -101,6 +107,25 @@ def test_known_nasties_are_shown_as_visible_escapes() -> None:
     assert safe_name(b"bad\xff\xfe") == "bad\\xff\\xfe"  # the same name, as bytes
     bomb = pretty(decode(b"[" * 5000 + b"]" * 5000))
     assert bomb.kind is PayloadKind.TEXT and bomb.text.startswith("[[[[")
+
+
+def test_every_invisible_or_format_character_is_escaped() -> None:
+    """Each control, format (tags, CGJ's kin, invisible musical marks), separator and
+    surrogate in the Unicode database, and each default-ignorable one (variation selectors:
+    ❤ + VS16 moved the pane's right border), comes out as a visible escape; text that
+    draws stays as it is."""
+    everything = "".join(
+        chr(c) for c in range(0x110000) if FORBIDDEN.fullmatch(chr(c))
+    )  # fmt: skip
+    assert len(everything) > 6000  # the categories, and the 4,000 tag-block ignorables
+    shown = safe_text(everything)
+    assert raw_controls(shown) == []
+    assert safe_text("x\U000e0074\U000e0061\U000e0067y") == "x\\U000e0074\\U000e0061\\U000e0067y"
+    assert (
+        safe_text("❤\ufe0f a\u034fb \u180b \U0001d173") == "❤\\ufe0f a\\u034fb \\u180b \\U0001d173"
+    )
+    visible = "héllo é 中文 😀 🇺🇸 ✓ ß Ω ١٢٣ \u0301"
+    assert safe_text(visible) == visible
 
 
 # -- through the real app ---------------------------------------------------------------------

@@ -5,25 +5,35 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections import defaultdict
 
 from rps_tui.ui.app import RpsApp
 
-# C0, DEL, C1, zero-width marks, bidi embeddings/overrides/isolates, line and paragraph
-# separators, BOM; and lone surrogates, which are not text at all (a UTF-8 terminal writer
-# cannot encode them, and a surrogate-escaped byte would otherwise be shown as garbage).
-_FORBIDDEN_RANGES = (
-    "\x00-\x1f",  # C0 (newline and tab are allowed in the detail view only)
-    "\x7f",  # DEL
-    "\x80-\x9f",  # C1
-    "\u200b-\u200f",  # zero-width space, joiners, LRM/RLM
-    "\u202a-\u202e",  # bidi embeddings and overrides
-    "\u2066-\u2069",  # bidi isolates
-    "\u2028\u2029",  # line and paragraph separators
-    "\ufeff",  # BOM / zero-width no-break space
-    "\ud800-\udfff",  # lone surrogates
+# Default_Ignorable_Code_Point (Unicode's DerivedCoreProperties.txt) that are not of a
+# category below: they draw nothing, or change the width of the character before them.
+DEFAULT_IGNORABLE = (
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0\ufff0-\ufff8"
+    "\U000e0000-\U000e0fff"
 )
-FORBIDDEN = re.compile("[" + "".join(_FORBIDDEN_RANGES) + "]")
+HIDDEN_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Cs"}  # controls, format, separators, surrogates
+
+
+def _ranges(chars: list[int]) -> str:
+    out, start = [], None
+    for i, code in enumerate(chars):
+        if start is None:
+            start = code
+        if i + 1 == len(chars) or chars[i + 1] != code + 1:
+            out.append(re.escape(chr(start)) + ("-" + re.escape(chr(code)) if code > start else ""))
+            start = None
+    return "".join(out)
+
+
+# Every character of those categories in this Python's Unicode database, and the ignorables:
+# the list is read from the database, not copied from the code under test.
+HIDDEN = [c for c in range(0x110000) if unicodedata.category(chr(c)) in HIDDEN_CATEGORIES]
+FORBIDDEN = re.compile(f"[{_ranges(HIDDEN)}{DEFAULT_IGNORABLE}]")
 
 
 def raw_controls(text: str, allow: str = "") -> list[str]:

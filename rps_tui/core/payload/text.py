@@ -22,17 +22,24 @@ COMPACT_LIMIT = 64 << 10
 line shows only its first `LINE_LIMIT` characters (a pretty-printed 5 KB document would
 otherwise fill its line with indentation)."""
 
-# C0, DEL, C1, zero-width and bidi controls, line/paragraph separators, BOM, interlinear marks,
-# and lone surrogates (from JSON's "\ud800" escapes, or bytes a name carried by surrogateescape):
-# they are not text, so a terminal writer cannot encode them.
-_UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb"
-    "\ud800-\udfff]"
+# Characters a terminal must not get raw: C0, DEL and C1 controls; every format character
+# (Unicode category Cf: zero-width and bidi controls, the BOM, interlinear marks, invisible
+# musical and Egyptian format marks, tag characters); every other default-ignorable one
+# (combining grapheme joiner, Mongolian and other variation selectors, Hangul fillers,
+# Khmer inherent vowels), which draw nothing, so `x<tags>y` would look like `xy`, or change
+# the width a terminal gives the character before them (❤ + VS16 is one cell or two,
+# depending on the terminal, and the pane's border then moves); line and paragraph
+# separators; and lone surrogates (from JSON's "\ud800" escapes, or bytes a name carried by
+# surrogateescape), which no terminal writer can encode. tests/test_safety.py checks this
+# list against the Unicode database.
+_HIDDEN = (
+    "\x7f-\x9f\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160"
+    "\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f"
+    "\ufeff\uffa0\ufff0-\ufffb\ud800-\udfff\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
 )
-_UNSAFE_KEEP_LINES = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb"
-    "\ud800-\udfff]"
-)
+_UNSAFE = re.compile(f"[\x00-\x1f{_HIDDEN}]")
+_UNSAFE_KEEP_LINES = re.compile(f"[\x00-\x08\x0b-\x1f{_HIDDEN}]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e", "\x00": "\\0"}
 
 
@@ -64,7 +71,9 @@ def _escape_char(match: re.Match[str]) -> str:
     code = ord(ch)
     if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, kept by surrogateescape
         return f"\\x{code - 0xDC00:02x}"
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def safe_text(text: str, *, keep_newlines: bool = False) -> str:

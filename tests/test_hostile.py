@@ -109,6 +109,18 @@ def test_known_nasties_are_shown_as_visible_escapes() -> None:
     assert bomb.kind is PayloadKind.TEXT and bomb.text.startswith("[[[[")
 
 
+def test_a_backslash_in_text_cannot_pass_for_an_escape() -> None:
+    """Six characters `\\u200d` and a real zero-width joiner used to look the same."""
+    literal, joiner = format_line(b"a\\u200db").text, format_line("a\u200db".encode()).text
+    assert (literal, joiner) == ("a\\\\u200db", "a\\u200db")
+    assert format_line(b"C:\\dir\\f").text == "C:\\\\dir\\\\f"
+    assert pretty(decode(b"x\\y\nz")).text == "x\\\\y\nz"  # the detail view too
+    # JSON keeps its own escapes, which mean what ours do
+    assert (
+        format_line(b'{"p": "C:\\\\dir", "z": "\\u200d"}').text == '{"p":"C:\\\\dir","z":"\\u200d"}'
+    )
+
+
 def test_every_invisible_or_format_character_is_escaped() -> None:
     """Each control, format (tags, CGJ's kin, invisible musical marks), separator and
     surrogate in the Unicode database, and each default-ignorable one (variation selectors:

@@ -409,7 +409,8 @@ def one_line(decoded: Decoded, limit: int = LINE_LIMIT) -> Formatted:
     else:
         text = value
     cut = decoded.truncated or len(text) > limit
-    return Formatted(kind, safe_text(text[:limit]), decoded.size, cut, tag, error)
+    shown = safe_text(text[:limit], backslash=kind is PayloadKind.TEXT)
+    return Formatted(kind, shown, decoded.size, cut, tag, error)
 
 
 def pretty(decoded: Decoded, limit: int = SHOW_LIMIT) -> Formatted:
@@ -430,7 +431,7 @@ def pretty(decoded: Decoded, limit: int = SHOW_LIMIT) -> Formatted:
         cut = decoded.truncated or len(value) > limit
         return Formatted(kind, hexdump(value[:limit]), decoded.size, cut, decoded.tag, error)
     text, cut = _cut_text(value, limit)
-    shown = safe_text(text, keep_newlines=True)
+    shown = safe_text(text, keep_newlines=True, backslash=True)
     return Formatted(kind, shown, decoded.size, cut or decoded.truncated, decoded.tag, error)
 
 

@@ -40,7 +40,22 @@ _HIDDEN = (
 )
 _UNSAFE = re.compile(f"[\x00-\x1f{_HIDDEN}]")
 _UNSAFE_KEEP_LINES = re.compile(f"[\x00-\x08\x0b-\x1f{_HIDDEN}]")
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e", "\x00": "\\0"}
+# ... and for text payloads, the backslash too: a payload that reads `\u200d` (six
+# characters) then shows `\\u200d`, and one with a zero-width joiner `\u200d`
+_PATTERNS = {
+    (False, False): _UNSAFE,
+    (True, False): _UNSAFE_KEEP_LINES,
+    (False, True): re.compile(f"[\\\\\x00-\x1f{_HIDDEN}]"),
+    (True, True): re.compile(f"[\\\\\x00-\x08\x0b-\x1f{_HIDDEN}]"),
+}
+_NAMED = {
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\x1b": "\\e",
+    "\x00": "\\0",
+    "\\": "\\\\",
+}
 
 
 class PayloadKind(StrEnum):
@@ -76,10 +91,12 @@ def _escape_char(match: re.Match[str]) -> str:
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
-def safe_text(text: str, *, keep_newlines: bool = False) -> str:
-    """Replace every character that could act on a terminal with a visible escape."""
-    pattern = _UNSAFE_KEEP_LINES if keep_newlines else _UNSAFE
-    return pattern.sub(_escape_char, text)
+def safe_text(text: str, *, keep_newlines: bool = False, backslash: bool = False) -> str:
+    """Replace every character that could act on a terminal with a visible escape; with
+    `backslash` (text payloads), a backslash shows as `\\\\`, so it cannot be mistaken
+    for an escape made here. JSON keeps its backslashes: there they start JSON's own
+    escapes, which mean what ours do."""
+    return _PATTERNS[keep_newlines, backslash].sub(_escape_char, text)
 
 
 def safe_name(name: bytes | str) -> str:
@@ -148,7 +165,7 @@ def format_line(data: bytes, limit: int = LINE_LIMIT) -> Formatted:
         compact = _compact_json(data)
         if compact is not None:
             return Formatted(PayloadKind.JSON, safe_text(compact), size)
-    return Formatted(PayloadKind.TEXT, safe_text(text), size, truncated)
+    return Formatted(PayloadKind.TEXT, safe_text(text, backslash=True), size, truncated)
 
 
 def _compact_json(data: bytes) -> str | None:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import signal
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -54,6 +56,37 @@ def test_a_connection_to_itself_is_not_a_listener() -> None:
         if sock.connect_ex(("127.0.0.1", port)) == 0:  # Linux: simultaneous open to itself
             assert sock.getsockname() == sock.getpeername()
     assert _refuses(port)
+
+
+LEADER_GONE_FIRST = """
+import ctypes, socket, threading, time
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen()
+print(listener.getsockname()[1], flush=True)
+threading.Thread(target=time.sleep, args=(2.0,)).start()
+ctypes.CDLL(None).pthread_exit(None)  # the main thread ends; the other holds the socket
+"""
+
+
+def test_a_process_whose_main_thread_is_a_zombie_can_still_listen() -> None:
+    """Provoke what made the server checks above fail once under load: the server's main
+    thread was a zombie (so 'dead') while its other threads still held the listening
+    socket, which accepted a connection. `alive` now asks every thread."""
+    proc = subprocess.Popen([sys.executable, "-c", LEADER_GONE_FIRST], stdout=subprocess.PIPE)
+    try:
+        port = int(proc.stdout.readline())
+        start = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+        deadline = time.monotonic() + 2
+        while Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            assert time.monotonic() < deadline, "the main thread did not end"
+            time.sleep(0.01)
+        assert alive(proc.pid, start) and not _refuses(port)  # a zombie leader, listening
+        assert proc.wait(timeout=10) == 0
+        assert not alive(proc.pid, start) and _refuses(port)
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 @pytest.fixture

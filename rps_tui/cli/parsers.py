@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rps_tui import __version__
+from rps_tui.cli import EXIT_INTERRUPTED as _EXIT_INTERRUPTED
 from rps_tui.core.channel_tree import SeparatorError, check_separators
 from rps_tui.core.config import default_path as default_config_path
 from rps_tui.core.connection.settings import UsageError
@@ -24,7 +25,8 @@ from rps_tui.core.store import (
 )
 
 PROG = "rps-tui"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = _EXIT_INTERRUPTED  # Ctrl-C: as a shell expects (main defines it)
 SUBCOMMANDS = ("tail", "replay", "view", "publish")
 
 DESCRIPTION = """\

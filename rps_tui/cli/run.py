@@ -29,14 +29,22 @@ def fail(message: str, code: int) -> int:
 
 
 def _run_app(app: RpsApp) -> int:
+    """Run the app; SIGTERM quits it (0) and so does a SIGINT that reaches the process
+    before the terminal is in raw mode, where Ctrl-C is a key (130), both without a
+    traceback at any moment of start-up (`RpsApp.exit_on_signal`)."""
     from rps_tui.core.tuning import tune_process
 
     tune_process()
-    previous = signal.signal(signal.SIGTERM, lambda *_: app.exit(EXIT_OK))
+    handlers = {
+        signal.SIGTERM: lambda *_: app.exit_on_signal(EXIT_OK),
+        signal.SIGINT: lambda *_: app.exit_on_signal(EXIT_INTERRUPTED),
+    }
+    previous = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
     try:
         result = app.run()
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return EXIT_OK if result is None else int(result)
 
 

@@ -103,6 +103,8 @@ class RpsApp(App[int]):
                 saved_path=config.saved_path,
             ),
         )
+        self._screen_up = False
+        self._signal_exit: int | None = None  # by a signal before the screen was up
         # the screen and widget each key was read for (see on_key)
         self._meant_for: weakref.WeakKeyDictionary[events.Key, tuple[Screen, Widget | None]] = (
             weakref.WeakKeyDictionary()
@@ -110,6 +112,20 @@ class RpsApp(App[int]):
 
     def get_default_screen(self) -> Screen:
         return self.dashboard
+
+    def exit_on_signal(self, code: int) -> None:
+        """SIGTERM or SIGINT: quit with `code`. Not while the first screen is still being
+        mounted (exiting then raised MountError or NoMatches, a traceback): then as soon
+        as it is up."""
+        if self._screen_up:
+            self.exit(code)
+        else:
+            self._signal_exit = code
+
+    def on_ready(self) -> None:
+        self._screen_up = True
+        if self._signal_exit is not None:
+            self.exit(self._signal_exit)
 
     async def on_unmount(self) -> None:
         await self.dashboard.shutdown()

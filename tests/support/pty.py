@@ -235,10 +235,24 @@ def _processes() -> dict[int, tuple[str, int, str]]:
 
 
 def alive(pid: int, start: str) -> bool:
-    """True while that very process (same start time, so no reused pid) runs; a zombie is dead."""
+    """True while that very process (same start time, so no reused pid) runs: while any of
+    its threads does. The main thread can be a zombie while the others still run and hold
+    the process's sockets (valkey's I/O and background threads): a listening port then still
+    accepts. A process whose threads are all zombies is dead."""
     try:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return False
     rest = raw[raw.rindex(")") + 2 :].split()
-    return rest[19] == start and rest[0] not in "ZX"
+    if rest[19] != start:
+        return False
+    if rest[0] not in "ZX":
+        return True
+    for task in Path(f"/proc/{pid}/task").glob("*/stat"):
+        try:
+            state = task.read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state not in "ZX":
+            return True
+    return False

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from rps_tui.cli.bench import BenchOptions, run_bench
 from rps_tui.cli.options import (
     Options,
     ReplayOptions,
@@ -61,6 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_replay(options)
         if isinstance(options, ViewOptions):
             return view(options)
+        if isinstance(options, BenchOptions):
+            return run_bench(options)
         return run(options)
     except UsageError as exc:
         return fail(str(exc), EXIT_USAGE)

@@ -268,6 +268,10 @@ def parse_command(argv: Sequence[str]) -> AnyOptions:
             history_mb,
             _separators(args, config),
         )
+    if command == "bench":
+        from rps_tui.cli.bench import parse_bench
+
+        return parse_bench(argv[1:])  # type: ignore[return-value]
     return parse_args(argv)
 
 

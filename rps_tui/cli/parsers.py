@@ -16,7 +16,7 @@ from rps_tui.core.store import DEFAULT_HISTORY, DEFAULT_MAX_BYTES, DEFAULT_MAX_T
 
 PROG = "rps-tui"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-SUBCOMMANDS = ("tail", "replay", "view")
+SUBCOMMANDS = ("tail", "replay", "view", "bench")
 
 DESCRIPTION = """\
 A live dashboard for Redis Pub/Sub. A SUBSCRIPTION containing *, ? or [ is a glob pattern
@@ -27,6 +27,7 @@ Subcommands, when given as the first word (each has its own --help):
   rps-tui tail [options] SUBSCRIPTION...   print messages as NDJSON (or text) to stdout
   rps-tui replay FILE [options]            publish a recording again, at its pace
   rps-tui view FILE                        browse a recording offline
+  rps-tui bench [options]                  measure Pub/Sub: throughput, loss, latency
 A channel named tail, replay or view: --channel tail."""
 
 TAIL_DESCRIPTION = """\

@@ -109,17 +109,17 @@ class Listening:
                 raise RuntimeError(f"the server refused to subscribe: {reply}")
             confirmed += 1
         sock.setblocking(False)
-        self.selector.register(sock, selectors.EVENT_READ, (reader, settings))
+        self.selector.register(sock, selectors.EVENT_READ, reader)
 
     def read(self, timeout: float, buf: bytearray) -> None:
         for key, _ in self.selector.select(timeout):
-            reader, settings = key.data
+            reader = key.data
             try:
                 n = key.fileobj.recv_into(buf)  # type: ignore[union-attr]
             except BlockingIOError:
                 continue
             if not n:
-                raise ServerGone(f"{settings.node} closed the subscriber connection")
+                raise ServerGone("the server closed a subscriber connection")
             reader.feed(buf, 0, n)
             batch = list(iter(reader.gets, False))  # subscriber replies are never a bare 0
             if batch:

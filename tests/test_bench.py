@@ -15,7 +15,7 @@ import pytest
 
 from rps_tui.core.embedded.server import ServerProcess
 from tests.support.cli import one_line_error, run_cli
-from tests.support.topology import start_cluster
+from tests.support.topology import start_cluster, start_sentinel_setup
 
 LATENCY_ORDER = ("p50", "p90", "p99", "p99.9", "max")
 
@@ -182,6 +182,32 @@ def test_cluster_shard_delivers_everything() -> None:
     assert data["published"] == 3000
     assert data["delivered"] == data["expected"] == 6000
     assert data["lost"] == data["duplicates"] == 0
+
+
+def test_sentinel_master() -> None:
+    with start_sentinel_setup("valkey") as setup:
+        setup.wait_discovered()
+        host, port = setup.sentinels[0]
+        data = bench_json(
+            "--sentinel", f"{host}:{port}", "--master", setup.master_name,
+            "--messages", "2000", "--subscribers", "2",
+        )  # fmt: skip
+    assert data["address"].startswith("sentinel ")
+    assert data["delivered"] == data["expected"] == 4000 and data["lost"] == 0
+
+
+def test_dropped_subscriber_is_loss_not_failure(server_factory, server_kind: str) -> None:
+    """A subscriber the server drops for its output-buffer limit: a completed run (exit 0)
+    that says LOSS and which subscriber was dropped (counted on Valkey, inferred on 7.0)."""
+    limit = ("--client-output-buffer-limit", "pubsub 256kb 128kb 1")
+    tiny = server_factory(server_kind, extra_args=limit)
+    result = bench(
+        "-p", str(tiny.port), "--size", "50000", "--publishers", "2", "--duration", "2", "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["complete"] and data["lost"] > 0
+    assert data["subscribers"][0]["dropped"]
 
 
 @pytest.mark.parametrize(

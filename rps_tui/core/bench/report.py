@@ -106,7 +106,7 @@ def table(outcome: Outcome) -> RenderableType:
     for key in ("p50", "p90", "p99", "p99.9", "max"):
         lt.add_column(key, justify="right")
     lt.add_row(*(latency_text(lat[k]) for k in ("p50", "p90", "p99", "p99.9", "max")))
-    server = Text(f"server: max subscriber omem {_omem(outcome.max_omem)}; ")
+    server = Text(f"server: max subscriber omem seen {_omem(outcome.max_omem)}; ")
     drops = outcome.limit_disconnections
     dropped = [s for s in outcome.subscribers if s.dropped]
     if dropped:

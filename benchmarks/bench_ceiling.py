@@ -14,10 +14,12 @@ its own subscriber process. Then, in turns (--repeat rounds, medians):
 
 Payloads are --size bytes everywhere. The bench's number is its `published_per_s` (replies
 counted), and its loss must be 0. With --cluster the same bench lines run on a 3-primary
-cluster (--shard: SPUBLISH to each slot's owner) instead of redis-benchmark.
+cluster (PUBLISH, and --shard: SPUBLISH to each slot's owner) instead of redis-benchmark.
+Both modes end with a fixed-rate line: 2 publishers x 2 subscribers at --rate, whose
+latency percentiles are measured from the intended send times.
 
     python -m benchmarks.bench_ceiling [--server redis|valkey] [--size 64] [--seconds 5]
-        [--repeat 3] [--cluster]
+        [--repeat 3] [--cluster] [--rate 100000]
 """
 
 from __future__ import annotations
@@ -61,6 +63,18 @@ def bench(args: list[str]) -> dict:
     return data
 
 
+def fixed_rate(opts: argparse.Namespace, args: list[str], results: dict, where: str) -> None:
+    """2 publishers x 2 subscribers at --rate: latency from the intended send times."""
+    data = bench(
+        [*args, "--rate", str(opts.rate), "--publishers", "2", "--subscribers", "2",
+         "--channels", "6", "--duration", str(opts.seconds), "--size", str(opts.size)]
+    )  # fmt: skip
+    name = f"{where} --rate {opts.rate:,} 2x2"
+    results.setdefault(f"{name}: delivered", []).append(data["delivered_per_s"])
+    for key in ("p50", "p99", "p99.9"):
+        results.setdefault(f"{name}: {key} latency ms", []).append(data["latency_us"][key] / 1000)
+
+
 def single(opts: argparse.Namespace) -> dict[str, list[float]]:
     results: dict[str, list[float]] = {}
     lifted = ("--client-output-buffer-limit", "pubsub 0 0 0")
@@ -87,6 +101,7 @@ def single(opts: argparse.Namespace) -> dict[str, list[float]]:
                     got.append(data["delivered_per_s"])
                     lat = results.setdefault(f"{name}: p99 latency ms", [])
                     lat.append(data["latency_us"]["p99"] / 1000)
+                fixed_rate(opts, ["-p", str(server.port)], results, "one server")
         finally:
             sub.terminate()
             sub.wait()
@@ -112,6 +127,7 @@ def cluster(opts: argparse.Namespace) -> dict[str, list[float]]:
                     results.setdefault(key, []).append(data["published_per_s"])
                     got = results.setdefault(f"{key}: delivered", [])
                     got.append(data["delivered_per_s"])
+            fixed_rate(opts, ["-p", port, "--shard"], results, "cluster --shard")
     return results
 
 
@@ -122,6 +138,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--cluster", action="store_true")
+    parser.add_argument("--rate", type=int, default=100_000, help="for the fixed-rate line")
     opts = parser.parse_args()
     if not shutil.which("redis-benchmark") and not opts.cluster:
         raise SystemExit("redis-benchmark is not on PATH")

@@ -8,6 +8,9 @@ need a read-modify-write; 1 MB per million messages) and one latency into a Coun
 Counter goes into the HdrHistogram (whose `record_value` is pure Python, ~0.8 us) value by
 value every tick, and the histogram's `encode()` to the parent. Loss and duplicates come out
 exact at the end: distinct = non-zero bytes, duplicates = delivered - distinct.
+All of it costs about 320 ns a message in isolation (a 200,000-message replay through
+`take`, 2 publishers; a fully C-level variant with `map` and `Counter.update` measured
+410 ns, so the plain loop stays).
 
 Standalone: one connection. Cluster: classic subscribers spread over the primaries (a
 PUBLISH reaches every node); with --shard, one connection per owner of the channels' slots.

@@ -15,6 +15,7 @@ import contextlib
 import multiprocessing as mp
 import os
 import queue as queue_module
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -115,7 +116,13 @@ class Run:
             )
             proc = self.ctx.Process(target=target, args=args, name=f"rps-tui-bench-{kind}-{i}")
             proc.daemon = True
-            proc.start()
+            # started with SIGINT ignored (inherited through exec: Python then installs no
+            # handler), so a Ctrl-C while a child still imports is not a traceback there
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                proc.start()
+            finally:
+                signal.signal(signal.SIGINT, previous)
             self.procs[(kind, i)] = proc
 
     def _await_ready(self, kind: str) -> None:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from rps_tui.cli import parse_command
+from rps_tui.core.connection.settings import UsageError
 from rps_tui.core.embedded.server import ServerProcess
 from tests.support.cli import one_line_error, run_cli
 from tests.support.topology import start_cluster, start_sentinel_setup
@@ -76,7 +78,9 @@ def test_json_schema(server: ServerProcess) -> None:
     assert data["published"] == 1000  # at a fixed rate: rate x duration, on time
     assert set(data["latency_us"]) == {*LATENCY_ORDER, "mean", "count"}
     (sub,) = data["subscribers"]
-    assert set(sub) == {"delivered", "delivered_per_s", "lost", "duplicates", "omem", "dropped"}
+    assert set(sub) == {
+        "delivered", "delivered_per_s", "lost", "duplicates", "omem", "dropped", "dropped_reason",
+    }  # fmt: skip
 
 
 def test_csv_appends_a_row_per_run(server: ServerProcess, tmp_path: Path) -> None:
@@ -121,14 +125,16 @@ def _start(*args: str) -> subprocess.Popen:
     )
 
 
-def _wait_publishing(proc: subprocess.Popen, processes: int, timeout: float = 30) -> set[int]:
+def _wait_publishing(
+    proc: subprocess.Popen, processes: int, timeout: float = 30, settle: float = 1.5
+) -> set[int]:
     """The bench's processes once they are all up (and a moment for publishing to start)."""
     deadline = time.monotonic() + timeout
     kids: set[int] = set()
     while time.monotonic() < deadline and proc.poll() is None:
         kids |= _children(proc.pid)
         if len(kids) >= processes:
-            time.sleep(1.5)
+            time.sleep(settle)
             return kids | _children(proc.pid)
         time.sleep(0.1)
     raise AssertionError(f"the bench's processes did not start: {kids}")
@@ -200,18 +206,47 @@ def test_sentinel_master() -> None:
     assert data["delivered"] == data["expected"] == 4000 and data["lost"] == 0
 
 
+def _named(pids: set[int], comm: str) -> list[int]:
+    found = []
+    for pid in pids:
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() == comm:
+                found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
 def test_dropped_subscriber_is_loss_not_failure(server_factory, server_kind: str) -> None:
-    """A subscriber the server drops for its output-buffer limit: a completed run (exit 0)
-    that says LOSS and which subscriber was dropped (counted on Valkey, inferred on 7.0)."""
+    """A subscriber the server drops (its process stopped for a second while 20 MB/s go to a
+    server with a 256 KB limit): a completed run, exit 0, that says LOSS and which subscriber was
+    dropped; Valkey counts the drop for the limit."""
     limit = ("--client-output-buffer-limit", "pubsub 256kb 128kb 1")
     tiny = server_factory(server_kind, extra_args=limit)
-    result = bench(
-        "-p", str(tiny.port), "--size", "50000", "--publishers", "2", "--duration", "2", "--json",
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    data = json.loads(result.stdout)
+    proc = _start("-p", str(tiny.port), "--size", "1000", "--subscribers", "2",
+                  "--rate", "20000", "--duration", "3", "--json")  # fmt: skip
+    try:
+        kids = _wait_publishing(proc, 3, settle=0.3)
+        stopped = _named(kids, "rps-bench-sub")[:1]
+        assert stopped, "no process named rps-bench-sub"
+        for pid in stopped:
+            os.kill(pid, signal.SIGSTOP)
+        time.sleep(1.0)
+        for pid in stopped:
+            os.kill(pid, signal.SIGCONT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    data = json.loads(out)
     assert data["complete"] and data["lost"] > 0
-    assert data["subscribers"][0]["dropped"]
+    dropped = [s for s in data["subscribers"] if s["dropped"]]
+    assert len(dropped) == 1 and dropped[0]["lost"] > 0
+    assert "server" in dropped[0]["dropped_reason"]
+    if server_kind == "valkey":
+        assert data["limit_disconnections"] >= 1
+        assert "client-output-buffer-limit" in dropped[0]["dropped_reason"]
 
 
 @pytest.mark.parametrize(
@@ -221,11 +256,20 @@ def test_dropped_subscriber_is_loss_not_failure(server_factory, server_kind: str
         (["--rate", "100", "--max"], "not allowed with argument --rate"),
         (["--messages", "10", "--duration", "1"], "not allowed with argument --messages"),
         (["--embedded", "-p", "6379"], "--embedded starts its own server"),
+        (["--csv", "/nonexistent-dir/runs.csv"], "--csv /nonexistent-dir/runs.csv: no such"),
+        (["--pattern", "--shard"], "not allowed with argument --pattern"),
     ],
 )
 def test_usage_errors(args: list[str], words: str) -> None:
     line = one_line_error(bench(*args), 2)
     assert words in line
+
+
+def test_bench_is_a_subcommand_word() -> None:
+    """As a bare dashboard SUBSCRIPTION it is refused with the hint, like tail."""
+    with pytest.raises(UsageError, match="is a subcommand and goes first"):
+        parse_command(["orders", "bench"])
+    assert "rps-tui bench [options]" in run_cli("--help").stdout
 
 
 def test_unreachable_server_is_one_line() -> None:

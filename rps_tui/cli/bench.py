@@ -15,6 +15,7 @@ import secrets
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rps_tui.cli.options import CONNECTION_FLAGS, settings_from_args
@@ -118,6 +119,11 @@ def parse_bench(argv: Sequence[str]) -> BenchOptions:
     args = build_bench_parser().parse_args(list(argv))
     if args.size < HEADER_SIZE:
         raise UsageError(f"--size {args.size} is below the message header's {HEADER_SIZE} bytes")
+    if args.csv is not None:
+        target = Path(args.csv)
+        if target.is_dir() or not target.absolute().parent.is_dir():
+            what = "is a directory" if target.is_dir() else "no such directory"
+            raise UsageError(f"--csv {args.csv}: {what}")
     if args.embedded:
         given = [f for f in CONNECTION_FLAGS if getattr(args, f) is not None] + [
             flag for flag in ("tls", "cluster", "sentinel") if getattr(args, flag)

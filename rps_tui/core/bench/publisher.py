@@ -112,7 +112,7 @@ def run_publisher(
 ) -> None:
     """Process main. Puts ("ready", "pub", i), ("tick", "pub", i, published) and at the end
     ("done", "pub", i, published, receivers, error) on `queue`."""
-    child_setup()
+    child_setup("pub")
     pub: Publishing | None = None
     error: str | None = None
     try:

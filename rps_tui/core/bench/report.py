@@ -161,6 +161,7 @@ def to_json(outcome: Outcome) -> dict[str, Any]:
                 "duplicates": s.duplicates,
                 "omem": s.omem,
                 "dropped": s.dropped is not None,
+                "dropped_reason": s.dropped,
             }
             for s in outcome.subscribers
         ],

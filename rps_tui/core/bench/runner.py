@@ -93,6 +93,8 @@ class Run:
             out.interrupted = True
         finally:
             self.stop.set()
+            if out.start_ns and not out.publish_ns:  # stopped early: the time it had
+                out.publish_ns = max(time.monotonic_ns() - out.start_ns, 0)
             with contextlib.suppress(KeyboardInterrupt):
                 self._collect()
                 self._shutdown()

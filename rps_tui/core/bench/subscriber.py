@@ -177,7 +177,7 @@ class Listening:
 def run_subscriber(plan: Plan, index: int, queue: Queue, stop: Event, parent: int) -> None:
     """Process main. Puts ("ready", "sub", i), ("tick", "sub", i, delivered, histogram) and
     at the end ("done", "sub", i, delivered, distinct, foreign, last_ns, histogram, error)."""
-    child_setup()
+    child_setup("sub")
     sub: Listening | None = None
     error: str | None = None
     try:

@@ -4,8 +4,8 @@ CLIENT LIST, found by their CLIENT SETNAME) and whether it dropped any for the l
 The same detection as the dashboard (core.subscriber.drops): Redis 7.2+ and Valkey count
 `client_output_buffer_limit_disconnections` in INFO stats; on Redis 7.0 a subscriber that
 went away while the server held a quarter of `client-output-buffer-limit pubsub` or more
-for it was dropped for falling behind. The watch is a plain client of its own; a server
-that stops answering it leaves the last values seen.
+for it (last seen, or the server's recent maximum) was dropped for falling behind. The
+watch is a plain client of its own; a server that stops answering leaves the last values.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from rps_tui.core.connection.settings import ConnectionSettings
-from rps_tui.core.subscriber.drops import LIMIT_REASON, dropped_reason
+from rps_tui.core.subscriber.drops import dropped_reason
 
 DISCONNECTIONS = "client_output_buffer_limit_disconnections"
+RECENT_MAX = "client_recent_max_output_buffer"
 
 
 def parse_limit(reply: object) -> tuple[int, ...] | None:
@@ -98,11 +99,30 @@ class Watch:
         return now
 
     def dropped(self, name: str) -> str | None:
-        """Why the server ended this subscriber's connection, if it was the limit."""
+        """Why the server closed this subscriber's connection, in the dashboard's words; None
+        when the server does not answer (then it failed, and the run with it).
+
+        The limit when the server counted a drop; without the counter (Redis 7.0), as the
+        dashboard's engine does, when the larger of the buffer last seen for it and the
+        server's `client_recent_max_output_buffer` reached a quarter of the limit. A buffer
+        can fill within milliseconds, between two samples, so on 7.0 a drop for the limit
+        may only be named as a closed connection: loss either way."""
+        if not all(self._safe(lambda c: c.ping(), client) for client in self.clients):
+            return None
         after = self.disconnections()
         counted = self.before is not None and after is not None and after > self.before
-        reason = dropped_reason(counted, self.omem.get(name), self.limit)
-        return reason if reason == LIMIT_REASON else None
+        omem = self.omem.get(name)
+        if not counted:
+            omem = max(omem or 0, self.recent_max() or 0)
+        return dropped_reason(counted, omem, self.limit)
+
+    def recent_max(self) -> int | None:
+        values = []
+        for client in self.clients:
+            info = self._safe(lambda c: c.info("clients"), client) or {}
+            if RECENT_MAX in info:
+                values.append(int(info[RECENT_MAX]))
+        return max(values) if values else None
 
     def limit_disconnections(self) -> int | None:
         after = self.disconnections()

@@ -27,6 +27,7 @@ from rps_tui.core.connection.settings import ConnectionSettings
 
 CONNECT_TIMEOUT = 5.0
 _PR_SET_PDEATHSIG = 1
+_PR_SET_NAME = 15
 
 
 class ServerGone(ConnectionError):
@@ -119,13 +120,15 @@ def read_replies(sock: socket.socket, reader: hiredis.Reader, count: int, buf: b
         reader.feed(buf, 0, n)
 
 
-def child_setup() -> None:
+def child_setup(role: str) -> None:
     """In a bench process: Ctrl-C is the parent's to handle (the terminal sends it to the
-    whole group), and the process dies with the parent even if the parent is killed."""
+    whole group), the process dies with the parent even if the parent is killed, and it
+    is named for ps and top (`rps-bench-pub`, `rps-bench-sub`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(Exception):  # Linux only; elsewhere the parent's watch remains
         libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        libc.prctl(_PR_SET_NAME, f"rps-bench-{role}".encode()[:15])
 
 
 def parent_gone(parent: int) -> bool:

@@ -181,17 +181,23 @@ def test_ctrl_c_stops_everything(server: ServerProcess) -> None:
     assert not [k for k in kids if _alive(k)]
 
 
-def test_cluster_shard_delivers_everything() -> None:
+def test_cluster_delivers_everything() -> None:
+    """--shard (SPUBLISH to each slot's owner, a subscriber connection per owner), then
+    classic PUBLISH with --pattern (broadcast; subscribers spread over the primaries)."""
     with start_cluster("valkey", primaries=3, replicas_each=0) as cluster:
-        node = cluster.nodes[0]
-        data = bench_json(
-            "-p", str(node.port), "--shard", "--channels", "6", "--publishers", "2",
+        port = str(cluster.nodes[0].port)
+        sharded = bench_json(
+            "-p", port, "--shard", "--channels", "6", "--publishers", "2",
             "--subscribers", "2", "--messages", "3000",
         )  # fmt: skip
-    assert data["server"].endswith("cluster")
-    assert data["published"] == 3000
-    assert data["delivered"] == data["expected"] == 6000
-    assert data["lost"] == data["duplicates"] == 0
+        classic = bench_json("-p", port, "--pattern", "--channels", "3", "--subscribers", "3",
+                             "--messages", "1000")  # fmt: skip
+    assert sharded["server"].endswith("cluster")
+    assert sharded["published"] == 3000
+    assert sharded["delivered"] == sharded["expected"] == 6000
+    assert sharded["lost"] == sharded["duplicates"] == 0
+    assert classic["delivered"] == classic["expected"] == 3000
+    assert classic["lost"] == classic["duplicates"] == 0
 
 
 def test_sentinel_master() -> None:

@@ -133,7 +133,8 @@ def parse_bench(argv: Sequence[str]) -> BenchOptions:
         settings = ConnectionSettings()
     else:
         settings = settings_from_args(args)
-    duration = args.duration if args.messages is None else None
+    # --messages, else --duration, else the default duration
+    duration = None if args.messages is not None else args.duration or DEFAULT_DURATION
     return BenchOptions(
         settings,
         args.publishers,
@@ -141,7 +142,7 @@ def parse_bench(argv: Sequence[str]) -> BenchOptions:
         args.channels,
         args.size,
         args.rate,
-        duration if duration is not None or args.messages else DEFAULT_DURATION,
+        duration,
         args.messages,
         args.pattern,
         args.shard,

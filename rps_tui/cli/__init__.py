@@ -1,5 +1,5 @@
 """Command line: redis-cli's connection options, subscriptions, and the embedded modes;
-the subcommands `tail`, `replay`, `view` and `publish`.
+the subcommands `tail`, `replay`, `view`, `publish` and `bench`.
 
 A subcommand is chosen by the first word only (`rps-tui tail ...`). As a dashboard
 SUBSCRIPTION the bare subcommand names are refused with a hint, since they look
@@ -49,6 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
+    from rps_tui.cli.bench import BenchOptions, run_bench
     from rps_tui.cli.options import ReplayOptions, TailOptions, ViewOptions, parse_command
     from rps_tui.cli.parsers import EXIT_FAILED, EXIT_USAGE, PROG, SUBCOMMANDS
     from rps_tui.cli.publish import PublishOptions, run_publish
@@ -73,6 +74,8 @@ def _main(argv: list[str]) -> int:
             return view(options)
         if isinstance(options, PublishOptions):
             return run_publish(options)
+        if isinstance(options, BenchOptions):
+            return run_bench(options)
         return run(options)
     except UsageError as exc:
         return fail(str(exc), EXIT_USAGE)

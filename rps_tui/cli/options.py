@@ -28,6 +28,7 @@ from rps_tui.core.store import DEFAULT_HISTORY, DEFAULT_MAX_BYTES, MIB
 from rps_tui.core.subscriptions import InvalidSubscription, Kind, Subscription
 
 if TYPE_CHECKING:
+    from rps_tui.cli.bench import BenchOptions
     from rps_tui.cli.publish import PublishOptions
 
 
@@ -269,7 +270,7 @@ def _look(config: Config) -> tuple[str | None, dict[str, str]]:
     return config.theme, dict(config.keymap)
 
 
-def parse_command(argv: Sequence[str]) -> AnyOptions | PublishOptions:
+def parse_command(argv: Sequence[str]) -> AnyOptions | PublishOptions | BenchOptions:
     """A subcommand's options when the first word names one, else the dashboard's."""
     argv = list(argv)
     command = argv[0] if argv else None
@@ -302,6 +303,10 @@ def parse_command(argv: Sequence[str]) -> AnyOptions | PublishOptions:
             history_mb,
             _separators(args, config),
         )
+    if command == "bench":
+        from rps_tui.cli.bench import parse_bench
+
+        return parse_bench(argv[1:])
     return parse_args(argv)
 
 

@@ -238,12 +238,19 @@ class _Progress:
     def update(self, p: Progress) -> None:
         if self.live is None:
             return
+        from rich.text import Text
+
         from rps_tui.core.bench.report import latency_text
 
         p99 = latency_text(p.p99_us) if p.p99_us is not None else "-"
         phase = "  draining" if p.draining else ""
-        self.live.update(
-            f"[bold]bench[/] {p.elapsed:6.1f} s  sent {p.published_rate:>11,.0f}/s  "
-            f"delivered {p.delivered_rate:>11,.0f}/s  p99 {p99}  "
-            f"({p.published:,} sent, {p.delivered:,} delivered){phase}"
+        line = (
+            f"bench {p.elapsed:5.1f} s  sent {p.published_rate:>9,.0f}/s  "
+            f"delivered {p.delivered_rate:>9,.0f}/s  p99 {p99}{phase}"
         )
+        totals = f"  ({p.published:,} sent, {p.delivered:,} delivered)"
+        if len(line) + len(totals) <= self.console.width:  # else the totals go: one line
+            line += totals
+        text = Text(line, no_wrap=True, overflow="ellipsis")
+        text.stylize("bold", 0, len("bench"))
+        self.live.update(text)

@@ -191,6 +191,26 @@ async def drive(app: RpsApp, url: str) -> list[Path]:
             await pilot.press("escape")
             await wait_for(lambda: app.screen is app.dashboard)
 
+            # the publish box: a repeat running (the header says so), the editor open
+            box = app.dashboard.publish_box
+            await pilot.press("1", "i")
+            box.channel_input.value = "demo.orders.eu"
+            box.message_input.value = '{"id": "ord-eu-{{n}}",⏎ "sku": "HD-4TB",⏎ "qty": 2}'
+            await pilot.press("ctrl+r")
+            await wait_for(lambda: type(app.screen).__name__ == "RepeatScreen")
+            await pilot.press("ctrl+u", "2", "enter")
+            await wait_for(lambda: app.screen is app.dashboard)
+            await pilot.press("ctrl+e")
+            await wait_for(lambda: type(app.screen).__name__ == "MessageEditor")
+            await pilot.pause(2.5)  # a few repeats counted in the header
+            await shoot(pilot, "publish.svg", written)
+            await pilot.press("escape")
+            await wait_for(lambda: app.screen is app.dashboard)
+            await pilot.press("ctrl+r")  # stops the repeat
+            box.message_input.value = ""
+            await pilot.press("escape")
+            app.dashboard.pane.focus()
+
             await pilot.press("1", "r")  # record what arrives, for the offline view below
             await pilot.pause(3.0)
             await shoot(pilot, "record.svg", written)

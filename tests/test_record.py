@@ -810,3 +810,20 @@ def test_lenient_reading_goes_on_past_bad_and_overlong_lines(tmp_path: Path, mon
     path.write_text(f"{good}\n{'x' * 1000}\n{good}\n")
     with pytest.raises(RecordError, match=r"mixed\.ndjson, line 2: longer than 200 B, not read"):
         list(read_entries(path))
+
+
+def test_files_named_by_the_same_second_are_never_shared(tmp_path: Path) -> None:
+    """Two rps-tui pressing r in the same second appended to one file: names are now
+    claimed with O_EXCL, -2, -3 … for the later ones, even when they race."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rps_tui.core.export import claim_name
+
+    stem = tmp_path / "rps-tui-20261202-101010"
+    with ThreadPoolExecutor(8) as pool:
+        names = list(pool.map(lambda _: claim_name(stem, ".ndjson"), range(16)))
+    assert len(set(names)) == 16 and all(p.exists() for p in names)
+    assert sorted(p.name for p in names)[:2] == [
+        "rps-tui-20261202-101010-10.ndjson",
+        "rps-tui-20261202-101010-11.ndjson",
+    ] and f"{stem.name}.ndjson" in {p.name for p in names}

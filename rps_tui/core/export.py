@@ -41,13 +41,24 @@ CHANNEL_HEADER = (
 def export_name(
     now: float | None = None, directory: str | os.PathLike[str] = ".", kind: str = "plot"
 ) -> Path:
-    """A file name that is not taken yet: rps-tui-plot-20251127-100000.csv, then -2, -3 ..."""
+    """A new file, created empty: rps-tui-plot-20251127-100000.csv, then -2, -3 ..."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(time.time() if now is None else now))
-    path, n = Path(directory) / f"rps-tui-{kind}-{stamp}.csv", 1
-    while path.exists():
-        n += 1
-        path = Path(directory) / f"rps-tui-{kind}-{stamp}-{n}.csv"
-    return path
+    return claim_name(Path(directory) / f"rps-tui-{kind}-{stamp}", ".csv")
+
+
+def claim_name(stem: str | os.PathLike[str], suffix: str) -> Path:
+    """`stem + suffix`, else `stem-2 + suffix`, -3 ...: the first that does not exist,
+    created empty with O_EXCL, so two rps-tui started in the same second (each naming its
+    file by the time) never share one. OSError if the directory cannot take it."""
+    n = 1
+    while True:
+        path = Path(f"{os.fspath(stem)}{'' if n == 1 else f'-{n}'}{suffix}")
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except FileExistsError:
+            n += 1
+            continue
+        return path
 
 
 def write_csv(path: str | os.PathLike[str], series: Iterable[Series], start: float) -> int:
@@ -59,7 +70,7 @@ def write_csv(path: str | os.PathLike[str], series: Iterable[Series], start: flo
         rows.extend((when, one.name, value) for when, value in zip(times, values, strict=True))
     rows.sort(key=lambda row: row[0])
     # surrogateescape: a channel name that is not UTF-8 goes back out as its own bytes
-    with open(path, "x", newline="", encoding="utf-8", errors="surrogateescape") as out:
+    with open(path, "w", newline="", encoding="utf-8", errors="surrogateescape") as out:
         writer = csv.writer(out)
         writer.writerow(HEADER)
         for when, name, value in rows:
@@ -75,7 +86,7 @@ def write_channels_csv(path: str | os.PathLike[str], rows: Iterable[ChannelRow])
     """The channel statistics, one row per channel in the given order; the number of rows.
     OSError as the system gives it (the caller says it in one line)."""
     written = 0
-    with open(path, "x", newline="", encoding="utf-8", errors="surrogateescape") as out:
+    with open(path, "w", newline="", encoding="utf-8", errors="surrogateescape") as out:
         writer = csv.writer(out)
         writer.writerow(CHANNEL_HEADER)
         for row in rows:

@@ -332,8 +332,9 @@ class DashboardScreen(Screen[None]):
     @on(ExportChannels)
     def _export_channels(self, event: ExportChannels) -> None:
         """`e` on the table or the tree: a CSV file in the current directory, and where."""
-        path = export_name(self.clock(), kind="channels")
+        path = "rps-tui-channels-….csv"
         try:
+            path = export_name(self.clock(), kind="channels")
             rows = write_channels_csv(path, event.rows)
         except OSError as exc:
             said = f"export failed: {exc.strerror or type(exc).__name__}: {path}"

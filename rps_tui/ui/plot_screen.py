@@ -408,8 +408,9 @@ class PlotScreen(Screen[None]):
 
     def action_export(self) -> None:
         start = self._end() - self.window
-        path = export_name(self.clock())
+        path = "rps-tui-plot-….csv"
         try:
+            path = export_name(self.clock())
             rows = write_csv(path, self.shown(), start)
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__

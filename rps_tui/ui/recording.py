@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from textual.timer import Timer
 
+from rps_tui.core.export import claim_name
 from rps_tui.core.payload.text import safe_text
 from rps_tui.core.recording.recorder import Recorder
 from rps_tui.core.session import Session
@@ -48,12 +49,15 @@ class RecordingControl:
         if self.session.offline:
             self.notify("A recording is being viewed: nothing new arrives to record.")
             return
-        path = self.path or time.strftime("rps-tui-%Y%m%d-%H%M%S.ndjson")
-        appending = _holds_data(path)
+        path = self.path
         try:
+            if path is None:  # a name of its own: another rps-tui may press r this second
+                path = str(claim_name(time.strftime("rps-tui-%Y%m%d-%H%M%S"), ".ndjson"))
+            appending = _holds_data(path)
             recorder = Recorder(path, append=True)
         except OSError as exc:
-            self.notify(f"cannot record to {path}: {exc.strerror or exc}", severity="error")
+            where = path or "a new file here"
+            self.notify(f"cannot record to {where}: {exc.strerror or exc}", severity="error")
             return
         self.session.record(recorder)
         self._warned = False

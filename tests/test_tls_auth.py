@@ -263,6 +263,27 @@ def test_cert_and_key_go_together(certs: CertPaths, given: str) -> None:
     assert "--cert and --key go together" in one_line_error(result, 2)
 
 
+@pytest.mark.parametrize("which", ["cacert", "cert", "key", "pair"])
+def test_a_file_that_is_no_certificate_is_named_before_connecting(
+    certs: CertPaths, tmp_path: Path, which: str
+) -> None:
+    """It was reported as a failed TLS handshake, with a hint about client certificates."""
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_bytes(b"-----BEGIN CERTIFICATE-----\nnot base64\n")
+    files = {"cacert": certs.ca, "cert": certs.client_cert, "key": certs.client_key}
+    if which == "pair":  # each a good PEM file, but not a certificate and its key
+        files |= {"cert": certs.client_cert, "key": certs.server_key}
+    else:
+        files[which] = garbage
+    args = [arg for name, path in files.items() for arg in (f"--{name}", str(path))]
+    line = one_line_error(run_cli("-p", "1", *args, env=cli_env()), 2)
+    if which == "cacert":
+        assert line.startswith(f"rps-tui: --cacert {garbage}: not a PEM certificate (")
+    else:
+        assert "not a certificate and its private key (" in line
+    assert "handshake" not in line and "connection refused" not in line
+
+
 # --------------------------------------------------------------------------- TLS: the app
 
 

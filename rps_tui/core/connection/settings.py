@@ -7,6 +7,8 @@ usage error instead of a traceback from deep inside a connection attempt.
 from __future__ import annotations
 
 import os
+import re
+import ssl
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -144,9 +146,40 @@ class ConnectionSettings:
                 s = replace(s, **{name: value})
         if (s.cert is None) != (s.key is None):
             raise UsageError("--cert and --key go together: give both or neither")
+        _check_pem(cacert, s.cert if cert or key else None, s.key if cert or key else None)
         if insecure:
             s = replace(s, insecure=True)
         return s
+
+
+def _check_pem(cacert: str | None, cert: str | None, key: str | None) -> None:
+    """Load the files as the TLS handshake will, so a file that is no certificate is named
+    as such now (it was reported as a failed handshake, with a client-certificate hint)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if cacert is not None:
+        try:
+            context.load_verify_locations(cafile=cacert)
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            raise UsageError(
+                f"--cacert {cacert}: not a PEM certificate ({_ssl_reason(exc)})"
+            ) from None
+    if cert is not None and key is not None:
+        try:
+            context.load_cert_chain(cert, key)
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            raise UsageError(
+                f"--cert {cert} / --key {key}: not a certificate and its private key "
+                f"({_ssl_reason(exc)})"
+            ) from None
+
+
+def _ssl_reason(exc: BaseException) -> str:
+    """OpenSSL's reason in words: NO_CERTIFICATE_OR_CRL_FOUND -> 'no certificate or crl
+    found'; its unhelpful 'PEM lib' (any unreadable PEM) -> 'unreadable PEM'."""
+    reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or str(exc)
+    text = re.sub(r"\s*\(_ssl\.c:\d+\)|\[SSL\]\s*", "", str(reason))
+    text = text.replace("_", " ").strip().lower()
+    return "unreadable PEM" if text in ("pem lib", "") else text
 
 
 def parse_url(url: str) -> ConnectionSettings:

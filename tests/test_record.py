@@ -366,14 +366,14 @@ def test_a_reader_that_never_reads_costs_the_caller_nothing(tmp_path: Path, caps
         start = time.monotonic()
         recorder.close(timeout=0.5)
         assert time.monotonic() - start < 2 and recorder.finished and not recorder.active
-        assert recorder.dropping_since is None  # the drop's gap record was queued
-        assert recorder.accounted == 300_002
+        assert recorder.dropping_since is None  # the drop's gap record was queued ...
+        assert recorder.accounted == 300_001  # ... and is the recorder's own, not handed in
         error = recorder.error or ""
         assert f"{recorder.pending:,} lines were not written" in error, error
         assert "within 0.5 s" in error and "\n" not in error
         recorder.close()  # idempotent, and at once
         recorder([gap])  # ignored after close
-        assert recorder.accounted == 300_002
+        assert recorder.accounted == 300_001
 
         _close_recordings([recorder])
         said = capsys.readouterr().err.splitlines()
@@ -827,3 +827,29 @@ def test_files_named_by_the_same_second_are_never_shared(tmp_path: Path) -> None
         "rps-tui-20261202-101010-10.ndjson",
         "rps-tui-20261202-101010-11.ndjson",
     ] and f"{stem.name}.ndjson" in {p.name for p in names}
+
+
+def test_the_recorders_own_gap_record_is_not_counted_as_handed_in(tmp_path: Path) -> None:
+    """Provoke what made a UI test see 3,001 for 3,000 messages: a drop period that ends
+    (the queue has room again) adds the recorder's own gap record, a line that nobody
+    handed over."""
+    path = tmp_path / "rec.fifo"
+    os.mkfifo(path)
+    reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        recorder = Recorder(path, max_pending=10)
+        recorder(messages(0, 2000))  # the pipe takes some, the queue 10, the rest dropped
+        assert recorder.dropping_since is not None
+        wait_for(lambda: recorder.lines > 0, timeout=2)
+        deadline = time.monotonic() + 5
+        while recorder.pending:  # let the writer drain the queue into the FIFO
+            assert time.monotonic() < deadline, "the writer never drained the queue"
+            with contextlib.suppress(BlockingIOError):
+                os.read(reader, 1 << 16)
+            time.sleep(0.01)
+        recorder(messages(2000, 2001))  # room again: the gap record, then this message
+        assert recorder.dropping_since is None
+        assert recorder.accounted == 2001
+        recorder.close(1)
+    finally:
+        os.close(reader)

@@ -66,6 +66,7 @@ class Recorder:
         self._count = 0  # entries not written yet: queued, or in the writer's hands
         self._bytes = 0  # their payload bytes
         self._period_dropped = 0  # messages dropped since `dropping_since`
+        self._own_gaps = 0  # gap records the recorder wrote of its own drops (not handed in)
         self._cut = False  # the last write ended inside a line
         self._timeout = CLOSE_SECONDS  # what close() was given
         self._deadline = float("inf")  # monotonic(): close() asked to be done by then
@@ -91,9 +92,11 @@ class Recorder:
     def accounted(self) -> int:
         """Every entry handed over: written, pending or dropped, read at one moment (the
         writer moves entries from pending to written under the lock; three separate reads
-        can fall on both sides of a move)."""
+        can fall on both sides of a move). The gap records the recorder adds for its own
+        drops are lines too, but nobody handed them over: they are not counted (a test
+        once saw 3,001 for 3,000 messages when a drop period ended in time)."""
         with self._lock:
-            return self.lines + self._count + self.dropped
+            return self.lines + self._count + self.dropped - self._own_gaps
 
     @property
     def finished(self) -> bool:
@@ -161,6 +164,7 @@ class Recorder:
         )
         self._pending.append([None, Gap(reason, now - self.dropping_since), now])
         self._count += 1
+        self._own_gaps += 1
         self.dropping_since, self._period_dropped = None, 0
 
     def _add_mixed(self, entries: list[Entry]) -> None:

@@ -272,14 +272,15 @@ async def test_app_shows_messages_through_sentinel(setup: SentinelSetup) -> None
 # --------------------------------------------------------------------------- the CLI
 
 
-def test_cli_at_a_sentinel_port_names_the_masters(setup: SentinelSetup) -> None:
+def test_publishing_at_a_sentinel_port_names_the_masters(setup: SentinelSetup) -> None:
+    """The dashboard and tail watch a Sentinel's own events (test_sentinel_events.py);
+    publish, replay and bench cannot use one, and say what would work."""
     host, port = setup.sentinels[0]
     try:
-        # a correct CLI exits at once; a wrong one opens the dashboard and waits for keys
-        result = run_cli("-p", str(port), "sen.cli", timeout=6)
+        result = run_cli("publish", "-p", str(port), "sen.cli", "x", timeout=6)
     except subprocess.TimeoutExpired:
         raise AssertionError(
-            "the CLI did not exit: it took the sentinel for a data server"
+            "publish did not exit: it took the sentinel for a data server"
         ) from None
     assert result.returncode == 1, result.stderr
     lines = result.stderr.strip().splitlines()

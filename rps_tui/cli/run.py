@@ -106,8 +106,10 @@ def run(options: Options) -> int:
                 note = "demo: embedded Valkey with demo traffic"
                 if not options.subscriptions:
                     options.subscriptions = [Subscription.parse(p) for p in DEMO_PATTERNS]
-        reached = reach(options.settings, note)
+        reached = reach(options.settings, note, events_ok=True)
         settings = reached.settings
+        if settings.watch_sentinel and not options.subscriptions:
+            options.subscriptions = [Subscription.parse("*")]  # every event it publishes
         from rps_tui.core.session import Session
         from rps_tui.ui.app import AppConfig, RpsApp
 
@@ -151,7 +153,7 @@ def run_tail(options: TailOptions) -> int:
     from rps_tui.core.tail import Ending, tail
     from rps_tui.core.tuning import tune_process
 
-    settings = reach(options.settings).settings
+    settings = reach(options.settings, events_ok=True).settings
     tune_process()  # its subscriber reads as the dashboard's does
     ending = tail(settings, options.subscriptions, fmt=options.format)
     return {Ending.STOPPED: EXIT_OK, Ending.INTERRUPTED: EXIT_INTERRUPTED}.get(ending, EXIT_FAILED)

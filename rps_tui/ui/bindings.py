@@ -182,6 +182,13 @@ ONLINE_ACTIONS = frozenset(
     {"subscribe", "publish", "repeat", "browse", "keyspace", "record"}
     | {"unsubscribe", "pause", "clear"}
 )
+# watching a Sentinel's events (`rps-tui -p 26379`): what it cannot do, and why
+NOT_ON_SENTINEL = {
+    "publish": "it publishes only its own events (publish to the master it monitors)",
+    "repeat": "it publishes only its own events (publish to the master it monitors)",
+    "browse": "it has no PUBSUB CHANNELS to browse (its events are on '*')",
+    "keyspace": "it has no keys, so no keyspace notifications",
+}
 NOT_IN_PALETTE = ("quit", "leave")  # the palette has its own Quit; Esc needs no command
 
 

@@ -42,7 +42,7 @@ from rps_tui.core.subscriptions import (
     glob_escape,
 )
 from rps_tui.core.units import plural
-from rps_tui.ui.bindings import DASHBOARD_BINDINGS, ONLINE_ACTIONS
+from rps_tui.ui.bindings import DASHBOARD_BINDINGS, NOT_ON_SENTINEL, ONLINE_ACTIONS
 from rps_tui.ui.browser import MAX_ROWS as MAX_BROWSER_ROWS
 from rps_tui.ui.browser import ChannelBrowser
 from rps_tui.ui.channel_tree import ChannelTreeView
@@ -204,7 +204,7 @@ class DashboardScreen(Screen[None]):
         self.traffic.border_title = "all subscriptions"
         self.filter_input.display = False
         self.channel_tree.display = False
-        if self.session.offline:  # nothing to publish to, and nothing to subscribe to
+        if self.session.offline or self.watching_sentinel:  # nowhere to publish to
             self.publish_box.display = False
         subscriber = self.subscriber
         for sub in self.options.subscriptions:
@@ -587,9 +587,29 @@ class DashboardScreen(Screen[None]):
             self.filter_input.clear_and_hide()
         self.pane.focus()
 
+    @property
+    def watching_sentinel(self) -> bool:
+        return self.session.settings.watch_sentinel
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Viewing a recording there is no server: hide what would need one."""
+        """Viewing a recording there is no server: hide what would need one. A Sentinel
+        takes no PUBLISH, lists no channels and has no keyspace: hide those too."""
+        if self.watching_sentinel and action in NOT_ON_SENTINEL:
+            return False
         return not (self.session.offline and action in ONLINE_ACTIONS)
+
+    def on_key(self, event: events.Key) -> None:
+        """A key hidden on a Sentinel says why, rather than doing nothing."""
+        if not self.watching_sentinel or isinstance(self.focused, Input):
+            return
+        action = next((a for a in NOT_ON_SENTINEL if event.key in self.app.keys.bound(a)), None)
+        if action is not None:
+            event.stop()
+            event.prevent_default()
+            self.notify(
+                f"{self.session.settings.address} is a Sentinel: {NOT_ON_SENTINEL[action]}",
+                markup=False,
+            )
 
     # -- recording -----------------------------------------------------------------------
     def action_record(self) -> None:

@@ -157,8 +157,12 @@ class Keys:
 
     def __call__(self, binding_id: str) -> str:
         """The label of the first key bound to `binding_id`."""
+        return key_label(self.bound(binding_id)[0])
+
+    def bound(self, binding_id: str) -> list[str]:
+        """The keys (Textual's names) bound to `binding_id` now."""
         keys = self._keymap.get(binding_id) or _defaults()[binding_id]
-        return key_label(keys.split(",")[0])
+        return [key.strip() for key in keys.split(",")]
 
 
 def with_keys(text: str, keys: Callable[[str], str]) -> str:

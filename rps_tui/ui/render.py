@@ -13,7 +13,7 @@ from rich.highlighter import JSONHighlighter
 from rich.text import Text
 
 from rps_tui.core.entry import Entry, Gap, channel_of, payload_of, time_of
-from rps_tui.core.payload import keyspace
+from rps_tui.core.payload import keyspace, sentinel
 from rps_tui.core.payload.decoders import decode_line
 from rps_tui.core.payload.text import PayloadKind, safe_name, safe_text
 from rps_tui.core.units import human_bytes
@@ -53,6 +53,11 @@ def entry_line(
     if show_channel:
         line.append(safe_name(channel), "cyan")
         line.append("  ")
+    if decoder == "auto" and channel[:1] in b"+-":
+        event = sentinel.read(channel, data)
+        if event is not None:  # a Sentinel's event in words (`m`: the raw text)
+            line.append(safe_text(event))
+            return line
     formatted = decode_line(data, decoder)
     if formatted.truncated:  # up front and short, so a narrow pane shows there is more
         line.append(f"[{human_bytes(formatted.size)}] ", "dim italic")

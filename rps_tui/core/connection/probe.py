@@ -3,8 +3,9 @@
 `reach` is the one synchronous check the CLI makes before the dashboard, `tail` or `replay`
 starts: it fails with one line (`ConnectError`) when the server cannot be reached or
 refuses the login, and it checks the options against what the server says it is (a
-cluster node given without --cluster is taken as the cluster; a Sentinel given as a data
-server is refused with the options that would work).
+cluster node given without --cluster is taken as the cluster; a Sentinel given as the
+server is watched for its own events by the dashboard and tail, and refused elsewhere with
+the options that would work).
 """
 
 from __future__ import annotations
@@ -95,12 +96,16 @@ def _sentinel_masters(client: redis.Redis) -> tuple[str, ...]:
 
 
 def adopt_mode(
-    settings: ConnectionSettings, info: ServerInfo, note: str
+    settings: ConnectionSettings, info: ServerInfo, note: str, *, events_ok: bool = False
 ) -> tuple[ConnectionSettings, str]:
     """Check the options against what the server says it is; a cluster node given without
-    --cluster is taken as the cluster."""
+    --cluster is taken as the cluster. A Sentinel given as the server is watched for its
+    own events where `events_ok` (the dashboard, tail); elsewhere it is refused."""
     if info.mode == "sentinel" and not settings.sentinels:
         masters = ", ".join(info.masters) or "none"
+        if events_ok:
+            watched = replace(settings, watch_sentinel=True)
+            return watched, note or f"Sentinel events (monitors: {masters})"
         raise ConnectError(
             f"{settings.address} is a Sentinel, not a data server: use --sentinel "
             f"{settings.node} --master NAME (it monitors: {masters})"
@@ -126,8 +131,14 @@ class Reached:
     note: str = ""
 
 
-def reach(settings: ConnectionSettings, note: str = "", timeout: float = 5.0) -> Reached:
+def reach(
+    settings: ConnectionSettings,
+    note: str = "",
+    timeout: float = 5.0,
+    *,
+    events_ok: bool = False,
+) -> Reached:
     """`probe`, then `adopt_mode`; raises ConnectError with one line."""
     info = probe(settings, timeout)
-    settings, note = adopt_mode(settings, info, note)
+    settings, note = adopt_mode(settings, info, note, events_ok=events_ok)
     return Reached(settings, info, note)

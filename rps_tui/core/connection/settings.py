@@ -43,6 +43,7 @@ class ConnectionSettings:
     sentinels: tuple[tuple[str, int], ...] = ()
     master: str | None = None
     sentinel_password: str | None = None  # sentinels' own `requirepass`, if any
+    watch_sentinel: bool = False  # this server is a Sentinel, watched for its own events
 
     @property
     def mode(self) -> str:

@@ -29,19 +29,21 @@ from rps_tui.core.templates import Template, TemplateError
 from rps_tui.core.units import plural
 
 DESCRIPTION = """\
-Publish MESSAGE to CHANNEL. Without MESSAGE, each line of standard input is one message,
-sent as it is read (`tail -f app.log | rps-tui publish logs` streams); the line break is not
-sent (\\n, or \\r\\n as a whole), an empty line is an empty message, and the bytes are sent as
-they are. --whole sends all of stdin as one message, --file a file's bytes.
+Publish MESSAGE to CHANNEL. Without MESSAGE, each line of standard input is one
+message, sent as it is read (`tail -f app.log | rps-tui publish logs` streams).
+The line break is not sent (\\n, or \\r\\n as a whole), an empty line is an
+empty message, and the bytes go as they are. --whole sends all of stdin as one
+message, --file a file's bytes.
 
-In MESSAGE, --file and --whole, placeholders are expanded per message: {{n}} (1, 2, ...),
-{{time}} (ISO 8601, UTC), {{unix_ms}}, {{uuid}}, {{random}}; --no-template sends braces
-as they are. Lines of stdin are never expanded.
+In MESSAGE, --file and --whole, placeholders are expanded per message: {{n}}
+(1, 2, ...), {{time}} (ISO 8601, UTC), {{unix_ms}}, {{uuid}}, {{random}};
+--no-template sends braces as they are. Lines of stdin are never expanded.
 
-One summary line goes to stderr (messages, receivers, errors); -v also prints each
-message's receiver count on stdout. Nothing is retried: a retried PUBLISH can deliver
-twice. Exit 0 when all was published (or on SIGTERM), 1 on a connection or server error
-(the summary says how many were published before it), 2 on a usage error, 130 on Ctrl-C."""
+One summary line goes to stderr (messages, receivers, errors); -v also prints
+each message's receiver count on stdout. Nothing is retried: a retried PUBLISH
+can deliver twice. Exit 0 when all was published (or on SIGTERM), 1 on a
+connection or server error (the summary says how many were published before
+it), 2 on a usage error, 130 on Ctrl-C."""
 
 
 @dataclass

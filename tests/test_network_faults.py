@@ -27,10 +27,13 @@ from rps_tui.core.store import Store
 from rps_tui.core.subscriber.base import State
 from rps_tui.core.subscriber.drops import LIMIT_REASON
 from rps_tui.core.subscriber.engine import Engine
-from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.core.subscriptions import Kind, Status, Subscription
+from rps_tui.ui.app import RpsApp
+from tests.support.app import SIZE, active, make_app, pane_text
 from tests.support.engine import running
 from tests.support.proxy import FaultProxy
-from tests.support.wait import wait_for
+from tests.support.publish import result
+from tests.support.wait import async_wait_for, wait_for
 from tests.test_safety import monitoring
 
 EDGE = 0.3  # s: how far a lost message's direct receive time may lie outside its gap
@@ -351,3 +354,76 @@ def test_throttled_under_a_flood_ends_in_a_named_drop_never_a_silent_loss(server
     assert holes, "kept up with 3x its link: the flood was too small to test the drop"
     assert all(h.gap.reason == LIMIT_REASON for h in holes)
     assert lost * 1000 >= 200_000  # the server's buffer (256 kB) went with the drop
+
+
+# -- the app: its header, and its command connection behind the same fault -------------------
+KEY_BOUND = 0.5  # s: keys answer within ~100 ms; generous for a loaded CI machine
+
+
+async def key_delays(app: RpsApp, pilot: object, rounds: int) -> list[float]:
+    """Time from pressing Home/End in the message field to the cursor having moved."""
+    box = app.dashboard.publish_box
+    delays = []
+    for _ in range(rounds):
+        for key, where in (("home", 0), ("end", len(box.message_input.value))):
+            start = time.monotonic()
+            await pilot.press(key)  # type: ignore[attr-defined]
+            await async_wait_for(lambda w=where: box.message_input.cursor_position == w, 2)
+            delays.append(time.monotonic() - start)
+    return delays
+
+
+async def test_the_app_behind_a_black_hole(server_factory) -> None:
+    """Both connections partitioned: the header reads stalled within 5 s; a PUBLISH answers
+    with an error within its timeout and the text stays; keys answer at once throughout
+    (the monitor's commands hang too); healed, it is connected with a gap marker, and the
+    same text publishes."""
+    srv = server_factory("valkey")
+    sub = Subscription(Kind.CHANNEL, "nf.app")
+    with FaultProxy("127.0.0.1", srv.port) as proxy:
+        app = make_app(proxy.url(), sub)
+        async with app.run_test(size=SIZE) as pilot:
+            await active(app, sub)
+            box = app.dashboard.publish_box
+
+            def header() -> str:
+                return str(app.dashboard.status_bar.render())
+
+            await pilot.press("i", *"kept")
+            await async_wait_for(lambda: box.message_input.value == "kept")
+            assert box.channel_input.value == "nf.app"
+            proxy.black_hole()
+            holed = time.monotonic()
+            await pilot.press("enter")  # PUBLISH: it waits on the partition
+            delays = await key_delays(app, pilot, 5)
+            await async_wait_for(lambda: "stalled" in header(), timeout=6)
+            stalled_after = time.monotonic() - holed
+            delays += await key_delays(app, pilot, 5)
+            await async_wait_for(lambda: "not sent" in result(box), timeout=10)
+            refused_after = time.monotonic() - holed
+            told = [str(n.message) for n in app._notifications]
+            assert any("not sent" in t and "no answer from" in t for t in told), told
+            assert box.message_input.value == "kept"  # nothing typed is lost
+            delays += await key_delays(app, pilot, 5)
+            shown_while_stalled = header()
+            proxy.black_hole(False)
+            healed = time.monotonic()
+            await async_wait_for(
+                lambda: "● connected" in header() and app.session.store.subs[sub].gaps, timeout=10
+            )
+            recovered_after = time.monotonic() - healed
+            await async_wait_for(lambda: app.session.store.subs[sub].status is Status.ACTIVE)
+            await async_wait_for(lambda: any("── gap" in line for line in pane_text(app)))
+            await pilot.press("enter")  # the same text, now it goes out
+            await async_wait_for(lambda: "✓ 1 receiver" in result(box), timeout=10)
+            await async_wait_for(lambda: box.message_input.value == "")
+    print(
+        f"stalled after {stalled_after:.2f} s, PUBLISH refused after {refused_after:.2f} s, "
+        f"recovered {recovered_after:.2f} s after the heal; keys: max {max(delays) * 1000:.0f} "
+        f"ms, median {sorted(delays)[len(delays) // 2] * 1000:.0f} ms over {len(delays)}"
+    )
+    print("header while stalled:", shown_while_stalled)
+    assert stalled_after < 5.0
+    assert refused_after < 8.0  # the command connection's 5 s socket timeout
+    assert recovered_after < 8.0
+    assert max(delays) < KEY_BOUND

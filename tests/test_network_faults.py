@@ -11,6 +11,7 @@ witness's minus contiguous runs that sit exactly where a gap marker sits.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from rps_tui.core.subscriber.drops import LIMIT_REASON
 from rps_tui.core.subscriber.engine import Engine
 from rps_tui.core.subscriptions import Kind, Status, Subscription
 from rps_tui.ui.app import RpsApp
+from rps_tui.ui.status_bar import STALE_AFTER
 from tests.support.app import SIZE, active, make_app, pane_text
 from tests.support.engine import running
 from tests.support.proxy import FaultProxy
@@ -405,6 +407,10 @@ async def test_the_app_behind_a_black_hole(server_factory) -> None:
             assert any("not sent" in t and "no answer from" in t for t in told), told
             assert box.message_input.value == "kept"  # nothing typed is lost
             delays += await key_delays(app, pilot, 5)
+            # the monitor's last readings (rtt, obuf) are from before the partition: shown
+            # with their age once older than two rounds, not as if measured now
+            await async_wait_for(lambda: re.search(r"rtt [\d.,]+ ms \(\d+ s ago\)", header()), 8)
+            aged_after = time.monotonic() - holed
             shown_while_stalled = header()
             proxy.black_hole(False)
             healed = time.monotonic()
@@ -422,8 +428,10 @@ async def test_the_app_behind_a_black_hole(server_factory) -> None:
         f"recovered {recovered_after:.2f} s after the heal; keys: max {max(delays) * 1000:.0f} "
         f"ms, median {sorted(delays)[len(delays) // 2] * 1000:.0f} ms over {len(delays)}"
     )
-    print("header while stalled:", shown_while_stalled)
+    print(f"header while stalled, {aged_after:.1f} s in:", shown_while_stalled)
     assert stalled_after < 5.0
     assert refused_after < 8.0  # the command connection's 5 s socket timeout
     assert recovered_after < 8.0
+    assert aged_after < STALE_AFTER + 3.0  # a round (1 Hz redraw) after the readings aged
+    assert "stalled" in shown_while_stalled
     assert max(delays) < KEY_BOUND

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import pytest
 import redis
 
 from rps_tui.core.connection.commands import Commands
@@ -435,3 +436,79 @@ async def test_the_app_behind_a_black_hole(server_factory) -> None:
     assert aged_after < STALE_AFTER + 3.0  # a round (1 Hz redraw) after the readings aged
     assert "stalled" in shown_while_stalled
     assert max(delays) < KEY_BOUND
+
+
+async def test_the_app_over_500_ms_latency_then_a_reset(server_factory) -> None:
+    """Latency: a PUBLISH takes its round trip and succeeds, the header's rtt says ~1 s,
+    keys answer at once, the state stays connected. A reset: the header reads
+    reconnecting, then connected, with a gap marker in the pane."""
+    srv = server_factory("valkey")
+    sub = Subscription(Kind.CHANNEL, "nf.lag")
+    with FaultProxy("127.0.0.1", srv.port) as proxy:
+        app = make_app(proxy.url(), sub)
+        async with app.run_test(size=SIZE) as pilot:
+            await active(app, sub)
+            box = app.dashboard.publish_box
+
+            def header() -> str:
+                return str(app.dashboard.status_bar.render())
+
+            def shown_rtt() -> float:
+                found = re.search(r"rtt ([\d,.]+) ms", header())
+                return float(found[1].replace(",", "")) if found else 0.0
+
+            await pilot.press("i", *"slow")
+            proxy.set_delay(0.5)
+            start = time.monotonic()
+            await pilot.press("enter")
+            delays = await key_delays(app, pilot, 3)  # while the PUBLISH is under way
+            await async_wait_for(lambda: "✓ 1 receiver" in result(box), timeout=5)
+            publish_took = time.monotonic() - start
+            await async_wait_for(lambda: shown_rtt() >= 1000, timeout=10)
+            rtt = shown_rtt()
+            delays += await key_delays(app, pilot, 3)
+            assert "● connected" in header() and app.session.subscriber.reconnects == 0
+            proxy.set_delay(0)
+            proxy.reset_all()
+            reset = time.monotonic()
+            await async_wait_for(lambda: "reconnecting" in header(), timeout=2)
+            await async_wait_for(
+                lambda: "● connected" in header() and app.session.store.subs[sub].gaps, timeout=5
+            )
+            recovered_after = time.monotonic() - reset
+            await async_wait_for(lambda: any("── gap" in line for line in pane_text(app)))
+    print(
+        f"PUBLISH took {publish_took:.2f} s, header rtt {rtt:,.1f} ms; keys max "
+        f"{max(delays) * 1000:.0f} ms over {len(delays)}; connected {recovered_after:.2f} s "
+        "after the reset"
+    )
+    assert 0.95 <= publish_took < 3.0  # one 1 s round trip
+    assert 1000 <= rtt < 2000
+    assert max(delays) < KEY_BOUND
+    assert recovered_after < 2.0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the command connection does not survive a reset: the first PUBLISH after it "
+    "fails with 'not sent: ... Error 104 while writing to socket. Connection reset by "
+    "peer.' while the header already reads connected; the write failed, so nothing reached "
+    "the server and a reconnect-and-resend would be safe (Commands has no retries at all)",
+)
+async def test_a_publish_right_after_a_reset_goes_out(server_factory) -> None:
+    srv = server_factory("valkey")
+    sub = Subscription(Kind.CHANNEL, "nf.rst.pub")
+    with FaultProxy("127.0.0.1", srv.port) as proxy:
+        app = make_app(proxy.url(), sub)
+        async with app.run_test(size=SIZE) as pilot:
+            await active(app, sub)
+            box = app.dashboard.publish_box
+            await pilot.press("i", *"one", "enter")
+            await async_wait_for(lambda: "✓ 1 receiver" in result(box), timeout=5)
+            proxy.reset_all()
+            await async_wait_for(lambda: app.session.store.subs[sub].gaps, timeout=5)
+            await async_wait_for(lambda: app.session.store.subs[sub].status is Status.ACTIVE)
+            await pilot.press(*"two", "enter")
+            await async_wait_for(lambda: result(box) != "", timeout=6)
+            print("the PUBLISH after the reset:", result(box))
+            assert "✓ 1 receiver" in result(box)

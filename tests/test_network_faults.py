@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-import pytest
 import redis
 
 from rps_tui.core.connection.commands import Commands
@@ -33,11 +32,10 @@ from rps_tui.core.subscriptions import Kind, Status, Subscription
 from rps_tui.ui.app import RpsApp
 from rps_tui.ui.status_bar import STALE_AFTER
 from tests.support.app import SIZE, active, make_app, pane_text
-from tests.support.engine import running
+from tests.support.engine import monitoring, running
 from tests.support.proxy import FaultProxy
 from tests.support.publish import result
 from tests.support.wait import async_wait_for, wait_for
-from tests.test_safety import monitoring
 
 EDGE = 0.3  # s: how far a lost message's direct receive time may lie outside its gap
 
@@ -508,14 +506,6 @@ async def test_the_app_over_500_ms_latency_then_a_reset(server_factory) -> None:
     assert recovered_after < 2.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the command connection does not survive a reset: the first PUBLISH after it "
-    "fails ('not sent: ... Error 104 while writing to socket. Connection reset by peer.', or "
-    "'Error UNKNOWN ... Connection lost.') while the header already reads connected; the "
-    "next one succeeds. The write failed, so nothing reached the server and reconnecting "
-    "and sending once more would be safe (Commands has no retries at all)",
-)
 async def test_a_publish_right_after_a_reset_goes_out(server_factory) -> None:
     srv = server_factory("valkey")
     sub = Subscription(Kind.CHANNEL, "nf.rst.pub")

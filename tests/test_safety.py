@@ -4,7 +4,6 @@ nothing redrawn while nothing changes. Real servers, a real TCP proxy in between
 
 from __future__ import annotations
 
-import asyncio
 import re
 import threading
 import time
@@ -24,7 +23,7 @@ from rps_tui.core.subscriber.drops import LIMIT_REASON
 from rps_tui.core.subscriber.engine import Engine
 from rps_tui.core.subscriptions import Kind, Status, Subscription
 from tests.support.app import SIZE, active, make_app
-from tests.support.engine import running
+from tests.support.engine import monitoring, running
 from tests.support.proxy import FaultProxy
 from tests.support.wait import async_wait_for, wait_for
 
@@ -124,38 +123,6 @@ def test_a_filtered_view_lets_go_of_what_the_store_let_go(server) -> None:
 
 
 # -- a drop for falling behind, seen at once -------------------------------------------------
-@contextmanager
-def monitoring(monitor: ServerMonitor) -> Iterator[None]:
-    """Run the monitor's rounds on an event loop of its own, in a thread."""
-    loop = asyncio.new_event_loop()
-    task: list[asyncio.Task] = []
-
-    def main() -> None:
-        async def start() -> None:
-            task.append(asyncio.current_task())  # type: ignore[arg-type]
-            monitor._wake = asyncio.Event()
-            try:
-                await monitor.run()
-            finally:
-                await monitor.commands.close()
-
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(start())
-        except asyncio.CancelledError:
-            pass
-        finally:
-            loop.close()
-
-    thread = threading.Thread(target=main, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        wait_for(lambda: task, timeout=5)
-        loop.call_soon_threadsafe(task[0].cancel)
-        thread.join(10)
-        assert not thread.is_alive()
 
 
 @contextmanager

@@ -3,12 +3,14 @@ channel."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import TypeVar
 
 from rps_tui.core.connection.settings import parse_url
+from rps_tui.core.monitor import ServerMonitor
 from rps_tui.core.store import Store
 from rps_tui.core.subscriber.base import State
 from rps_tui.core.subscriber.cluster import ClusterEngine
@@ -81,3 +83,37 @@ class Flood:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(10)
+
+
+@contextmanager
+def monitoring(monitor: ServerMonitor) -> Iterator[None]:
+    """Run the monitor's rounds on an event loop of its own, in a thread."""
+    loop = asyncio.new_event_loop()
+    task: list[asyncio.Task] = []
+
+    def main() -> None:
+        async def start() -> None:
+            task.append(asyncio.current_task())  # type: ignore[arg-type]
+            monitor._wake = asyncio.Event()
+            try:
+                await monitor.run()
+            finally:
+                await monitor.commands.close()
+
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(start())
+        except asyncio.CancelledError:
+            pass
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=main, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        wait_for(lambda: task, timeout=5)
+        loop.call_soon_threadsafe(task[0].cancel)
+        thread.join(10)
+        assert not thread.is_alive()

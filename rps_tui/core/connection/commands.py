@@ -66,7 +66,18 @@ class Commands:
         self._warm = False  # the PING client has connected
 
     async def _call(self, *args: str | bytes) -> object:
+        """The command; once more on a fresh connection when the first could not even be
+        written (a connection the network reset while idle: the write fails, so nothing
+        reached the server and sending again cannot deliver a PUBLISH twice). Any other
+        failure is the caller's, never retried."""
         try:
+            return await self.client.execute_command(*args)
+        except redis.ConnectionError as exc:
+            if not _unsent(exc):
+                raise CommandError(describe_error(exc, self.settings)) from None
+        except (redis.RedisError, OSError) as exc:
+            raise CommandError(describe_error(exc, self.settings)) from None
+        try:  # redis-py dropped the dead connection: this one is new
             return await self.client.execute_command(*args)
         except (redis.RedisError, OSError) as exc:
             raise CommandError(describe_error(exc, self.settings)) from None
@@ -241,6 +252,12 @@ class Commands:
             await client.aclose()
         if self._sync_client is not None:
             self._sync_client.close()
+
+
+def _unsent(exc: BaseException) -> bool:
+    """redis-py failed while writing the command to the socket (its words, for every errno:
+    'Error 104 while writing to socket. Connection reset by peer.'): it was not sent."""
+    return "while writing to socket" in str(exc)
 
 
 def _pairs(reply: object) -> list[tuple[bytes, object]]:

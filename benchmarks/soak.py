@@ -214,8 +214,10 @@ def phase(name: str, minutes: float, args: argparse.Namespace, ctx: dict, result
             last, cpu, reads = now, cpu_now, reads_now
             result.samples.append(sample)
             print(row(sample), flush=True)
-    finally:
-        sent, delivered, took = collect(pubs, 120)
+    except BaseException:  # Ctrl-C, SIGTERM, a dead app: stop them now, not when they finish
+        stop(pubs)
+        raise
+    sent, delivered, took = collect(pubs, 120)
     result.published += sent
     result.delivered += delivered
     result.rates[name] = sent / took

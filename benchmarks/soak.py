@@ -349,7 +349,10 @@ def main() -> None:
           f" {args.rate:,.0f} msg/s x {args.size} B over {args.channels:,} channels, then"
           f" {args.large_minutes:g} min at {args.large_rate:g} msg/s x {args.large_size:,} B",
           flush=True)  # fmt: skip
-    result = run(args)
+    try:
+        result = run(args)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: one line, not a traceback
+        raise SystemExit("interrupted; server, publishers and app were stopped") from None
     print()
     for line in summary(result, args.bound):
         print(line)

@@ -77,6 +77,7 @@ class PtyApp:
         self._times: list[float] = []  # monotonic arrival time of each chunk
         self._length = 0
         self._joined = ""
+        self.reads = 0  # reads from the master so far, never forgotten: about one per frame
         self._lock = threading.Lock()
         self._hang_up = threading.Event()
         self._closed = False  # the master fd, closed once by hang_up()
@@ -113,6 +114,7 @@ class PtyApp:
                 self._length += len(text)
                 self._ends.append(self._length)
                 self._times.append(now)
+                self.reads += 1
 
     # -- what it drew ---------------------------------------------------------------------------
 
@@ -126,6 +128,15 @@ class PtyApp:
     def length(self) -> int:
         with self._lock:
             return self._length
+
+    def forget(self) -> str:
+        """The text drawn so far, then dropped: a run of an hour would otherwise keep
+        hundreds of MB (the soak benchmark). Lengths and positions count afresh after it."""
+        with self._lock:
+            text = "".join(self._text)
+            self._text, self._ends, self._times = [], [], []
+            self._length, self._joined = 0, ""
+        return text
 
     def tail(self, n: int = 2000) -> str:
         return self.text()[-n:]

@@ -42,7 +42,6 @@ def _holders() -> dict[str, tuple[type | Sequence[Binding], ...]]:
         dashboard,
         detail,
         keyspace,
-        message_editor,
         message_pane,
         publish_box,
         repeat,
@@ -72,7 +71,7 @@ def _holders() -> dict[str, tuple[type | Sequence[Binding], ...]]:
         "the save dialog": (*base, saved_picker.SaveScreen),
         "the saved messages": (*base, saved_picker.SavedPicker),
         "the repeat dialog": (*base, repeat.RepeatScreen),
-        "the message editor": (*base, message_editor.MessageEditor),
+        "the message editor": (*base, bindings.EDITOR_BINDINGS),
     }
 
 

@@ -15,12 +15,12 @@ from typing import Literal
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, TextArea
 
 from rps_tui.core.payload.text import safe_text
+from rps_tui.ui.bindings import EDITOR_BINDINGS
 from rps_tui.ui.keymap import keys_of
 
 
@@ -70,17 +70,7 @@ class MessageEditor(ModalScreen[Edited]):
     #editor-hint { color: $text-muted; }
     """
     AUTO_FOCUS = "#editor-text"
-    BINDINGS = [
-        Binding("f5", "close('publish')", "Publish", id="editor.publish", tooltip="Publish it"),
-        Binding(
-            "escape",
-            "close('keep')",
-            "Keep",
-            priority=True,  # over the TextArea's own Esc, which would only move the focus
-            id="editor.keep",
-            tooltip="Close, the text kept in the publish box (not published)",
-        ),
-    ]
+    BINDINGS = EDITOR_BINDINGS
 
     def __init__(self, text: str, channel: str, verb: str = "PUBLISH") -> None:
         super().__init__()

@@ -3,6 +3,8 @@ box's saved messages (`saved_picker`), repeat (`repeat`) and editor (`message_ed
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -17,10 +19,12 @@ from rps_tui.core.saved import SavedError, SavedFile, SavedMessage
 from rps_tui.core.templates import Template, TemplateError
 from rps_tui.core.units import plural
 from rps_tui.ui.keymap import keys_of
-from rps_tui.ui.message_editor import Edited, MessageEditor
 from rps_tui.ui.messages import RepeatChanged
 from rps_tui.ui.repeat import Repeater, RepeatScreen
 from rps_tui.ui.saved_picker import SavedPicker, SaveScreen
+
+if TYPE_CHECKING:
+    from rps_tui.ui.message_editor import Edited
 
 NEWLINE_MARK = "⏎"
 """How a line break of a pasted message shows in the one-line field (sent as a line break)."""
@@ -327,6 +331,8 @@ class PublishBox(Horizontal):
 
     def action_edit(self) -> None:
         verb = "SPUBLISH" if self.sharded else "PUBLISH"
+        from rps_tui.ui.message_editor import MessageEditor  # TextArea: imported on ctrl+e
+
         editor = MessageEditor(self.message_input.message, self.channel_input.value, verb)
         self.app.push_screen(editor, self._edited)
 

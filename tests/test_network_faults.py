@@ -11,6 +11,7 @@ witness's minus contiguous runs that sit exactly where a gap marker sits.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -392,6 +393,11 @@ async def key_delays(app: RpsApp, pilot: object, rounds: int) -> list[float]:
     return delays
 
 
+def status(app) -> str:
+    """The header as drawn."""
+    return str(app.dashboard.status_bar.render())
+
+
 async def test_the_app_behind_a_black_hole(server_factory) -> None:
     """Both connections partitioned: the header reads stalled within 5 s; a PUBLISH answers
     with an error within its timeout and the text stays; keys answer at once throughout
@@ -405,8 +411,7 @@ async def test_the_app_behind_a_black_hole(server_factory) -> None:
             await active(app, sub)
             box = app.dashboard.publish_box
 
-            def header() -> str:
-                return str(app.dashboard.status_bar.render())
+            header = functools.partial(status, app)
 
             await pilot.press("i", *"kept")
             await async_wait_for(lambda: box.message_input.value == "kept")
@@ -466,8 +471,7 @@ async def test_the_app_over_500_ms_latency_then_a_reset(server_factory) -> None:
             await active(app, sub)
             box = app.dashboard.publish_box
 
-            def header() -> str:
-                return str(app.dashboard.status_bar.render())
+            header = functools.partial(status, app)
 
             def shown_rtt() -> float:
                 found = re.search(r"rtt ([\d,.]+) ms", header())

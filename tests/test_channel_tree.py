@@ -217,11 +217,11 @@ async def test_evicted_channels_are_one_top_level_node(server, redis_client) -> 
         assert built is not None and built.rollup is not None
         assert built.root.count == total  # the rollup keeps the sum exact
         assert built.rollup.count == total - sum(n.count for n in built.leaf_nodes.values())
-        evicted = app.session.store.evicted_channels
+        evicted = app.session.store.other_channels
         assert built.rollup.channels == evicted > 0
         assert built.root.channels == evicted + len(built.leaf_nodes) == 20  # every channel
         last = tree.get_row_at(len(tree.rows) - 1)
-        assert last[0].strip() == "(other channels, evicted)"
+        assert last[0].strip() == "(other channels, folded)"
         assert last[1] == str(evicted)  # how many, in the chans column
         assert last[2] == str(built.rollup.count)
 
@@ -264,12 +264,12 @@ async def test_e_exports_the_channel_statistics_to_csv(
         assert sum(int(r["messages"]) for r in rows) == total  # the rollup keeps it exact
         assert sum(int(r["channels"]) for r in rows) == len(counts)
         (rollup,) = [r for r in rows if r["channel"] == ""]
-        assert int(rollup["channels"]) == store.evicted_channels > 0
+        assert int(rollup["channels"]) == store.other_channels > 0
         named = {r["channel"].encode("utf-8", "surrogateescape"): r for r in rows if r["channel"]}
         for name, row in named.items():
             assert int(row["messages"]) == store.channels[name].count
             assert row["last_seen"].endswith("Z")
-        assert b"ex.\xc3\xa9\xff" in named or store.evicted_channels  # its own bytes
+        assert b"ex.\xc3\xa9\xff" in named or store.other_channels  # its own bytes
         # the tree writes the same rows, by name
         await pilot.press("t", "e")
         await async_wait_for(lambda: len(list(tmp_path.glob("rps-tui-channels-*.csv"))) == 2)

@@ -81,7 +81,7 @@ def test_the_busiest_channels_are_read_safely_while_the_table_changes() -> None:
     stop.set()
     threads[0].join(10)
     assert not errors
-    assert store.evicted_channels > 0  # evictions did happen meanwhile
+    assert store.folded  # evictions did happen meanwhile
 
 
 async def test_the_header_repaints_without_a_layout_pass() -> None:

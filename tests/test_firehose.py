@@ -46,7 +46,9 @@ def test_channel_table_is_bounded_and_still_adds_up(server, redis_client) -> Non
         rows = engine.store.channel_rows()
         named = [r for r in rows if r.channel is not None]
         assert len(named) <= 50
-        assert engine.store.evicted_channels >= 950
+        # 10 rounds over the 1,000 channels: the rollup counts those out of the table, once
+        assert engine.store.other_channels == 1000 - len(named)
+        assert sum(r.channels for r in rows) == 1000
         assert sum(r.count for r in rows) == 10_000  # the rollup row keeps the sum exact
 
 

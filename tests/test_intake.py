@@ -143,3 +143,43 @@ def test_channel_counts_reach_the_table_before_anyone_reads_it() -> None:
     assert rows == {b"a": (3, 11, 2.0), b"b": (2, 105, 2.0)}
     assert tally.time is None  # nothing left to fold
     assert sum(r[0] for r in rows.values()) == store.total
+
+
+def cycle(store: Store, channels: int, rounds: int) -> None:
+    """Every channel once per round, round robin, each read folded before the next: more
+    channels than the table keeps churn through it as a busy server's would."""
+    tally = store.tally()
+    now = 0.0
+    for _ in range(rounds):
+        for i in range(channels):
+            now += 0.001
+            with store.lock:
+                tally.add(iter([b"cy.%d" % i]), [1], now)
+                store.total += 1
+            store.fold()  # as a reader would
+
+
+def test_the_rollup_counts_channels_out_of_the_table_not_folds() -> None:
+    """50 channels through an 8-row table, 20 times: the rollup once said 140 (the folds);
+    it is the 42 channels out of the table, and all rows stand for the 50 channels seen."""
+    store = Store(max_channels=8)
+    cycle(store, 50, 20)
+    rows = store.channel_rows()
+    (rollup,) = [r for r in rows if r.channel is None]
+    named = [r for r in rows if r.channel is not None]
+    assert (rollup.channels, rollup.at_least) == (50 - len(named), False)
+    assert sum(r.channels for r in rows) == 50
+    assert sum(r.count for r in rows) == store.total == 1000  # the counts stay exact
+
+
+def test_past_its_limit_the_rollup_says_at_least(monkeypatch) -> None:
+    """Past `GONE_LIMIT` folded channels the count starts again and is a lower bound: never
+    more than the channels really out of the table, and marked so."""
+    import rps_tui.core.store as store_module
+
+    monkeypatch.setattr(store_module, "GONE_LIMIT", 30)
+    store = Store(max_channels=8)
+    cycle(store, 100, 3)
+    (rollup,) = [r for r in store.channel_rows() if r.channel is None]
+    assert rollup.at_least
+    assert 0 < rollup.channels <= 100 - len(store.channels)

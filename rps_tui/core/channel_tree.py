@@ -38,7 +38,7 @@ CANDIDATES = ":./"
 DETECT_SHARE = 0.10
 ORDERS = ("name", "rate", "msgs")
 """What `o` cycles through: natural name order, then busiest first by msg/s, by messages."""
-ROLLUP_LABEL = "(other channels, evicted)"
+ROLLUP_LABEL = "(other channels, folded)"
 
 
 class SeparatorError(ValueError):
@@ -209,7 +209,7 @@ def build(rows: Sequence[ChannelRow], splitter: Splitter, previous: Tree | None 
             tree.rollup = Node(None, ROLLUP_LABEL.encode(), False, 1)
             tree.root.children.append(tree.rollup)
         tree.rollup.take(rollup_row)
-        tree.rollup.channels = rollup_row.channels  # how many were evicted
+        tree.rollup.channels = rollup_row.channels  # how many are out of the table
     tree._sum()
     return tree
 

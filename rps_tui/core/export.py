@@ -9,9 +9,10 @@ written as the bytes they came as (a name that is not UTF-8 too).
   series' name (a channel, or for the throughput total the subscription's name); value is a
   number (msg/s are whole).
 - channels: columns channel, channels, messages, bytes, msg_per_s, last_seen, subscribers,
-  one row per channel as the table sorts them. `channels` is 1 for a channel; the evicted
-  rollup is the row with an empty channel and `channels` the number it stands for (a real
-  channel named "" has 1). subscribers is empty where it is not known.
+  one row per channel as the table sorts them. `channels` is 1 for a channel; the folded
+  rollup is the row with an empty channel and `channels` the number of channels out of the
+  table now (a real channel named "" has 1), written `N+` where only a lower bound is known.
+  subscribers is empty where it is not known.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def write_channels_csv(path: str | os.PathLike[str], rows: Iterable[ChannelRow])
             writer.writerow(
                 (
                     "" if rollup else row.channel.decode("utf-8", "surrogateescape"),
-                    row.channels,
+                    f"{row.channels}+" if row.at_least else row.channels,
                     row.count,
                     row.bytes,
                     "" if rollup else f"{row.rate:.1f}",

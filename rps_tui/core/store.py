@@ -15,7 +15,9 @@ Memory is bounded three ways:
   say so; the newest message of a subscription is always kept;
 - the channel table keeps at most `max_channels` rows (20,000 by default, a few MB). Beyond
   that the least recently seen quarter is folded into one "other channels" row, so the
-  table's counts still add up to the total.
+  table's counts still add up to the total. The row says how many channels are out of the
+  table now (a folded channel that comes back gets a fresh row and leaves the count): exact
+  up to `GONE_LIMIT` of them, remembered as hashes, and "at least" beyond.
 
 Keeping a read costs O(1), nothing per message (the engine's read loop is measured against
 redis-cli): a subscription's history is a deque of `Read`s, each the wire's replies of one
@@ -54,6 +56,7 @@ MAX_HISTORY = 10_000_000  # what --history and the config accept: beyond it, mem
 MAX_HISTORY_MB = 65_536  # ... and --history-mb (64 GiB per subscription)
 DEFAULT_MAX_TOTAL_BYTES = 256 * MIB  # ... and over all subscriptions (at least 4 x the above)
 DEFAULT_MAX_CHANNELS = 20_000
+GONE_LIMIT = 100_000  # folded channels counted exactly (~6 MB of hashes at most)
 SPARK_SECONDS = 60
 PLOT_SECONDS = 900  # a subscription's meter keeps 15 minutes, for the plot (channels: a minute)
 FOLD_SECONDS = 0.05  # how often a busy connection's tally is folded into the table ...
@@ -322,7 +325,16 @@ class ChannelRow:
     subscribers: int | None
     spark: tuple[int, ...]
     node: str | None = None
-    channels: int = 1  # how many channels the row stands for (the rollup: those evicted)
+    channels: int = 1  # how many channels the row stands for (the rollup: those folded out)
+    at_least: bool = False  # `channels` is a lower bound (the rollup, past `GONE_LIMIT`)
+
+
+def rollup_label(row: ChannelRow) -> str:
+    """The rollup's name in the table and the tree's "chans" sense: the channels out of the
+    table now. Its counts are what every folded row had, including rows that came back."""
+    if row.channels or row.at_least:
+        return f"{row.channels:,}{'+' if row.at_least else ''} other channels, folded"
+    return "earlier counts of folded channels"
 
 
 class Store:
@@ -345,7 +357,9 @@ class Store:
         self._channels: dict[bytes, ChannelStats] = {}
         self._tallies: list[ChannelTally] = []  # one per connection, see `fold`
         self.hot: set[bytes] = set()  # channels whose meters still move (see `sample`)
-        self.evicted_channels = 0
+        self._gone: set[int] = set()  # hashes of the channels folded out and not back
+        self.gone_at_least = False  # `_gone` was reset once full: its size is a lower bound
+        self.folded = False  # some rows were folded: the rollup row is shown
         self.evicted_count = 0
         self.evicted_bytes = 0
         self.total = 0
@@ -418,10 +432,17 @@ class Store:
         stats.node = node
         self.hot.add(channel)
 
+    @property
+    def other_channels(self) -> int:
+        """Channels folded out of the table and not back since (see `gone_at_least`)."""
+        return len(self._gone)
+
     def _new_channel(self, channel: bytes, now: float) -> ChannelStats:
         """A row for a channel seen for the first time, making room if the table is full."""
         if len(self._channels) >= self.max_channels:
             self._evict()
+        if self._gone:
+            self._gone.discard(hash(channel))  # back: its new row counts it
         stats = self._channels[channel] = ChannelStats(now)
         return stats
 
@@ -431,8 +452,13 @@ class Store:
         victims = heapq.nsmallest(
             max(1, self.max_channels // 4), self._channels.items(), key=lambda kv: kv[1].last_seen
         )
+        gone = self._gone
+        self.folded = True
         for name, stats in victims:
-            self.evicted_channels += 1
+            if len(gone) >= GONE_LIMIT:  # start again: what it then holds is surely gone
+                gone.clear()
+                self.gone_at_least = True
+            gone.add(hash(name))
             self.evicted_count += stats.count
             self.evicted_bytes += stats.bytes
             del self._channels[name]
@@ -597,7 +623,7 @@ class Store:
                 )
                 for name, s in self._channels.items()
             ]
-            if self.evicted_channels:
+            if self.folded:
                 rows.append(
                     ChannelRow(
                         None,
@@ -607,7 +633,8 @@ class Store:
                         0.0,
                         None,
                         (),
-                        channels=self.evicted_channels,
+                        channels=len(self._gone),
+                        at_least=self.gone_at_least,
                     )
                 )
         return rows

@@ -259,8 +259,7 @@ class ChannelTreeView(RowCursor, can_focus=True):
             if key == "name":
                 cell = self._name_cell(node, depth)
             elif key == "chans":
-                shown = node.branch or node.key is None  # a branch, or the evicted rollup
-                cell = Text(count_text(node.channels, width) if shown else "", "dim")
+                cell = Text(self._channels_text(node, width), "dim")
             elif key == "msgs":
                 cell = Text(count_text(node.count, width))
             elif key == "bytes":
@@ -280,10 +279,19 @@ class ChannelTreeView(RowCursor, can_focus=True):
             cells.append(cell)
         return cells
 
+    @staticmethod
+    def _channels_text(node: Node, width: int) -> str:
+        """A branch's channels, or the rollup's (with `+` where only a lower bound is known)."""
+        if node.key is None:  # the rollup
+            if node.row is not None and node.row.at_least:
+                return count_text(node.channels, width - 1) + "+"
+            return count_text(node.channels, width)
+        return count_text(node.channels, width) if node.branch else ""
+
     def _name_cell(self, node: Node, depth: int) -> Text:
         cell = Text("  " * depth, no_wrap=True)
         if node.key is None:
-            cell.append("  (other channels, evicted)", "italic dim")
+            cell.append("  (other channels, folded)", "italic dim")
         elif node.branch:
             cell.append("▾ " if node.key in self.expanded else "▸ ", "dim")
             cell.append(safe_name(node.label), "bold")

@@ -28,7 +28,7 @@ from textual.widget import Widget
 
 from rps_tui.core.channel_tree import natural_key
 from rps_tui.core.payload.text import safe_name, safe_text
-from rps_tui.core.store import ChannelRow
+from rps_tui.core.store import ChannelRow, rollup_label
 from rps_tui.core.units import human_bytes
 from rps_tui.ui.keymap import keys_of
 from rps_tui.ui.messages import ExportChannels, OpenChannel
@@ -226,8 +226,7 @@ class StatsTable(RowCursor, can_focus=True):
             key = column.key
             if key == "channel":
                 if row.channel is None:
-                    evicted = f"{row.channels:,} other channels, evicted"
-                    cell = Text(f"({evicted})", style="italic dim")
+                    cell = Text(f"({rollup_label(row)})", style="italic dim")
                 else:
                     cell = Text(safe_name(row.channel))
             elif key == "msgs":

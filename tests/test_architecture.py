@@ -55,6 +55,7 @@ def test_every_engine_offers_the_subscriber_interface() -> None:
     from rps_tui.core.subscriber.cluster import ClusterEngine
     from rps_tui.core.subscriber.engine import Engine
     from rps_tui.core.subscriber.sentinel import SentinelEngine
+    from rps_tui.core.subscriber.sentinel_watch import SentinelWatch
 
     members = {
         name
@@ -68,6 +69,7 @@ def test_every_engine_offers_the_subscriber_interface() -> None:
         Engine(ConnectionSettings(), store),
         ClusterEngine(ConnectionSettings(cluster=True), store),
         SentinelEngine(ConnectionSettings(sentinels=(("127.0.0.1", 1),), master="m"), store),
+        SentinelWatch(ConnectionSettings(sentinels=(("127.0.0.1", 1),), master="m"), store),
         OfflineEngine(store, "x.ndjson"),
     ]
     for engine in engines:

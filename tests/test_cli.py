@@ -9,10 +9,10 @@ import threading
 
 import pytest
 
-from rps_tui.cli import parse_args
+from rps_tui.cli import parse_args, parse_command
 from rps_tui.cli.options import AUTH_WARNING
 from rps_tui.core.connection.settings import UsageError, parse_url
-from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.core.subscriptions import SENTINEL_EVENTS, Kind, Subscription
 from tests.support.cli import one_line_error, run_cli
 
 
@@ -204,6 +204,7 @@ def test_sentinel_and_shard_options_parse() -> None:
         (["--demo", "--sentinel", "h:26379"], "--demo starts its own server; drop --sentinel"),
         (["--sentinel", "nohostport", "--master", "m"], "'nohostport' is not HOST:PORT"),
         (["--sentinel-pass", "x"], "--sentinel-pass goes with --sentinel"),
+        (["--sentinel-events", "x"], "--sentinel-events goes with --sentinel HOST:PORT and"),
         (["--sentinel", "h:99999", "--master", "m"], "port 99999 is out of range"),
         (["--sentinel", "h:port", "--master", "m"], "port 'port' is not a number"),
     ],
@@ -212,6 +213,18 @@ def test_deployment_usage_errors(args: list[str], needle: str) -> None:
     with pytest.raises(UsageError, match=re.escape(needle)):
         parse_args(args)
     assert needle in one_line_error(run_cli(*args), 2)
+
+
+def test_sentinel_events_are_one_more_subscription_on_the_sentinels() -> None:
+    sentinel = ["--sentinel", "h:26379", "--master", "m", "--sentinel-events"]
+    assert parse_args([*sentinel, "a.*"]).subscriptions == [
+        Subscription.parse("a.*"),
+        SENTINEL_EVENTS,
+    ]
+    tail = parse_command(["tail", *sentinel, "a"])
+    assert tail.subscriptions == [Subscription.parse("a"), SENTINEL_EVENTS]
+    with pytest.raises(UsageError, match="--sentinel-events goes with --sentinel"):
+        parse_command(["tail", "-p", "1", "--sentinel-events", "a"])
 
 
 def test_cluster_against_a_standalone_server(server) -> None:

@@ -22,6 +22,7 @@ from rps_tui.core.entry import Gap
 from rps_tui.core.store import Store
 from rps_tui.core.subscriber.base import State
 from rps_tui.core.subscriber.sentinel import CHECK_SECONDS, SentinelEngine
+from rps_tui.core.subscriber.sentinel_watch import SentinelWatch
 from rps_tui.core.subscriptions import Kind, Status, Subscription
 from rps_tui.ui.app import AppConfig, RpsApp
 from rps_tui.ui.publish_box import PublishBox
@@ -243,7 +244,7 @@ def test_unreachable_sentinels_do_not_drop_a_live_master() -> None:
 async def test_app_shows_messages_through_sentinel(setup: SentinelSetup) -> None:
     sub = Subscription(Kind.CHANNEL, "sen.app")
     app = RpsApp(AppConfig(settings=sentinel_settings(setup), subscriptions=[sub]))
-    assert isinstance(app.session.subscriber, SentinelEngine)
+    assert isinstance(app.session.subscriber, SentinelWatch)
     async with app.run_test(size=SIZE) as pilot:
         await active(app, sub)
         assert numsub(setup.primary, "sen.app") == 1
@@ -263,7 +264,7 @@ async def test_app_shows_messages_through_sentinel(setup: SentinelSetup) -> None
         primary = f"{setup.primary.host}:{setup.primary.port}"
         await async_wait_for(lambda: primary in str(app.dashboard.status_bar.render()))
         status = str(app.dashboard.status_bar.render())
-        assert "sentinel" in status and "mymaster" in status and "● connected" in status
+        assert f"master mymaster at {primary}/0" in status and "● connected" in status
         # the header's count comes from the once-a-second snapshot, as the pane title's
         await async_wait_for(lambda: "2 msgs" in str(app.dashboard.status_bar.render()))
         assert "— 2 msgs" in app.dashboard.pane.titles[0]

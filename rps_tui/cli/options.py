@@ -25,7 +25,7 @@ from rps_tui.core.config import Config, ConfigError
 from rps_tui.core.config import load as load_config_file
 from rps_tui.core.connection.settings import ConnectionSettings, UsageError, from_environment
 from rps_tui.core.store import DEFAULT_HISTORY, DEFAULT_MAX_BYTES, MIB
-from rps_tui.core.subscriptions import InvalidSubscription, Kind, Subscription
+from rps_tui.core.subscriptions import SENTINEL_EVENTS, InvalidSubscription, Kind, Subscription
 
 if TYPE_CHECKING:
     from rps_tui.cli.bench import BenchOptions
@@ -173,6 +173,20 @@ def subscriptions_from_args(
     return list(dict.fromkeys(subs))
 
 
+def with_sentinel_events(
+    args: argparse.Namespace, settings: ConnectionSettings, subs: list[Subscription]
+) -> list[Subscription]:
+    """`subs`, and the sentinels' events where --sentinel-events asks for them."""
+    if not getattr(args, "sentinel_events", False):
+        return subs
+    if not settings.sentinels:
+        raise UsageError(
+            "--sentinel-events goes with --sentinel HOST:PORT and --master NAME "
+            "(to watch one sentinel alone, point -p at its port)"
+        )
+    return [*subs, SENTINEL_EVENTS]
+
+
 def _readable_file(path: str) -> str:
     if not Path(path).is_file():
         raise UsageError(f"{path}: no such file")
@@ -206,6 +220,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         profile = _profile(args, config)
         settings = settings_from_args(args, config)
     subs = subscriptions_from_args(args, dashboard=True) or _default_subscriptions(args, config)
+    subs = with_sentinel_events(args, settings, subs)
     record = _writable_path(args.record) if args.record else None
     history = args.history or profile.get("history") or config.history or DEFAULT_HISTORY
     history_mb = (
@@ -278,9 +293,11 @@ def parse_command(argv: Sequence[str]) -> AnyOptions | PublishOptions | BenchOpt
         args = build_tail_parser().parse_args(argv[1:])
         config = load_config(args)
         subs = subscriptions_from_args(args) or _default_subscriptions(args, config)
+        settings = settings_from_args(args, config)
+        subs = with_sentinel_events(args, settings, subs)
         if not subs:
             raise UsageError("tail needs a SUBSCRIPTION (or --channel, --pattern, --shard)")
-        return TailOptions(settings_from_args(args, config), subs, args.format)
+        return TailOptions(settings, subs, args.format)
     if command == "replay":
         args = build_replay_parser().parse_args(argv[1:])
         path = _readable_file(args.file)

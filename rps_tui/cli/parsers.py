@@ -215,6 +215,12 @@ def add_subscription_options(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="subscribe to a sharded channel (SSUBSCRIBE, Redis 7+)",
     )
+    subs.add_argument(
+        "--sentinel-events",
+        action="store_true",
+        help="with --sentinel and --master: the sentinels' own events too (+sdown, "
+        "+switch-master ...), beside the master's channels",
+    )
 
 
 def _add_help(group: argparse._ArgumentGroup) -> None:

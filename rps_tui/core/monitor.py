@@ -138,6 +138,9 @@ class ServerMonitor:
         if total != store.total:  # the ranking only changes with traffic
             names = store.busiest(NUMSUB_CHANNELS)
             self._busiest = (store.total, names)
+        link = getattr(self.engine, "events_link", None)  # a sentinel's channels: not ours
+        if link is not None and link.node:
+            names = [n for n in names if store.node_of(n) != link.node]
         sharded = {s.key for s in self.engine.subscriptions if s.kind is Kind.SHARD}
         with contextlib.suppress(CommandError):
             store.set_subscribers(await client.numsub([n for n in names if n not in sharded]))

@@ -572,6 +572,12 @@ class Store:
             state.status = Status.REMOVED
         return state
 
+    def node_of(self, channel: bytes) -> str | None:
+        """The node that delivered the channel's latest messages (None: not in the table)."""
+        with self.lock:
+            stats = self._channels.get(channel)
+            return None if stats is None else stats.node
+
     def busiest(self, n: int) -> list[bytes]:
         """The `n` channels with the most messages, busiest first."""
         with self.lock:

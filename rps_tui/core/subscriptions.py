@@ -1,4 +1,5 @@
-"""What the user subscribes to: a channel, a glob pattern, or (Redis 7+) a sharded channel."""
+"""What the user subscribes to: a channel, a glob pattern, or (Redis 7+) a sharded channel;
+on the data server, or (`on`) on the sentinels that manage it."""
 
 from __future__ import annotations
 
@@ -98,10 +99,15 @@ class InvalidSubscription(ValueError):
     """A name the server would not take (empty, or unreadable)."""
 
 
+SENTINELS = "sentinels"
+"""`Subscription.on` of a subscription to the sentinels' own events (`--sentinel-events`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Subscription:
     kind: Kind
     name: str
+    on: str = ""  # "" the data server; SENTINELS: the sentinels of a Sentinel-managed master
 
     @classmethod
     def parse(cls, text: str, kind: Kind | str | None = None) -> Subscription:
@@ -119,8 +125,19 @@ class Subscription:
         return self.name.encode("utf-8", "surrogateescape")
 
     @property
+    def title(self) -> str:
+        """What the screen calls it: the name, or for the sentinels' events that."""
+        if self.on == SENTINELS:
+            return "sentinel events" + ("" if self.name == "*" else f" {self.name}")
+        return self.name
+
+    @property
     def is_pattern(self) -> bool:
         return self.kind is Kind.PATTERN
 
     def __str__(self) -> str:
         return self.name
+
+
+SENTINEL_EVENTS = Subscription(Kind.PATTERN, "*", SENTINELS)
+"""Every event of the sentinels: what `--sentinel-events` and the dashboard's key subscribe."""

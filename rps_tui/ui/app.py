@@ -136,7 +136,12 @@ class RpsApp(App[int]):
 
     def help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
         """What `?` shows: every key by where it works, as the keymap binds it."""
-        return help_sections(self, self.config.keymap, offline=self.session.offline)
+        return help_sections(
+            self,
+            self.config.keymap,
+            offline=self.session.offline,
+            hidden=self.dashboard.hidden_actions.keys(),
+        )
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.help_sections()))

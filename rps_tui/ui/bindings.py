@@ -3,7 +3,7 @@ rebinds), the help screen's sections and the command palette's commands."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from textual.app import App
@@ -98,6 +98,14 @@ DASHBOARD_BINDINGS = [
         "Keyspace",
         id="keyspace",
         tooltip="Keyspace notifications: see and enable them, subscribe",
+    ),
+    Binding(
+        "S",
+        "sentinel_events",
+        "Sentinels",
+        show=False,
+        id="sentinel_events",
+        tooltip="The sentinels' own events beside the master's channels, or not (--sentinel)",
     ),
     Binding(
         "b",
@@ -196,6 +204,11 @@ ONLINE_ACTIONS = frozenset(
     {"subscribe", "publish", "repeat", "browse", "keyspace", "record"}
     | {"unsubscribe", "pause", "clear"}
 )
+# only with a Sentinel-managed master (`--sentinel … --master`): what it needs, and why
+ONLY_VIA_SENTINEL = {
+    "sentinel_events": "the sentinels' events need --sentinel HOST:PORT --master NAME "
+    "(to watch one sentinel alone, point -p at it)",
+}
 # watching a Sentinel's events (`rps-tui -p 26379`): what it cannot do, and why
 NOT_ON_SENTINEL = {
     "publish": "it publishes only its own events (publish to the master it monitors)",
@@ -218,18 +231,23 @@ class HelpSection:
 
 
 def help_sections(
-    app: App, keymap: Mapping[str, str], *, offline: bool = False
+    app: App,
+    keymap: Mapping[str, str],
+    *,
+    offline: bool = False,
+    hidden: Collection[str] = (),
 ) -> list[tuple[str, list[tuple[str, str]]]]:
     """Help, drawn from the binding tables, grouped by where each key works: (where,
     [(keys, what they do)]). Keys are as the keymap binds them; several keys of one action
-    share a row; what a recording cannot do (`ONLINE_ACTIONS`) is left out offline."""
+    share a row; what a recording cannot do (`ONLINE_ACTIONS`) is left out offline, and
+    what this connection cannot do (`hidden`: a Sentinel's port, no sentinels) always."""
     out, live = [], keys_of(app)
     for section in _sections():
         if offline and section.online:
             continue
         rows: dict[str, tuple[list[str], str]] = {}  # action -> (keys, description)
         for binding in section.bindings:
-            if offline and binding.action in ONLINE_ACTIONS:
+            if (offline and binding.action in ONLINE_ACTIONS) or binding.action in hidden:
                 continue
             if binding.action.startswith("jump"):
                 rows.setdefault("jump", (["1-9"], "Jump to subscription 1-9"))

@@ -35,6 +35,7 @@ from rps_tui.core.session import Session
 from rps_tui.core.store import ChannelRow, Snapshot, Store
 from rps_tui.core.subscriber.base import Subscriber
 from rps_tui.core.subscriptions import (
+    SENTINEL_EVENTS,
     Kind,
     Subscription,
     channel_name,
@@ -42,7 +43,12 @@ from rps_tui.core.subscriptions import (
     glob_escape,
 )
 from rps_tui.core.units import plural
-from rps_tui.ui.bindings import DASHBOARD_BINDINGS, NOT_ON_SENTINEL, ONLINE_ACTIONS
+from rps_tui.ui.bindings import (
+    DASHBOARD_BINDINGS,
+    NOT_ON_SENTINEL,
+    ONLINE_ACTIONS,
+    ONLY_VIA_SENTINEL,
+)
 from rps_tui.ui.browser import MAX_ROWS as MAX_BROWSER_ROWS
 from rps_tui.ui.browser import ChannelBrowser
 from rps_tui.ui.channel_tree import ChannelTreeView
@@ -512,7 +518,7 @@ class DashboardScreen(Screen[None]):
         sub = self.selected
         if sub is not None:
             self.subscriber.unsubscribe(sub)
-            self.notify(f"unsubscribed from {safe_text(sub.name)}", markup=False, timeout=2)
+            self.notify(f"unsubscribed from {safe_text(sub.title)}", markup=False, timeout=2)
 
     def action_keyspace(self) -> None:
         commands = self.session.commands
@@ -591,25 +597,43 @@ class DashboardScreen(Screen[None]):
     def watching_sentinel(self) -> bool:
         return self.session.settings.watch_sentinel
 
+    @property
+    def hidden_actions(self) -> dict[str, str]:
+        """Actions this connection cannot do, and why (said when their key is pressed)."""
+        if self.watching_sentinel:
+            address = self.session.settings.address
+            return {a: f"{address} is a Sentinel: {why}" for a, why in NOT_ON_SENTINEL.items()}
+        return {} if self.session.settings.sentinels else dict(ONLY_VIA_SENTINEL)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Viewing a recording there is no server: hide what would need one. A Sentinel
-        takes no PUBLISH, lists no channels and has no keyspace: hide those too."""
-        if self.watching_sentinel and action in NOT_ON_SENTINEL:
+        takes no PUBLISH, lists no channels and has no keyspace: hide those too; the
+        sentinels' events need sentinels."""
+        if action in self.hidden_actions:
             return False
         return not (self.session.offline and action in ONLINE_ACTIONS)
 
     def on_key(self, event: events.Key) -> None:
-        """A key hidden on a Sentinel says why, rather than doing nothing."""
-        if not self.watching_sentinel or isinstance(self.focused, Input):
+        """A key hidden for this connection says why, rather than doing nothing."""
+        if isinstance(self.focused, Input) or self.session.offline:
             return
-        action = next((a for a in NOT_ON_SENTINEL if event.key in self.app.keys.bound(a)), None)
+        hidden = self.hidden_actions
+        action = next((a for a in hidden if event.key in self.app.keys.bound(a)), None)
         if action is not None:
             event.stop()
             event.prevent_default()
-            self.notify(
-                f"{self.session.settings.address} is a Sentinel: {NOT_ON_SENTINEL[action]}",
-                markup=False,
-            )
+            self.notify(hidden[action], markup=False)
+
+    def action_sentinel_events(self) -> None:
+        """The sentinels' events beside the master's channels, or no longer."""
+        subscriber = self.subscriber
+        if SENTINEL_EVENTS in subscriber.subscriptions:
+            subscriber.unsubscribe(SENTINEL_EVENTS)
+            self.notify("no longer watching the sentinels' events", markup=False, timeout=2)
+        else:
+            self._subscribed(SENTINEL_EVENTS)
+            where = ", ".join(f"{h}:{p}" for h, p in self.session.settings.sentinels)
+            self.notify(f"watching the sentinels' events (from one of {where})", markup=False)
 
     # -- recording -----------------------------------------------------------------------
     def action_record(self) -> None:

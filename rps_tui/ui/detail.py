@@ -214,7 +214,7 @@ class DetailScreen(ModalScreen[str]):
         decoded = self.decoded
         head.append("  ")
         head.append(safe_name(channel), "bold cyan")
-        head.append(f"  via {safe_text(self.subscription.name)}", "dim")
+        head.append(f"  via {safe_text(self.subscription.title)}", "dim")
         head.append(f"  {decoded.kind.value}, {human_bytes(len(data))}", "magenta")
         head.append(f"  decoder {self.decoder}", "bold")
         if decoded.tag and decoded.tag != self.decoder:

@@ -134,7 +134,8 @@ class PaneModel:
         the key bound now, `keymap.Keys`). `state` comes from the snapshot every other
         number on the screen is drawn from."""
         total = state.total if state else 0
-        title = f"{self.sub.kind.value} {safe_text(self.sub.name)} — {plural(total, 'msg')}"
+        what = self.sub.title if self.sub.on else f"{self.sub.kind.value} {self.sub.name}"
+        title = f"{safe_text(what)} — {plural(total, 'msg')}"
         notes = []
         if self.paused:
             new = max(0, total - self.paused_at)  # paused after the snapshot: none yet

@@ -287,7 +287,7 @@ class PlotScreen(Screen[None]):
         else:
             title.append(safe_text(self.values.text), "bold")
         title.append(f"  {kind} ", "dim")
-        title.append(safe_text(self.sub.name), "bold cyan")
+        title.append(safe_text(self.sub.title), "bold cyan")
         title.append(f"  {minutes}", "dim")
         if self.offline:
             title.append("  recording", "dim")

@@ -53,7 +53,10 @@ class StatusBar(Static):
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" rps-tui ", "bold reverse")
         text.append(f"  {address}", "bold")
-        text.append(f"  {server}" if server else "", "cyan")
+        head = text.cell_len + len(f"  {icon} {state.value}")
+        width = self.size.width
+        if server and not (width and head + len(server) + 2 > width):  # the state goes first
+            text.append(f"  {server}", "cyan")
         text.append(f"  {icon} {state.value}", style)
         if detail and state is not State.CONNECTED:
             text.append(f" ({detail})", style)

@@ -73,7 +73,7 @@ class SubscriptionList(DataTable):
         row = self.subs.index(keep) if keep in self.subs else 0
         self.subs = list(subs)
         self._shown.clear()
-        longest = max((len(safe_text(sub.name)) + 2 for sub in self.subs), default=0)
+        longest = max((len(safe_text(sub.title)) + 2 for sub in self.subs), default=0)
         width = max(NAME_MIN, min(NAME_MAX, longest))
         if width != self.name_width:  # as narrow as the names allow
             self.name_width = width
@@ -90,11 +90,11 @@ class SubscriptionList(DataTable):
     def _cells(self, index: int, sub: Subscription, snapshot: Snapshot) -> tuple:
         state = snapshot.subs.get(sub)
         status = state.status if state else Status.PENDING
-        marker = MARKERS[sub.kind]
+        marker = "⚑" if sub.on else MARKERS[sub.kind]
         name = Text(f"{marker} ", style=STATUS_STYLE.get(status, ""))
         mark = " ✗" if status is Status.ERROR else ""
         room = self.name_width - 2 - len(mark)
-        shown = safe_text(sub.name)
+        shown = safe_text(sub.title)
         if len(shown) > room:  # cut visibly, never silently
             shown = shown[: max(1, room - 1)] + "…"
         name.append(shown, "bold" if status is Status.ACTIVE else "")

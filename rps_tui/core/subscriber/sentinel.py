@@ -48,7 +48,7 @@ class SentinelEngine(Engine):
     @property
     def where(self) -> str:
         at = f" at {self.master[0]}:{self.master[1]}" if self.master else ""
-        return f"sentinel master {self.settings.master}{at}/{self.settings.db}"
+        return f"master {self.settings.master}{at}/{self.settings.db}"  # "via Sentinel" follows
 
     def _target(self) -> ConnectionSettings:
         self.master = discover_master(self.settings)

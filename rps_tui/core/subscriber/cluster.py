@@ -35,6 +35,7 @@ from rps_tui.core.store import Store
 from rps_tui.core.subscriber.base import EventLog, State
 from rps_tui.core.subscriber.drops import Drop
 from rps_tui.core.subscriber.engine import Engine
+from rps_tui.core.subscriber.links import Links
 from rps_tui.core.subscriptions import Kind, Status, Subscription
 from rps_tui.core.units import plural
 
@@ -62,7 +63,7 @@ class _ClassicLink(Engine):
         return self._owner.classic_target()
 
 
-class ClusterEngine:
+class ClusterEngine(Links):
     """The same interface as `Engine` for the UI, over several connections."""
 
     def __init__(
@@ -132,35 +133,6 @@ class ClusterEngine:
     def stopped(self) -> bool:
         return self._stop.is_set()
 
-    def rearm(self) -> None:
-        for link in self._all_links():
-            link.rearm()
-
-    @property
-    def on_data(self) -> Callable[[], None] | None:
-        return self._on_data
-
-    @on_data.setter
-    def on_data(self, callback: Callable[[], None] | None) -> None:
-        self._on_data = callback
-        for link in self._all_links():
-            link.on_data = callback
-
-    @property
-    def sink(self) -> Callable[[list[list]], None] | None:
-        return self._sink
-
-    @sink.setter
-    def sink(self, callback: Callable[[list[list]], None] | None) -> None:
-        """Every entry as it arrives, from every connection (see Engine.sink)."""
-        self._sink = callback
-        for link in self._all_links():
-            link.sink = callback
-
-    @property
-    def busy(self) -> bool:
-        return any(link.busy for link in self._all_links())
-
     @property
     def state(self) -> State:
         states = {link.state for link in self._all_links()}
@@ -203,18 +175,6 @@ class ClusterEngine:
     def node(self) -> str | None:
         """The node serving the classic subscriptions (where its output buffer is)."""
         return self.classic.node
-
-    @property
-    def last_data(self) -> float | None:
-        times = [link.last_data for link in self._all_links() if link.last_data is not None]
-        return max(times) if times else None
-
-    @property
-    def events(self) -> deque:
-        return self.log.events
-
-    def events_since(self, seq: int) -> tuple[int, list]:
-        return self.log.since(seq)
 
     def nodes(self) -> list[tuple[str, int]]:
         """Every node of the last map (for commands fanned out to all of them)."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -28,6 +27,7 @@ from rps_tui.core.subscriber.base import EventLog, State
 from rps_tui.core.subscriber.drops import Drop
 from rps_tui.core.subscriber.engine import Engine
 from rps_tui.core.subscriber.intake import Sink
+from rps_tui.core.subscriber.links import Links
 from rps_tui.core.subscriber.sentinel import SentinelEngine
 from rps_tui.core.subscriptions import SENTINELS, Subscription
 
@@ -62,7 +62,7 @@ class _EventsLink(Engine):
         return f"sentinel {self.node}" if self.node else "the sentinels"
 
 
-class SentinelWatch:
+class SentinelWatch(Links):
     """The `Subscriber` of a Sentinel deployment: the master's channels through a
     `SentinelEngine`, and the sentinels' events (subscriptions with `on=SENTINELS`) through
     a second connection made when the first such subscription comes."""
@@ -87,7 +87,7 @@ class SentinelWatch:
         self._threads: list[threading.Thread] = []
 
     # -- routing ---------------------------------------------------------------------------
-    def _links(self) -> list[Engine]:
+    def _all_links(self) -> list[Engine]:
         link = self.events_link
         return [self.engine] if link is None else [self.engine, link]
 
@@ -115,7 +115,7 @@ class SentinelWatch:
 
     @property
     def subscriptions(self) -> list[Subscription]:
-        return [sub for link in self._links() for sub in link.subscriptions]
+        return [sub for link in self._all_links() for sub in link.subscriptions]
 
     @property
     def watching_events(self) -> bool:
@@ -147,36 +147,12 @@ class SentinelWatch:
         thread.start()
 
     def stop(self) -> None:
-        for link in self._links():
+        for link in self._all_links():
             link.stop()
 
     @property
     def stopped(self) -> bool:
         return self.engine.stopped
-
-    def rearm(self) -> None:
-        for link in self._links():
-            link.rearm()
-
-    @property
-    def on_data(self) -> Callable[[], None] | None:
-        return self._on_data
-
-    @on_data.setter
-    def on_data(self, callback: Callable[[], None] | None) -> None:
-        self._on_data = callback
-        for link in self._links():
-            link.on_data = callback
-
-    @property
-    def sink(self) -> Sink | None:
-        return self._sink
-
-    @sink.setter
-    def sink(self, sink: Sink | None) -> None:
-        self._sink = sink
-        for link in self._links():
-            link.sink = sink
 
     # -- what the header shows ---------------------------------------------------------------
     def _watched(self) -> list[Engine]:
@@ -213,15 +189,6 @@ class SentinelWatch:
         return self.engine.master
 
     @property
-    def busy(self) -> bool:
-        return any(link.busy for link in self._links())
-
-    @property
-    def last_data(self) -> float | None:
-        times = [link.last_data for link in self._links() if link.last_data is not None]
-        return max(times) if times else None
-
-    @property
     def node(self) -> str | None:
         return self.engine.node
 
@@ -240,10 +207,3 @@ class SentinelWatch:
 
     def buffer_seen(self, omem: int | None, limit: tuple[int, ...] | None) -> None:
         self.engine.buffer_seen(omem, limit)
-
-    @property
-    def events(self) -> deque:
-        return self.log.events
-
-    def events_since(self, seq: int) -> tuple[int, list]:
-        return self.log.since(seq)

@@ -339,11 +339,15 @@ def test_throttled_below_its_link_keeps_up_and_loses_nothing(server_factory) -> 
     assert states.names() == ["connected"] and holes == [] and len(shown) == pub.sent
 
 
-def test_throttled_under_a_flood_ends_in_a_named_drop_never_a_silent_loss(server_factory) -> None:
+def test_throttled_under_a_flood_ends_in_a_named_drop_never_a_silent_loss(
+    server_factory, server_kind: str
+) -> None:
     """300 KB/s into a 100 KB/s link: the server's buffer for the engine passes its limit and
     the server drops it. The loss is one gap marker naming the limit, at the very place in
-    the stream where the numbers jump; nothing else is missing."""
-    srv = server_factory("valkey", extra_args=["--client-output-buffer-limit", "pubsub 256kb 0 0"])
+    the stream where the numbers jump; nothing else is missing. On Redis 7.0 too, which does
+    not count such drops (the engine names it from what the monitor saw of the buffer)."""
+    limit = ["--client-output-buffer-limit", "pubsub 256kb 0 0"]
+    srv = server_factory(server_kind, extra_args=limit)
     with through_proxy(srv.port, "nf.flood") as (proxy, engine, entries, witness, sub):
         proxy.set_throttle(100_000)
         # the monitor (as the app runs it, through the same link) sees the drop in CLIENT

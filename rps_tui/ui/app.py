@@ -25,6 +25,7 @@ from rps_tui.core.subscriptions import Subscription
 from rps_tui.ui.bindings import (
     APP_BINDINGS,
     DASHBOARD_BINDINGS,
+    TAB_ACTIONS,
     help_sections,
     palette_bindings,
 )
@@ -32,6 +33,19 @@ from rps_tui.ui.dashboard import DashboardOptions, DashboardScreen
 from rps_tui.ui.keymap import Keys, key_label, with_keys
 from rps_tui.ui.publish_box import ChannelInput
 from rps_tui.ui.screens import HelpScreen
+from rps_tui.ui.tab_bar import Tab
+
+
+@dataclass
+class Connection:
+    """One more server, in a tab of its own (the first is `AppConfig`'s own fields)."""
+
+    settings: ConnectionSettings
+    subscriptions: list[Subscription] = field(default_factory=list)
+    label: str = ""  # the tab's name: the profile's, else host:port
+    server_label: str = ""
+    note: str = ""
+    session: Session | None = None  # None: a live session on `settings`
 
 
 @dataclass
@@ -54,6 +68,20 @@ class AppConfig:
     record_path: str | None = None  # where the record key writes (default: a new file)
     separators: str = ""  # the channel tree's ("": detected from the names)
     saved_path: Path | None = None  # the publish box's saved messages (None: beside the config)
+    label: str = ""  # the first tab's name, when there are several
+    more: list[Connection] = field(default_factory=list)  # more servers: a tab each
+
+    def connections(self) -> list[Connection]:
+        """Every server shown, the first from the fields above."""
+        first = Connection(
+            self.settings,
+            self.subscriptions,
+            self.label,
+            self.server_label,
+            self.note,
+            self.session,
+        )
+        return [first, *self.more]
 
 
 def offline_config(session: Session, **options: object) -> AppConfig:
@@ -73,6 +101,7 @@ class RpsApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "rps-tui"
     BINDINGS = APP_BINDINGS
+    DEFAULT_MODE = "tab0"  # each server's dashboard is a mode (its dialogs stay with it)
 
     def __init__(self, config: AppConfig) -> None:
         super().__init__()
@@ -82,27 +111,13 @@ class RpsApp(App[int]):
         if config.keymap:
             self.set_keymap(config.keymap)
         self.keys = Keys(config.keymap)  # what the hints name
-        self.session = config.session or Session.live(
-            config.settings,
-            history=config.history,
-            history_bytes=config.history_bytes,
-            clock=config.clock,
-        )
-        self.dashboard = DashboardScreen(
-            self.session,
-            DashboardOptions(
-                subscriptions=config.subscriptions,
-                history=config.history,
-                server_label=config.server_label,
-                note=config.note,
-                clock=config.clock,
-                monitor=config.monitor,
-                address_label=config.address_label,
-                record_path=config.record_path,
-                separators=config.separators,
-                saved_path=config.saved_path,
-            ),
-        )
+        connections = config.connections()
+        several = len(connections) > 1
+        self.dashboards = [
+            self._dashboard(c, n, tabs=self.tabs if several else None)
+            for n, c in enumerate(connections)
+        ]
+        self.current = 0  # the tab shown
         self._screen_up = False
         self._signal_exit: int | None = None  # by a signal before the screen was up
         # the screen and widget each key was read for (see on_key)
@@ -110,8 +125,74 @@ class RpsApp(App[int]):
             weakref.WeakKeyDictionary()
         )
 
+    def _dashboard(
+        self, connection: Connection, index: int, tabs: Callable[[], list[Tab]] | None
+    ) -> DashboardScreen:
+        config = self.config
+        session = connection.session or Session.live(
+            connection.settings,
+            history=config.history,
+            history_bytes=config.history_bytes,
+            clock=config.clock,
+        )
+        return DashboardScreen(
+            session,
+            DashboardOptions(
+                subscriptions=connection.subscriptions,
+                history=config.history,
+                server_label=connection.server_label,
+                note=connection.note,
+                clock=config.clock,
+                monitor=config.monitor,
+                address_label=config.address_label,
+                record_path=config.record_path,
+                separators=config.separators,
+                saved_path=config.saved_path,
+                label=connection.label or connection.settings.node,
+                tabs=tabs,
+                tab_index=index,
+            ),
+        )
+
+    @property
+    def dashboard(self) -> DashboardScreen:
+        """The dashboard of the tab shown."""
+        return self.dashboards[self.current]
+
+    @property
+    def session(self) -> Session:
+        """The session of the tab shown."""
+        return self.dashboard.session
+
+    def tabs(self) -> list[Tab]:
+        return [d.tab() for d in self.dashboards]
+
     def get_default_screen(self) -> Screen:
-        return self.dashboard
+        return self.dashboards[0]
+
+    async def _mount_tabs(self) -> None:
+        """Every tab is mounted at start-up, each as a mode of its own (its dialogs stay
+        with it): its subscriber, monitor and counts run from the start, shown or not."""
+        for n, dashboard in enumerate(self.dashboards):
+            self.add_mode(_mode(n), lambda d=dashboard: d)  # the first is up already
+        for n in range(1, len(self.dashboards)):
+            await self.switch_mode(_mode(n))
+        await self.switch_mode(_mode(self.current))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Tab keys only with several servers."""
+        return len(self.dashboards) > 1 or action not in TAB_ACTIONS
+
+    async def action_tab(self, n: int) -> None:
+        """Show tab `n` (0-based; out of range: nothing)."""
+        if 0 <= n < len(self.dashboards) and n != self.current:
+            self.current = n
+            await self.switch_mode(_mode(n))
+            self.dashboard.refresh_counts()
+
+    async def action_next_tab(self, step: int = 1) -> None:
+        if len(self.dashboards) > 1:
+            await self.action_tab((self.current + step) % len(self.dashboards))
 
     def exit_on_signal(self, code: int) -> None:
         """SIGTERM or SIGINT: quit with `code`. Not while the first screen is still being
@@ -123,15 +204,19 @@ class RpsApp(App[int]):
             self._signal_exit = code
 
     def on_ready(self) -> None:
+        if len(self.dashboards) > 1:  # a task of its own: mounting waits for this loop
+            self.run_worker(self._mount_tabs(), name="tabs", exit_on_error=False)
         self._screen_up = True
         if self._signal_exit is not None:
             self.exit(self._signal_exit)
 
     async def on_unmount(self) -> None:
-        await self.dashboard.shutdown()
+        for dashboard in self.dashboards:
+            await dashboard.shutdown()
 
     async def action_quit(self) -> None:
-        self.session.subscriber.stop()
+        for dashboard in self.dashboards:
+            dashboard.session.subscriber.stop()
         self.exit(0)
 
     def help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -140,7 +225,10 @@ class RpsApp(App[int]):
             self,
             self.config.keymap,
             offline=self.session.offline,
-            hidden=self.dashboard.hidden_actions.keys(),
+            hidden={
+                *self.dashboard.hidden_actions,
+                *(TAB_ACTIONS if len(self.dashboards) == 1 else ()),
+            },
         )
 
     def action_help(self) -> None:
@@ -187,8 +275,8 @@ class RpsApp(App[int]):
                 )  # has closed: the picture is of the screen, not of the palette
             yield command
         targets: list[tuple[App | Screen, Iterable[Binding]]] = [(self, APP_BINDINGS)]
-        if screen is self.dashboard:
-            targets.append((self.dashboard, DASHBOARD_BINDINGS))
+        if screen in self.dashboards:
+            targets.append((screen, DASHBOARD_BINDINGS))
         for target, bindings in targets:
             for binding in palette_bindings(bindings):
                 if target.check_action(binding.action, ()):
@@ -245,3 +333,8 @@ class RpsApp(App[int]):
             event.prevent_default()
             event.stop()
             self.call_later(self.post_message, events.Key(event.key, event.character))
+
+
+def _mode(n: int) -> str:
+    """Tab `n`'s mode (the first is the app's DEFAULT_MODE)."""
+    return f"tab{n}"

@@ -25,7 +25,29 @@ from rps_tui.ui.stats_table import StatsTable
 APP_BINDINGS = [
     Binding("question_mark,f1", "help", "Help", id="help", key_display="?"),
     Binding("q", "quit", "Quit", id="quit"),
+    # several servers (a tab each): these switch, from anywhere
+    Binding(
+        "ctrl+pagedown",
+        "next_tab(1)",
+        "Next server",
+        show=False,
+        id="next_tab",
+        tooltip="The next server's tab",
+    ),
+    Binding(
+        "ctrl+pageup",
+        "next_tab(-1)",
+        "Previous server",
+        show=False,
+        id="prev_tab",
+        tooltip="The previous server's tab",
+    ),
+    *(
+        Binding(f"alt+{n}", f"tab({n - 1})", f"Server {n}", show=False, id=f"tab{n}")
+        for n in range(1, 10)
+    ),
 ]
+TAB_ACTIONS = frozenset({"tab", "next_tab"})  # hidden with one server
 
 DASHBOARD_BINDINGS = [
     Binding(
@@ -247,7 +269,8 @@ def help_sections(
             continue
         rows: dict[str, tuple[list[str], str]] = {}  # action -> (keys, description)
         for binding in section.bindings:
-            if (offline and binding.action in ONLINE_ACTIONS) or binding.action in hidden:
+            name = binding.action.split("(")[0]
+            if (offline and name in ONLINE_ACTIONS) or name in hidden:
                 continue
             if binding.action.startswith("jump"):
                 rows.setdefault("jump", (["1-9"], "Jump to subscription 1-9"))

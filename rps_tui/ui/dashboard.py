@@ -76,6 +76,7 @@ from rps_tui.ui.side import SideColumn
 from rps_tui.ui.stats_table import StatsTable
 from rps_tui.ui.status_bar import StatusBar
 from rps_tui.ui.subscription_list import SubscriptionList
+from rps_tui.ui.tab_bar import Tab, TabBar
 from rps_tui.ui.traffic import TrafficPanel
 
 HOUSEKEEPING_HZ = 2  # subscription list and scroll state; data wakes the pane itself
@@ -97,6 +98,9 @@ class DashboardOptions:
     record_path: str | None = None  # where the record key writes (default: a new file)
     separators: str = ""  # the channel tree's ("": detected from the names)
     saved_path: Path | None = None  # the publish box's saved messages (None: beside the config)
+    label: str = ""  # the tab's name, when the app shows several servers
+    tabs: Callable[[], list[Tab]] | None = None  # every tab, when there are several
+    tab_index: int = 0  # which one this dashboard is
 
 
 class DashboardScreen(Screen[None]):
@@ -129,8 +133,10 @@ class DashboardScreen(Screen[None]):
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        self.status_bar = StatusBar(id="status")
         options = self.options
+        self.tab_bar = TabBar(options.tabs or list, options.tab_index, id="tabs")
+        self.tab_bar.display = options.tabs is not None
+        self.status_bar = StatusBar(id="status")
         self.header = Header(
             self.status_bar,
             self.session,
@@ -162,6 +168,7 @@ class DashboardScreen(Screen[None]):
         self.traffic = TrafficPanel(id="traffic")
         self.key_bar = KeyBar()
         self.side = SideColumn(self.sub_list, self.traffic, id="side")
+        yield self.tab_bar
         yield self.status_bar
         with Horizontal(id="body"):
             yield self.side
@@ -256,7 +263,8 @@ class DashboardScreen(Screen[None]):
         """The app is closing: stop reading, finish the recording, close connections."""
         self.frames.stop()
         self.session.subscriber.stop()
-        self.stop_recording(say=False)
+        if hasattr(self, "header"):  # composed (a tab closed during start-up may not be)
+            self.stop_recording(say=False)
         await self.session.close()
 
     # -- drawing -------------------------------------------------------------------------
@@ -377,6 +385,14 @@ class DashboardScreen(Screen[None]):
     def _status(self) -> None:
         self.header.total = self.snapshot.total
         self.header.draw()
+        if self.tab_bar.display and self.is_current:
+            self.tab_bar.draw()
+
+    def tab(self) -> Tab:
+        """What the tab bar shows of this dashboard: its header's state, its panel's rate."""
+        header = getattr(self, "header", None)  # None: not mounted yet (start-up)
+        state = header.state if header is not None else self.subscriber.state
+        return Tab(self.options.label, state, self.snapshot.rate)
 
     def _trim_models(self) -> None:
         """Hidden views let go of what the store has let go (the shown one does so at each

@@ -64,12 +64,17 @@ class Header:
         reading = self.monitor.omem
         return None if reading is None else reading.value
 
+    @property
+    def state(self) -> State:
+        """The state shown: the subscriber's, unless its thread died (then failed)."""
+        return State.FAILED if self.failed else self.session.subscriber.state
+
     def draw(self) -> None:
         subscriber, recorder, monitor = self.session.subscriber, self.session.recorder, self.monitor
         self.bar.show(
             address=self.labels.address or subscriber.where,
             server=self.labels.server,
-            state=State.FAILED if self.failed else subscriber.state,
+            state=self.state,
             detail=self.failed or subscriber.state_detail,
             total=self.total,
             note=self.labels.note,

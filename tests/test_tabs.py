@@ -1,0 +1,93 @@
+"""Several servers in one dashboard, a tab each: every tab runs from the start (subscriber,
+counts, monitor) shown or not, the tab line shows each one's state and rate, a problem on a
+hidden tab is seen from another, and the keys switch; real servers, one stopped and
+restarted during the test."""
+
+from __future__ import annotations
+
+import redis
+
+from rps_tui.core.connection.settings import parse_url
+from rps_tui.core.subscriber.base import State
+from rps_tui.core.subscriptions import Subscription
+from rps_tui.ui.app import AppConfig, Connection, RpsApp
+from tests.support.app import SIZE, pane_text
+from tests.support.wait import async_wait_for
+
+SUB = Subscription.parse("tab.*")
+
+
+def two_servers(alpha_url: str, beta_url: str) -> RpsApp:
+    return RpsApp(
+        AppConfig(
+            settings=parse_url(alpha_url),
+            subscriptions=[SUB],
+            label="alpha",
+            more=[Connection(parse_url(beta_url), [SUB], "beta")],
+        )
+    )
+
+
+def tab_line(app: RpsApp) -> str:
+    return str(app.dashboard.tab_bar.render())
+
+
+async def test_two_servers_each_in_a_tab(server_factory) -> None:
+    alpha, beta = server_factory("valkey"), server_factory("valkey")
+    app = two_servers(alpha.url, beta.url)
+    async with app.run_test(size=SIZE) as pilot:
+        first, second = app.dashboards
+        await async_wait_for(
+            lambda: all(d.subscriber.state is State.CONNECTED for d in app.dashboards)
+        )
+        await async_wait_for(lambda: all(d.is_mounted for d in app.dashboards))
+        with redis.Redis(port=alpha.port) as a, redis.Redis(port=beta.port) as b:
+            await async_wait_for(lambda: a.publish("tab.1", "to alpha") == 1)
+            b.publish("tab.1", "to beta")
+            b.publish("tab.2", "to beta again")
+        # each tab counts its own server's messages, the hidden one too
+        await async_wait_for(lambda: (first.store.total, second.store.total) == (1, 2))
+        await async_wait_for(lambda: "1 alpha ●" in tab_line(app) and "2 beta ●" in tab_line(app))
+        assert app.current == 0 and app.session is first.session
+        assert any("to alpha" in line for line in pane_text(app))
+
+        await pilot.press("alt+2")
+        await async_wait_for(lambda: app.screen is second)
+        assert app.session is second.session
+        await async_wait_for(lambda: any("to beta again" in line for line in pane_text(app)))
+        assert not any("to alpha" in line for line in pane_text(app))
+        # the publish box of a tab publishes to that tab's server
+        await pilot.press("i", *"tab.3", "tab", *"typed on beta", "enter")
+        await async_wait_for(lambda: second.store.total == 3)
+        assert first.store.total == 1
+
+        await pilot.press("ctrl+pageup")  # back to the first, and round again
+        await async_wait_for(lambda: app.screen is first)
+        await pilot.press("ctrl+pagedown", "ctrl+pagedown")
+        await async_wait_for(lambda: app.current == 0 and app.screen is first)
+
+
+async def test_a_server_down_on_a_hidden_tab_shows_on_the_tab_line(server_factory) -> None:
+    """Beta stops while alpha is shown: beta's tab reads reconnecting within seconds; back
+    up, it reads connected again, and alpha never noticed."""
+    alpha, beta = server_factory("valkey"), server_factory("valkey")
+    app = two_servers(alpha.url, beta.url)
+    async with app.run_test(size=SIZE):
+        first = app.dashboards[0]
+        await async_wait_for(lambda: "2 beta ● " in tab_line(app), 10)
+        beta.stop()
+        await async_wait_for(lambda: "2 beta ◌ reconnecting" in tab_line(app), 15)
+        assert "1 alpha ● " in tab_line(app) and first.subscriber.state is State.CONNECTED
+        beta.restart()
+        await async_wait_for(lambda: "2 beta ● " in tab_line(app), 20)
+        assert first.subscriber.state is State.CONNECTED
+
+
+async def test_one_server_has_no_tab_line_and_no_tab_keys(server) -> None:
+    app = RpsApp(AppConfig(settings=parse_url(server.url), subscriptions=[SUB]))
+    async with app.run_test(size=SIZE) as pilot:
+        assert not app.dashboard.tab_bar.display
+        await pilot.press("alt+2")  # nothing to switch to: nothing happens
+        assert app.current == 0
+        keys = {k for _, rows in app.help_sections() for k, _ in rows}
+        assert not any("alt+" in k or "ctrl+pg" in k.lower() for k in keys), keys

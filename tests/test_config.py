@@ -212,8 +212,11 @@ def test_a_bad_config_file_is_one_line_and_exit_2(tmp_path) -> None:
         ('"detail.diff" = "m"', "'m' is bound to both detail.diff and detail.decoder in the "
          "detail view"),
         # the tree's own s (subscribe to a branch) wins while the tree has the focus
-        ('pause = "s"\nsubscribe = "S"', "'s' is bound to both pause and tree.subscribe in "
+        ('pause = "s"\nsubscribe = "w"', "'s' is bound to both pause and tree.subscribe in "
          "the channel tree"),
+        # S shows the sentinels' events (hidden without sentinels, but bound)
+        ('subscribe = "S"', "'S' is bound to both subscribe and sentinel_events in the "
+         "dashboard"),
         # e exports the channel statistics while the table has the focus
         ('pause = "e"', "'e' is bound to both pause and channels.export in the channel "
          "table"),
@@ -237,7 +240,7 @@ def test_a_key_bound_twice_is_refused_naming_both(tmp_path, keymap: str, said: s
 @pytest.mark.parametrize(
     "keymap",
     [
-        'pause = "s"\nsubscribe = "S"\n"tree.subscribe" = "S"',  # swapped out of the way
+        'pause = "s"\nsubscribe = "w"\n"tree.subscribe" = "w"',  # swapped out of the way
         'pause = "d"',  # d diffs in the detail view, another screen
         'help = "question_mark,f2"',  # ? also closes the help screen, as by default
         '"detail.decoder" = "x"',  # x unsubscribes on the dashboard: another screen

@@ -33,6 +33,15 @@ if TYPE_CHECKING:
 
 
 @dataclass
+class Target:
+    """One more server to watch (the dashboard and tail take several)."""
+
+    label: str
+    settings: ConnectionSettings
+    subscriptions: list[Subscription]
+
+
+@dataclass
 class Options:
     settings: ConnectionSettings
     subscriptions: list[Subscription] = field(default_factory=list)
@@ -45,6 +54,8 @@ class Options:
     history_mb: int = DEFAULT_MAX_BYTES // MIB
     separators: str = ""  # the channel tree's ("": detected)
     config_path: str | None = None  # --config: the publish box's saved messages go beside it
+    label: str = ""  # the first server's name, when there are several
+    more: list[Target] = field(default_factory=list)  # more servers: a tab each
 
 
 @dataclass
@@ -52,6 +63,8 @@ class TailOptions:
     settings: ConnectionSettings
     subscriptions: list[Subscription]
     format: str = "ndjson"
+    label: str = ""  # the first server's name, when there are several
+    more: list[Target] = field(default_factory=list)  # more servers: `server` on each line
 
 
 @dataclass
@@ -95,11 +108,38 @@ def _profile(args: argparse.Namespace, config: Config) -> dict[str, Any]:
     return chosen.values if chosen is not None else {}
 
 
+def each_server(args: argparse.Namespace) -> list[tuple[str, argparse.Namespace]]:
+    """One (label, arguments) per server asked for: each --profile (labelled with its name),
+    then each -u (labelled host:port, set later); with neither, the one default server.
+    Every other option applies to each of them."""
+    profiles, urls = args.profile or [], args.url or []
+    several = len(profiles) + len(urls) > 1
+    if several and (args.host is not None or args.port is not None):
+        raise UsageError("-h/-p with several servers: give each its URL (-u) or profile")
+    if several and (args.sentinel or getattr(args, "cluster", False)):
+        raise UsageError("--sentinel and --cluster name one server: give several in profiles")
+    chosen = [
+        (p, argparse.Namespace(**{**vars(args), "profile": p, "url": None})) for p in profiles
+    ]
+    chosen += [("", argparse.Namespace(**{**vars(args), "profile": None, "url": u})) for u in urls]
+    return chosen or [("", argparse.Namespace(**{**vars(args), "profile": None, "url": None}))]
+
+
+def one_server(args: argparse.Namespace) -> argparse.Namespace:
+    """The arguments of a command that talks to one server (publish, bench, replay)."""
+    servers = each_server(args)
+    if len(servers) > 1:
+        raise UsageError("this command talks to one server: give -u or --profile once")
+    return servers[0][1]
+
+
 def settings_from_args(
     args: argparse.Namespace, config: Config | None = None
 ) -> ConnectionSettings:
     """The profile's URL (else $REDIS_URL) and $REDISCLI_AUTH, then the profile's options,
     then the command line's on top (as redis-cli does: options win)."""
+    if isinstance(args.url, list) or isinstance(args.profile, list):
+        args = one_server(args)
     config = config if config is not None else load_config(args)
     p = _profile(args, config)
     _warn_if_password_shows(args)
@@ -187,6 +227,35 @@ def with_sentinel_events(
     return [*subs, SENTINEL_EVENTS]
 
 
+def args_of_first(args: argparse.Namespace) -> argparse.Namespace:
+    """The first server's arguments (its profile gives --history and the like)."""
+    return each_server(args)[0][1]
+
+
+def _targets(args: argparse.Namespace, config: Config, given: list[Subscription]) -> list[Target]:
+    """Every server asked for, with its settings, subscriptions (those given on the command
+    line, else its profile's, else the config file's) and its label (the profile's name,
+    else host:port; a second with the same name gets ` (2)`). --sentinel-events goes to
+    each server reached through sentinels, and needs one."""
+    targets, seen = [], set()
+    for name, server_args in each_server(args):
+        settings = settings_from_args(server_args, config)
+        subs = given or _default_subscriptions(server_args, config)
+        label = name or settings.node
+        n = 2
+        while label in seen:
+            label, n = f"{name or settings.node} ({n})", n + 1
+        seen.add(label)
+        targets.append(Target(label, settings, subs))
+    if getattr(args, "sentinel_events", False):
+        watched = [t for t in targets if t.settings.sentinels]
+        if not watched:
+            with_sentinel_events(args, targets[0].settings, [])  # says what it needs
+        for target in watched:
+            target.subscriptions = [*target.subscriptions, SENTINEL_EVENTS]
+    return targets
+
+
 def _readable_file(path: str) -> str:
     if not Path(path).is_file():
         raise UsageError(f"{path}: no such file")
@@ -215,12 +284,15 @@ def parse_args(argv: Sequence[str]) -> Options:
         settings = ConnectionSettings()
         config = load_config(args)
         profile: dict[str, Any] = {}
+        given = subscriptions_from_args(args, dashboard=True)
+        subs = given or _default_subscriptions(args, config)
+        targets = [Target("", settings, with_sentinel_events(args, settings, subs))]
     else:
         config = load_config(args)
-        profile = _profile(args, config)
-        settings = settings_from_args(args, config)
-    subs = subscriptions_from_args(args, dashboard=True) or _default_subscriptions(args, config)
-    subs = with_sentinel_events(args, settings, subs)
+        targets = _targets(args, config, subscriptions_from_args(args, dashboard=True))
+        profile = _profile(args_of_first(args), config)
+    first, *more = targets
+    settings, subs = first.settings, first.subscriptions
     record = _writable_path(args.record) if args.record else None
     history = args.history or profile.get("history") or config.history or DEFAULT_HISTORY
     history_mb = (
@@ -242,6 +314,8 @@ def parse_args(argv: Sequence[str]) -> Options:
         history_mb,
         _separators(args, config),
         args.config,
+        first.label if more else "",
+        more,
     )
 
 
@@ -292,12 +366,11 @@ def parse_command(argv: Sequence[str]) -> AnyOptions | PublishOptions | BenchOpt
     if command == "tail":
         args = build_tail_parser().parse_args(argv[1:])
         config = load_config(args)
-        subs = subscriptions_from_args(args) or _default_subscriptions(args, config)
-        settings = settings_from_args(args, config)
-        subs = with_sentinel_events(args, settings, subs)
-        if not subs:
+        first, *more = _targets(args, config, subscriptions_from_args(args))
+        if not all(t.subscriptions for t in (first, *more)):
             raise UsageError("tail needs a SUBSCRIPTION (or --channel, --pattern, --shard)")
-        return TailOptions(settings, subs, args.format)
+        label = first.label if more else ""
+        return TailOptions(first.settings, first.subscriptions, args.format, label, more)
     if command == "replay":
         args = build_replay_parser().parse_args(argv[1:])
         path = _readable_file(args.file)

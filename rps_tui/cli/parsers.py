@@ -126,13 +126,17 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
     conn.add_argument(
         "-u",
         "--url",
+        action="append",
         help="redis://, rediss:// or unix:// URL "
-        "(default: $REDIS_URL, else redis://127.0.0.1:6379/0)",
+        "(default: $REDIS_URL, else redis://127.0.0.1:6379/0); the dashboard and tail take "
+        "several (-u A -u B): a server each",
     )
     conn.add_argument(
         "--profile",
+        action="append",
         metavar="NAME",
-        help="a connection profile from the config file (options given here win)",
+        help="a connection profile from the config file (options given here win); the "
+        "dashboard and tail take several",
     )
     conn.add_argument(
         "--config",

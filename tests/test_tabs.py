@@ -5,6 +5,9 @@ restarted during the test."""
 
 from __future__ import annotations
 
+import json
+import signal
+
 import redis
 
 from rps_tui.core.connection.settings import parse_url
@@ -12,7 +15,9 @@ from rps_tui.core.subscriber.base import State
 from rps_tui.core.subscriptions import Subscription
 from rps_tui.ui.app import AppConfig, Connection, RpsApp
 from tests.support.app import SIZE, pane_text
-from tests.support.wait import async_wait_for
+from tests.support.cli import one_line_error, run_cli
+from tests.support.tail import Tail
+from tests.support.wait import async_wait_for, wait_for
 
 SUB = Subscription.parse("tab.*")
 
@@ -91,3 +96,48 @@ async def test_one_server_has_no_tab_line_and_no_tab_keys(server) -> None:
         assert app.current == 0
         keys = {k for _, rows in app.help_sections() for k, _ in rows}
         assert not any("alt+" in k or "ctrl+pg" in k.lower() for k in keys), keys
+
+
+# -- the command line: several servers for the dashboard and tail ------------------------------
+def test_tail_of_two_servers_names_each_line_and_skips_one_that_is_down(server_factory) -> None:
+    """`-u A -u B -u C` with C down: one line on stderr for C, and every line from A and B
+    says which server it came from, first in the record; SIGTERM ends it with 0."""
+    alpha, beta = server_factory("valkey"), server_factory("valkey")
+    down = "redis://127.0.0.1:1"
+    proc = Tail("-u", alpha.url, "-u", beta.url, "-u", down, "tl.*")
+    try:
+        proc.start_reading()
+        with redis.Redis(port=alpha.port) as a, redis.Redis(port=beta.port) as b:
+            wait_for(lambda: a.pubsub_numpat() == 1 and b.pubsub_numpat() == 1, 10)
+            a.publish("tl.1", "from alpha")
+            b.publish("tl.2", "from beta")
+        records = [json.loads(line) for line in proc.wait_lines(2)]
+        by_server = {r["server"]: r["data"] for r in records}
+        assert by_server == {f"127.0.0.1:{alpha.port}": "from alpha",
+                             f"127.0.0.1:{beta.port}": "from beta"}  # fmt: skip
+        assert all(next(iter(r)) == "server" for r in records)
+        proc.proc.send_signal(signal.SIGTERM)
+        assert proc.wait_exit() == 0
+        said = proc.stderr()
+        assert "rps-tui: 127.0.0.1:1: cannot connect to 127.0.0.1:1/0" in said, said
+        assert "Traceback" not in said
+    finally:
+        proc.close()
+
+
+def test_none_of_several_servers_reachable_is_exit_1_naming_each() -> None:
+    for command in ([], ["tail"]):
+        line = one_line_error(
+            run_cli(*command, "-u", "redis://127.0.0.1:1", "-u", "redis://127.0.0.1:2", "x"), 1
+        )
+        assert "127.0.0.1:1: cannot connect" in line and "127.0.0.1:2: cannot connect" in line
+
+
+def test_one_server_commands_and_record_refuse_several_in_one_line() -> None:
+    two = ["-u", "redis://127.0.0.1:1", "-u", "redis://127.0.0.1:2"]
+    for args in (["publish", *two, "ch", "m"], ["bench", *two], ["replay", *two, __file__]):
+        assert "talks to one server" in one_line_error(run_cli(*args), 2)
+    line = one_line_error(run_cli(*two, "--record", "x.ndjson", "x"), 2)
+    assert "--record takes one server" in line
+    line = one_line_error(run_cli(*two, "-p", "6380", "x"), 2)
+    assert "-h/-p with several servers" in line

@@ -6,12 +6,13 @@ from __future__ import annotations
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from rps_tui.cli.options import Options, ReplayOptions, TailOptions, ViewOptions
+from rps_tui.cli.options import Options, ReplayOptions, TailOptions, Target, ViewOptions
 from rps_tui.cli.parsers import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, PROG
 from rps_tui.core.config import chosen_path
-from rps_tui.core.connection.probe import ConnectError, reach
+from rps_tui.core.connection.probe import ConnectError, Reached, reach
 from rps_tui.core.connection.settings import UsageError, parse_url
 from rps_tui.core.saved import beside
 from rps_tui.core.store import MIB
@@ -90,7 +91,7 @@ def run(options: Options) -> int:
     from rps_tui.core.embedded.demo import DEMO_PATTERNS, DemoTraffic
     from rps_tui.core.embedded.server import ServerError, start_server
 
-    server = traffic = recorder = session = None
+    server = traffic = recorder = session = app = None
     note = ""
     try:
         if options.demo or options.embedded:
@@ -106,6 +107,11 @@ def run(options: Options) -> int:
                 note = "demo: embedded Valkey with demo traffic"
                 if not options.subscriptions:
                     options.subscriptions = [Subscription.parse(p) for p in DEMO_PATTERNS]
+        if options.more:
+            if options.record:
+                raise UsageError("--record takes one server; with several, r records the tab shown")
+            app = _several_servers(options)
+            return _run_app(app)
         reached = reach(options.settings, note, events_ok=True)
         settings = reached.settings
         if settings.watch_sentinel and not options.subscriptions:
@@ -138,7 +144,9 @@ def run(options: Options) -> int:
         )
         return _run_app(app)
     finally:
-        if session is not None:
+        if app is not None and len(app.dashboards) > 1:
+            _close_recordings([r for d in app.dashboards for r in d.session.recordings])
+        elif session is not None:
             _close_recordings(session.recordings)
         elif recorder is not None:
             _close_recordings([recorder])
@@ -149,14 +157,97 @@ def run(options: Options) -> int:
 
 
 def run_tail(options: TailOptions) -> int:
-    """Check the connection (one line and exit 1 if it fails), then tail until stopped."""
-    from rps_tui.core.tail import Ending, tail
+    """Check the connection (one line and exit 1 if it fails; with several servers, exit 1
+    only if none answers), then tail until stopped."""
+    from rps_tui.core.tail import Ending, Source, tail
     from rps_tui.core.tuning import tune_process
 
-    settings = reach(options.settings, events_ok=True).settings
-    tune_process()  # its subscriber reads as the dashboard's does
-    ending = tail(settings, options.subscriptions, fmt=options.format)
+    targets = [Target(options.label, options.settings, options.subscriptions), *options.more]
+    if len(targets) == 1:  # its failure is the command's
+        reached = [replace(targets[0], settings=reach(options.settings, events_ok=True).settings)]
+    else:  # each failure is one line and the others go on; none: one line naming each
+        reached = reach_each(targets)
+    tune_process()  # its subscribers read as the dashboard's do
+    first, *more = reached
+    ending = tail(
+        first.settings,
+        first.subscriptions,
+        fmt=options.format,
+        label=first.label,
+        more=[Source(t.label, t.settings, t.subscriptions) for t in more],
+    )
     return {Ending.STOPPED: EXIT_OK, Ending.INTERRUPTED: EXIT_INTERRUPTED}.get(ending, EXIT_FAILED)
+
+
+def probe_each(targets: Sequence[Target]) -> list[tuple[Target, Reached | str]]:
+    """Check every server at once (a slow one does not hold up the others): for each, what
+    was found, or why it could not be reached."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def check(target: Target) -> Reached | str:
+        try:
+            return reach(target.settings, events_ok=True)
+        except ConnectError as exc:
+            return str(exc)
+
+    with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
+        return list(zip(targets, pool.map(check, targets), strict=True))
+
+
+def reach_each(targets: Sequence[Target]) -> list[Target]:
+    """The servers that answer, with their settings as found; one line on stderr for each
+    that does not. None: ConnectError naming each."""
+    probed = probe_each(targets)
+    if all(isinstance(found, str) for _, found in probed):
+        raise ConnectError("; ".join(f"{t.label}: {found}" for t, found in probed))
+    reached = []
+    for target, found in probed:
+        if isinstance(found, str):
+            print(f"{PROG}: {target.label}: {found}", file=sys.stderr)
+        else:
+            reached.append(replace(target, settings=found.settings))
+    return reached
+
+
+def _several_servers(options: Options) -> RpsApp:
+    """The dashboard with a tab per server. One that cannot be reached at start still gets
+    its tab: its subscriber keeps trying, and the tab and header say why it cannot; only
+    when none answers is it an error (exit 1, a line for each)."""
+    from rps_tui.ui.app import AppConfig, Connection, RpsApp
+
+    targets = [Target(options.label, options.settings, options.subscriptions), *options.more]
+    found = probe_each(targets)
+    if all(isinstance(r, str) for _, r in found):
+        raise ConnectError("; ".join(f"{t.label}: {r}" for t, r in found))
+    tabs = []
+    for target, reached in found:
+        if isinstance(reached, str):  # its header says why, from its own attempts
+            tabs.append(Connection(target.settings, target.subscriptions, target.label))
+            continue
+        settings, subs = reached.settings, target.subscriptions
+        if settings.watch_sentinel and not subs:
+            subs = [Subscription.parse("*")]  # every event it publishes
+        via = " via Sentinel" if settings.sentinels else ""
+        tabs.append(
+            Connection(settings, subs, target.label, reached.info.label + via, reached.note)
+        )
+    first, *more = tabs
+    return RpsApp(
+        AppConfig(
+            settings=first.settings,
+            subscriptions=first.subscriptions,
+            history=options.history,
+            history_bytes=options.history_mb * MIB,
+            server_label=first.server_label,
+            note=first.note,
+            theme=options.theme,
+            keymap=options.keymap,
+            separators=options.separators,
+            saved_path=beside(chosen_path(options.config_path)),
+            label=first.label,
+            more=more,
+        )
+    )
 
 
 def run_replay(options: ReplayOptions) -> int:

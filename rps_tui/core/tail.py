@@ -15,11 +15,17 @@ SIGTERM is STOPPED (0); a reader that goes away (`| head -n 3`) ends it quietly 
 noticed at the next write or within a quarter second on a pipe.
 Diagnostics (connection lost, reconnected, a refused subscription) go to stderr, one
 line each, so stdout carries data only.
+
+Several servers (`-u A -u B`, `--profile a --profile b`): a session each, one outbox for
+all, and each line says which server it came from: `"server": "label"` in NDJSON (the
+first field), the label after the time in text; diagnostics name it too. Lines of one
+server keep their order; lines of two servers are written as they are read.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import queue
 import select
@@ -27,6 +33,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import BinaryIO, TextIO
@@ -59,31 +66,46 @@ def format_text(entry: Entry) -> str:
     return f"{stamp} {safe_name(channel_of(entry))} {format_line(data, limit=len(data)).text}"
 
 
+@dataclass(frozen=True)
+class Source:
+    """One server to tail: its label (on each line when there are several), where, what."""
+
+    label: str
+    settings: ConnectionSettings
+    subscriptions: Sequence[Subscription]
+
+
 class Outbox:
-    """The engine's sink: a bounded queue of socket reads. `__call__` runs on the engine
-    thread; it waits while the queue is full (back-pressure), until `close()`."""
+    """The engines' sink: a bounded queue of socket reads, each with the label of the
+    server it came from. `sink(label)` runs on an engine thread; it waits while the queue
+    is full (back-pressure), until `close()`."""
 
     def __init__(self, max_batches: int = QUEUE_BATCHES) -> None:
-        self._queue: queue.Queue[list[Entry]] = queue.Queue(max_batches)
+        self._queue: queue.Queue[tuple[str, list[Entry]]] = queue.Queue(max_batches)
         self._closed = threading.Event()
 
-    def __call__(self, entries: list[Entry]) -> None:
-        while not self._closed.is_set():
-            try:
-                self._queue.put(entries, timeout=POLL_SECONDS)
-                return
-            except queue.Full:
-                continue
+    def sink(self, label: str) -> Callable[[list[Entry]], None]:
+        def put(entries: list[Entry]) -> None:
+            while not self._closed.is_set():
+                try:
+                    self._queue.put((label, entries), timeout=POLL_SECONDS)
+                    return
+                except queue.Full:
+                    continue
 
-    def get(self, timeout: float) -> list[Entry]:
-        """Every entry waiting, oldest first (waits up to `timeout` for the first)."""
+        return put
+
+    def get(self, timeout: float) -> list[tuple[str, Entry]]:
+        """Every (label, entry) waiting, oldest first (waits up to `timeout` for the first)."""
         try:
-            entries = list(self._queue.get(timeout=timeout))
+            label, first = self._queue.get(timeout=timeout)
         except queue.Empty:
             return []
+        entries = [(label, e) for e in first]
         with contextlib.suppress(queue.Empty):
             while True:
-                entries += self._queue.get_nowait()
+                label, more = self._queue.get_nowait()
+                entries += [(label, e) for e in more]
         return entries
 
     def close(self) -> None:
@@ -107,6 +129,13 @@ def _reader_gone(fd: int) -> bool:
     return any(event & (select.POLLERR | select.POLLHUP) for _, event in poller.poll(0))
 
 
+def _labelled(encode: Callable[[Entry], str], fmt: str) -> Callable[[str, Entry], str]:
+    """A line that names its server: `"server"` first in NDJSON, after the time in text."""
+    if fmt == "ndjson":
+        return lambda label, e: f'{{"server":{json.dumps(label)},{encode(e)[1:]}'
+    return lambda label, e: encode(e).replace(" ", f" {safe_text(label)} ", 1)
+
+
 def tail(
     settings: ConnectionSettings,
     subscriptions: Sequence[Subscription],
@@ -114,45 +143,57 @@ def tail(
     fmt: str = "ndjson",
     out: BinaryIO | None = None,
     err: TextIO | None = None,
+    label: str = "",
+    more: Sequence[Source] = (),
 ) -> Ending:
     """Subscribe and write every entry to `out` (stdout) until interrupted; how it ended
-    (see the module docstring). The caller has checked the connection (`probe.reach`)."""
+    (see the module docstring). With a `label` or `more` servers every line names its
+    server. The caller has checked the connections (`probe.reach`)."""
     out = out if out is not None else sys.stdout.buffer
     err = err if err is not None else sys.stderr
     is_stdout = out is sys.stdout.buffer
     encoding = (sys.stdout.encoding or "utf-8") if is_stdout else "utf-8"
-    encode: Callable[[Entry], str] = dumps if fmt == "ndjson" else format_text
-    session = Session.live(settings, history=1)  # the entries go to stdout, not to a history
-    engine = session.subscriber
-    for sub in subscriptions:
-        engine.subscribe(sub)
+    plain: Callable[[Entry], str] = dumps if fmt == "ndjson" else format_text
+    sources = [Source(label, settings, subscriptions), *more]
+    several = bool(label or more)  # every line names its server
+    encode = _labelled(plain, fmt) if several else lambda _, e: plain(e)
     outbox = Outbox()
-    engine.sink = outbox
-    thread = threading.Thread(target=engine.run, name="subscriber", daemon=True)
+    engines, threads = [], []
+    for source in sources:
+        session = Session.live(source.settings, history=1)  # to stdout, not to a history
+        engine = session.subscriber
+        for sub in source.subscriptions:
+            engine.subscribe(sub)
+        engine.sink = outbox.sink(source.label)
+        engines.append(engine)
+        threads.append(threading.Thread(target=engine.run, name="subscriber", daemon=True))
     main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if main else None
-    seq = 0
+    seqs = [0] * len(engines)
     code = Ending.STOPPED
     broken = False
 
-    def write(entries: list[Entry]) -> None:
-        text = "".join([encode(e) + "\n" for e in entries])
+    def write(entries: list[tuple[str, Entry]]) -> None:
+        text = "".join([encode(label, e) + "\n" for label, e in entries])
         out.write(text.encode(encoding, "backslashreplace"))
         out.flush()
 
     try:
-        thread.start()
+        for thread in threads:
+            thread.start()
         while True:
             entries = outbox.get(POLL_SECONDS)
             if entries:
                 write(entries)
             elif is_stdout and _reader_gone(out.fileno()):
                 raise BrokenPipeError
-            seq, events = engine.events_since(seq)
-            for event in events:
-                with contextlib.suppress(OSError):
-                    print(f"rps-tui: {safe_text(event.text)}", file=err, flush=True)
-            if not thread.is_alive():
+            for n, (source, engine) in enumerate(zip(sources, engines, strict=True)):
+                seqs[n], events = engine.events_since(seqs[n])
+                named = f"{safe_text(source.label)}: " if several else ""
+                for event in events:
+                    with contextlib.suppress(OSError):
+                        print(f"rps-tui: {named}{safe_text(event.text)}", file=err, flush=True)
+            if not all(thread.is_alive() for thread in threads):
                 print("rps-tui: the subscriber stopped unexpectedly", file=err)
                 code = Ending.FAILED
                 break
@@ -172,10 +213,12 @@ def tail(
             os.close(devnull)
     finally:
         outbox.close()
-        engine.stop()
+        for engine in engines:
+            engine.stop()
         if main:
             signal.signal(signal.SIGTERM, previous)
-        thread.join(5)
+        for thread in threads:
+            thread.join(5)
     if not broken:
         with contextlib.suppress(OSError, KeyboardInterrupt):  # what was read before the end
             write(outbox.get(0))

@@ -22,12 +22,19 @@ from rps_tui.ui.saved_picker import SavedPicker, SaveScreen
 from rps_tui.ui.screens import SubscribeScreen
 from rps_tui.ui.stats_table import StatsTable
 
+# What Textual reads for alt+1…9 from a terminal: it takes ESC + digit for the characters
+# macOS's Option+digit types (¡ ™ £ ¢ ∞ § ¶ • ª), so `alt+1` alone never fires (tmux, xterm).
+ALT_DIGIT_KEYS = (
+    "inverted_exclamation_mark", "trade_mark_sign", "pound_sign", "cent_sign", "infinity",
+    "section_sign", "pilcrow_sign", "bullet", "ª",
+)  # fmt: skip
+
 APP_BINDINGS = [
     Binding("question_mark,f1", "help", "Help", id="help", key_display="?"),
     Binding("q", "quit", "Quit", id="quit"),
     # several servers (a tab each): these switch, from anywhere
     Binding(
-        "ctrl+pagedown",
+        "right_curly_bracket,ctrl+pagedown",
         "next_tab(1)",
         "Next server",
         show=False,
@@ -35,7 +42,7 @@ APP_BINDINGS = [
         tooltip="The next server's tab",
     ),
     Binding(
-        "ctrl+pageup",
+        "left_curly_bracket,ctrl+pageup",
         "next_tab(-1)",
         "Previous server",
         show=False,
@@ -43,7 +50,14 @@ APP_BINDINGS = [
         tooltip="The previous server's tab",
     ),
     *(
-        Binding(f"alt+{n}", f"tab({n - 1})", f"Server {n}", show=False, id=f"tab{n}")
+        Binding(
+            f"alt+{n},{ALT_DIGIT_KEYS[n - 1]}",
+            f"tab({n - 1})",
+            f"Server {n}",
+            key_display=f"alt+{n}",
+            show=False,
+            id=f"tab{n}",
+        )
         for n in range(1, 10)
     ),
 ]
@@ -274,6 +288,9 @@ def help_sections(
                 continue
             if binding.action.startswith("jump"):
                 rows.setdefault("jump", (["1-9"], "Jump to subscription 1-9"))
+                continue
+            if binding.action.startswith("tab("):
+                rows.setdefault("tab", (["alt+1-9"], "Show server 1-9 (its tab)"))
                 continue
             text = with_keys(binding.tooltip or binding.description, live)
             keys, _ = rows.setdefault(binding.action, ([], text))

@@ -317,8 +317,9 @@ class DashboardScreen(Screen[None]):
         self._pane_title()
         self._status()
         self._event_seq, events = self.subscriber.events_since(self._event_seq)
+        named = f"{self.options.label}: " if self.options.tabs is not None else ""  # which tab
         for event in events:
-            self.notify(safe_text(event.text), severity=event.level, markup=False)  # type: ignore[arg-type]
+            self.notify(safe_text(named + event.text), severity=event.level, markup=False)  # type: ignore[arg-type]
         self.recording.check()
 
     def _show_channels(self, now: float) -> None:

@@ -3,7 +3,8 @@ label, state and message rate, so trouble on a hidden tab is seen from any other
 
 Each tab's numbers are its own dashboard's once-a-second snapshot (the rate its traffic
 panel shows) and its subscriber's state (what its header shows): the same numbers, not a
-second reading. Too many tabs for the width: each label is shortened, never the state.
+second reading. Too many tabs for the width: each label is shortened from the left, never
+the state (labels often differ at the end: `127.0.0.1:6379`, `127.0.0.1:6380`).
 """
 
 from __future__ import annotations
@@ -59,8 +60,8 @@ class TabBar(Static):
     def _cell(self, n: int, tab: Tab, label_room: int | None) -> Text:
         icon, style = STATE_STYLE[tab.state]
         label = safe_text(tab.label)
-        if label_room is not None and len(label) > label_room:
-            label = label[: max(0, label_room - 1)] + "…" if label_room else ""
+        if label_room is not None and len(label) > label_room:  # the end tells them apart
+            label = "…" + label[len(label) - label_room + 1 :] if label_room > 1 else ""
         current = n == self.current
         cell = Text()
         cell.append(f"{n + 1}", "bold reverse" if current else "dim")

@@ -188,7 +188,8 @@ class RpsApp(App[int]):
         if 0 <= n < len(self.dashboards) and n != self.current:
             self.current = n
             await self.switch_mode(_mode(n))
-            self.dashboard.refresh_counts()
+            self.dashboard.refresh_counts()  # drawn now, not at its next second
+            self.dashboard.refresh_pane()
 
     async def action_next_tab(self, step: int = 1) -> None:
         if len(self.dashboards) > 1:

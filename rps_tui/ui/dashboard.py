@@ -272,8 +272,11 @@ class DashboardScreen(Screen[None]):
         """Draw what the selected subscription got since the last frame, within the budget.
 
         Called when the subscriber signals new data and by a 2 Hz housekeeping timer; with
-        no traffic it finds nothing to do.
+        no traffic it finds nothing to do. A hidden tab draws nothing (and, not re-armed,
+        is not woken by its data either).
         """
+        if not self.shown:
+            return
         subs = self.subscriber.subscriptions
         if subs != self._known_subs:
             self._sync_subscriptions(subs)
@@ -298,10 +301,24 @@ class DashboardScreen(Screen[None]):
     def _timed_draw(self) -> None:
         self.refresh_pane()
 
+    @property
+    def shown(self) -> bool:
+        """Its tab is the one shown (always, with one server): a hidden tab draws nothing,
+        it only keeps its snapshot (for the tab line), its events and its memory bounds."""
+        return (
+            self.options.tabs is None or getattr(self.app, "current", 0) == self.options.tab_index
+        )
+
     def refresh_counts(self) -> None:
         if self.catching_up.skip():
             return
         store, now = self.store, self.clock()
+        if not self.shown:
+            self.snapshot = store.snapshot(now, channels=False)
+            self._counted = None  # the channel table is drawn afresh when the tab is shown
+            self._trim_models()
+            self._report_events()
+            return
         counted = (store.total, store.version)
         changed = counted != self._counted  # else no message and no meter moved: the
         self._counted = counted  # channel rows are as last drawn, and not read again
@@ -316,6 +333,11 @@ class DashboardScreen(Screen[None]):
             self._trim_models()
         self._pane_title()
         self._status()
+        self._report_events()
+
+    def _report_events(self) -> None:
+        """The subscriber's news as notifications (a hidden tab's named with its label),
+        and the recording's health."""
         self._event_seq, events = self.subscriber.events_since(self._event_seq)
         named = f"{self.options.label}: " if self.options.tabs is not None else ""  # which tab
         for event in events:

@@ -141,3 +141,43 @@ def test_one_server_commands_and_record_refuse_several_in_one_line() -> None:
     assert "--record takes one server" in line
     line = one_line_error(run_cli(*two, "-p", "6380", "x"), 2)
     assert "-h/-p with several servers" in line
+
+
+async def test_plus_adds_a_server_in_a_tab_of_its_own(server_factory) -> None:
+    """`+` asks for a URL or profile: one that is down is said in the dialog and the text
+    stays; one that answers opens in a new tab with the command line's subscriptions, and
+    the first tab gains the tab line."""
+    from rps_tui.cli.options import parse_args
+    from rps_tui.cli.run import _connector
+    from rps_tui.ui.add_server import AddServerScreen
+
+    alpha, beta = server_factory("valkey"), server_factory("valkey")
+    options = parse_args(["-u", alpha.url, "tab.*"])
+    app = RpsApp(
+        AppConfig(
+            settings=options.settings,
+            subscriptions=options.subscriptions,
+            connect=_connector(options),
+        )
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        assert not app.dashboard.tab_bar.display
+        await pilot.press("plus")
+        await async_wait_for(lambda: isinstance(app.screen, AddServerScreen) and app.focused)
+        await pilot.press(*"redis://127.0.0.1:1", "enter")
+        status = app.screen.query_one("#add-server-status")
+        await async_wait_for(lambda: "cannot connect to 127.0.0.1:1" in str(status.render()), 10)
+        field = app.screen.query_one("#add-server-url")
+        assert field.value == "redis://127.0.0.1:1" and len(app.dashboards) == 1
+        field.value = beta.url
+        await pilot.press("enter")
+        await async_wait_for(lambda: len(app.dashboards) == 2 and app.screen is app.dashboards[1])
+        added = app.dashboards[1]
+        assert added.subscriber.subscriptions == [SUB]
+        with redis.Redis(port=beta.port) as b:
+            await async_wait_for(lambda: b.publish("tab.9", "via plus") == 1)
+        await async_wait_for(lambda: any("via plus" in line for line in pane_text(app)))
+        assert app.dashboards[0].tab_bar.display and added.tab_bar.display
+        await async_wait_for(lambda: f"2 127.0.0.1:{beta.port} ●" in tab_line(app))
+        await pilot.press("left_curly_bracket")
+        await async_wait_for(lambda: app.screen is app.dashboards[0])

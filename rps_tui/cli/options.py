@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,6 +56,7 @@ class Options:
     config_path: str | None = None  # --config: the publish box's saved messages go beside it
     label: str = ""  # the first server's name, when there are several
     more: list[Target] = field(default_factory=list)  # more servers: a tab each
+    resolve: Callable[[str], Target] | None = None  # `+`: text typed → one more server
 
 
 @dataclass
@@ -227,6 +228,32 @@ def with_sentinel_events(
     return [*subs, SENTINEL_EVENTS]
 
 
+def resolver(
+    args: argparse.Namespace, config: Config, given: list[Subscription]
+) -> Callable[[str], Target]:
+    """What `+` in the dashboard does with the text typed: a URL (`redis://`, `rediss://`,
+    `unix://`) or a profile's name, with the command line's other options and
+    subscriptions, as a server given at start would have been. UsageError in one line."""
+
+    def resolve(text: str) -> Target:
+        url = "://" in text
+        server = argparse.Namespace(
+            **{
+                **vars(args),
+                "url": text if url else None,
+                "profile": None if url else text,
+                "host": None,
+                "port": None,
+                "no_auth_warning": True,  # the screen is up: stderr would garble it
+            }
+        )
+        settings = settings_from_args(server, config)
+        subs = given or _default_subscriptions(server, config)
+        return Target(text if not url else settings.node, settings, subs)
+
+    return resolve
+
+
 def args_of_first(args: argparse.Namespace) -> argparse.Namespace:
     """The first server's arguments (its profile gives --history and the like)."""
     return each_server(args)[0][1]
@@ -316,6 +343,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         args.config,
         first.label if more else "",
         more,
+        resolver(args, config, subscriptions_from_args(args, dashboard=True)),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -21,7 +21,7 @@ from rps_tui.core.units import were
 
 if TYPE_CHECKING:
     from rps_tui.core.recording.recorder import Recorder
-    from rps_tui.ui.app import RpsApp
+    from rps_tui.ui.app import Connection, RpsApp
 
 
 def fail(message: str, code: int) -> int:
@@ -140,6 +140,7 @@ def run(options: Options) -> int:
                 session=session,
                 record_path=options.record,
                 saved_path=beside(chosen_path(options.config_path)),
+                connect=_connector(options),
             )
         )
         return _run_app(app)
@@ -219,18 +220,12 @@ def _several_servers(options: Options) -> RpsApp:
     found = probe_each(targets)
     if all(isinstance(r, str) for _, r in found):
         raise ConnectError("; ".join(f"{t.label}: {r}" for t, r in found))
-    tabs = []
-    for target, reached in found:
-        if isinstance(reached, str):  # its header says why, from its own attempts
-            tabs.append(Connection(target.settings, target.subscriptions, target.label))
-            continue
-        settings, subs = reached.settings, target.subscriptions
-        if settings.watch_sentinel and not subs:
-            subs = [Subscription.parse("*")]  # every event it publishes
-        via = " via Sentinel" if settings.sentinels else ""
-        tabs.append(
-            Connection(settings, subs, target.label, reached.info.label + via, reached.note)
-        )
+    tabs = [
+        Connection(t.settings, t.subscriptions, t.label)  # its header says why, as it tries
+        if isinstance(reached, str)
+        else _tab(t, reached)
+        for t, reached in found
+    ]
     first, *more = tabs
     return RpsApp(
         AppConfig(
@@ -246,8 +241,34 @@ def _several_servers(options: Options) -> RpsApp:
             saved_path=beside(chosen_path(options.config_path)),
             label=first.label,
             more=more,
+            connect=_connector(options),
         )
     )
+
+
+def _tab(target: Target, reached: Reached) -> Connection:
+    """A server that answered, as the dashboard shows it in a tab."""
+    from rps_tui.ui.app import Connection
+
+    settings, subs = reached.settings, target.subscriptions
+    if settings.watch_sentinel and not subs:
+        subs = [Subscription.parse("*")]  # every event it publishes
+    via = " via Sentinel" if settings.sentinels else ""
+    return Connection(settings, subs, target.label, reached.info.label + via, reached.note)
+
+
+def _connector(options: Options) -> Callable[[str], Connection] | None:
+    """What `+` in the dashboard calls (on a thread): the text typed, resolved as the
+    command line's servers are, and checked; UsageError or ConnectError in one line."""
+    resolve = options.resolve
+    if resolve is None:
+        return None
+
+    def connect(text: str) -> Connection:
+        target = resolve(text)
+        return _tab(target, reach(target.settings, events_ok=True))
+
+    return connect
 
 
 def run_replay(options: ReplayOptions) -> int:

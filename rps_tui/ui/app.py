@@ -22,6 +22,7 @@ from rps_tui.core.connection.settings import ConnectionSettings
 from rps_tui.core.session import Session
 from rps_tui.core.store import DEFAULT_HISTORY, DEFAULT_MAX_BYTES
 from rps_tui.core.subscriptions import Subscription
+from rps_tui.ui.add_server import AddServerScreen
 from rps_tui.ui.bindings import (
     APP_BINDINGS,
     DASHBOARD_BINDINGS,
@@ -70,6 +71,8 @@ class AppConfig:
     saved_path: Path | None = None  # the publish box's saved messages (None: beside the config)
     label: str = ""  # the first tab's name, when there are several
     more: list[Connection] = field(default_factory=list)  # more servers: a tab each
+    connect: Callable[[str], Connection] | None = None  # `+`: a URL or profile name → a
+    # checked connection (raises with one line); None: no `+` (a recording, the tests)
 
     def connections(self) -> list[Connection]:
         """Every server shown, the first from the fields above."""
@@ -118,6 +121,7 @@ class RpsApp(App[int]):
             for n, c in enumerate(connections)
         ]
         self.current = 0  # the tab shown
+        self._moded = False  # the tabs are modes (once there are two)
         self._screen_up = False
         self._signal_exit: int | None = None  # by a signal before the screen was up
         # the screen and widget each key was read for (see on_key)
@@ -175,13 +179,41 @@ class RpsApp(App[int]):
         with it): its subscriber, monitor and counts run from the start, shown or not."""
         for n, dashboard in enumerate(self.dashboards):
             self.add_mode(_mode(n), lambda d=dashboard: d)  # the first is up already
+        self._moded = True
         for n in range(1, len(self.dashboards)):
             await self.switch_mode(_mode(n))
         await self.switch_mode(_mode(self.current))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Tab keys only with several servers."""
+        """Tab keys only with several servers; `+` only where the CLI can make one."""
+        if action == "add_server":
+            return self.config.connect is not None
         return len(self.dashboards) > 1 or action not in TAB_ACTIONS
+
+    def action_add_server(self) -> None:
+        if self.config.connect is not None:
+            self.push_screen(AddServerScreen(self.config.connect), self._added)
+
+    async def _added(self, connection: object | None) -> None:
+        if isinstance(connection, Connection):
+            await self.add_tab(connection)
+
+    async def add_tab(self, connection: Connection) -> None:
+        """One more server, in a new tab, shown at once; the first tab gains the tab line."""
+        n = len(self.dashboards)
+        if n == 1:
+            first = self.dashboards[0]
+            first.options.tabs = self.tabs
+            first.options.label = first.options.label or first.session.settings.node
+            first.tab_bar.display = True
+        if not self._moded:
+            self.add_mode(_mode(0), lambda d=self.dashboards[0]: d)
+            self._moded = True
+        dashboard = self._dashboard(connection, n, tabs=self.tabs)
+        self.dashboards.append(dashboard)
+        self.add_mode(_mode(n), lambda d=dashboard: d)
+        self.current = n
+        await self.switch_mode(_mode(n))
 
     async def action_tab(self, n: int) -> None:
         """Show tab `n` (0-based; out of range: nothing)."""
@@ -229,6 +261,7 @@ class RpsApp(App[int]):
             hidden={
                 *self.dashboard.hidden_actions,
                 *(TAB_ACTIONS if len(self.dashboards) == 1 else ()),
+                *(() if self.config.connect else ("add_server",)),
             },
         )
 

@@ -60,6 +60,14 @@ APP_BINDINGS = [
         )
         for n in range(1, 10)
     ),
+    Binding(
+        "plus",
+        "add_server",
+        "Add server",
+        show=False,
+        id="add_server",
+        tooltip="Watch one more server, in a tab of its own (a URL or a profile name)",
+    ),
 ]
 TAB_ACTIONS = frozenset({"tab", "next_tab"})  # hidden with one server
 

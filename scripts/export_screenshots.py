@@ -3,7 +3,7 @@
 Regenerate them with ``python -m scripts.export_screenshots`` from the repository root. It
 starts the embedded Valkey, runs the seeded demo traffic, drives the app headless at 120x40
 (main also at 80x24) and saves main, statistics, tree, detail, help, subscribe, hostile,
-search, browser, keyspace, plot, plot-values, record, themes and view .svg (about two
+search, browser, keyspace, plot, plot-values, record, themes, view and tabs .svg (about two
 minutes).
 
 The apps it drives and the demo traffic are built by `demo_app`, `view_app` and `demo_traffic`,
@@ -30,7 +30,7 @@ from rps_tui.core.embedded.demo import DEMO_PATTERNS, DemoTraffic
 from rps_tui.core.embedded.server import start_server
 from rps_tui.core.session import Session
 from rps_tui.core.subscriptions import Subscription
-from rps_tui.ui.app import AppConfig, RpsApp, offline_config
+from rps_tui.ui.app import AppConfig, Connection, RpsApp, offline_config
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 SIZE = (120, 40)  # a common terminal; main-80x24.svg shows the smallest one
@@ -54,6 +54,27 @@ def demo_app(url: str) -> RpsApp:
             server_label=probe(settings).label,
             note="demo: embedded Valkey with demo traffic",
             address_label="127.0.0.1:6379/0",
+        )
+    )
+
+
+DOWN = "redis://127.0.0.1:1"  # the third tab's server: nothing listens there
+
+
+def tabs_app(url: str, other: str) -> RpsApp:
+    """Three servers in tabs, as `rps-tui --profile production --profile staging --profile
+    analytics` shows them: two with demo traffic, the third down."""
+    return RpsApp(
+        AppConfig(
+            settings=parse_url(url),
+            subscriptions=list(SUBS),
+            server_label=probe(parse_url(url)).label,
+            address_label="10.0.0.5:6379/0",
+            label="production",
+            more=[
+                Connection(parse_url(other), list(SUBS), "staging", "Valkey 9"),
+                Connection(parse_url(DOWN), list(SUBS), "analytics"),
+            ],
         )
     )
 
@@ -231,6 +252,25 @@ async def drive(app: RpsApp, url: str) -> list[Path]:
     return written
 
 
+async def tabs(url: str) -> Path:
+    """tabs.svg: the demo server, a second one with its own traffic, and one that is down."""
+    other = start_server("valkey")
+    traffic = DemoTraffic(other.url, seed=2)
+    app = tabs_app(url, other.url)
+    written: list[Path] = []
+    try:
+        traffic.start()
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(lambda: all(d.is_mounted for d in app.dashboards))
+            await wait_for(lambda: all(app.dashboards[1].store.appended(s) for s in SUBS))
+            await pilot.pause(3.0)
+            await shoot(pilot, "tabs.svg", written)
+    finally:
+        traffic.stop()
+        other.stop()
+    return written[0]
+
+
 async def view(recording: Path) -> Path:
     """The recording made above, opened offline as `rps-tui view FILE` does."""
     app = view_app(recording)
@@ -255,6 +295,7 @@ def main() -> None:
                 print(path)
             (recording,) = Path(scratch).glob("rps-tui-*.ndjson")  # what `r` wrote
             print(asyncio.run(view(recording)))
+            print(asyncio.run(tabs(server.url)))
     finally:
         traffic.stop()
         server.stop()

@@ -42,3 +42,12 @@ async def test_the_view_app_builds_and_mounts_on_a_recording(tmp_path: Path) -> 
         await async_wait_for(lambda: app.dashboard.sub_list.subs == engine.subscriptions)
         assert [s.name for s in engine.subscriptions] == ["demo.orders.*"]
         assert app.session.store.total == len(entries)
+
+
+async def test_the_tabs_app_builds_and_mounts_every_tab(server_factory) -> None:
+    first, second = server_factory("valkey"), server_factory("valkey")
+    app = script.tabs_app(first.url, second.url)
+    async with app.run_test(size=script.SIZE):
+        await async_wait_for(lambda: all(d.is_mounted for d in app.dashboards))
+        await active(app, *script.SUBS)
+        assert [d.options.label for d in app.dashboards] == ["production", "staging", "analytics"]

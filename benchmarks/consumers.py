@@ -188,6 +188,35 @@ def app(url: str, pattern: str, cluster: bool = False, keys: str = "") -> None:
     asyncio.run(dashboard.run_async(headless=True, size=(160, 45)))
 
 
+def app_tabs(urls: str, pattern: str) -> None:
+    """The dashboard on several servers (comma-separated URLs), a tab each, headless;
+    prints the sum of their counts."""
+    from rps_tui.core.connection.probe import probe
+    from rps_tui.core.connection.settings import parse_url
+    from rps_tui.core.subscriptions import Subscription
+    from rps_tui.core.tuning import tune_process
+    from rps_tui.ui.app import AppConfig, Connection, RpsApp
+
+    tune_process()
+    first, *others = [parse_url(u) for u in urls.split(",")]
+    subs = [Subscription.parse(one) for one in pattern.split(",")]
+    dashboard = RpsApp(
+        AppConfig(
+            settings=first,
+            subscriptions=subs,
+            server_label=probe(first).label,
+            label=first.node,
+            more=[Connection(s, list(subs), s.node) for s in others],
+        )
+    )
+
+    def report() -> None:
+        print(sum(d.session.store.total for d in dashboard.dashboards), flush=True)
+
+    dashboard.call_later(lambda: dashboard.set_interval(0.25, report))
+    asyncio.run(dashboard.run_async(headless=True, size=(160, 45)))
+
+
 if __name__ == "__main__":
     consumers = {
         "limit": limit,
@@ -195,6 +224,7 @@ if __name__ == "__main__":
         "redispy": redispy,
         "engine": engine,
         "app": app,
+        "app-tabs": app_tabs,
         "cluster-engine": cluster_engine,
         "cluster-app": lambda url, channels: app(url, channels, cluster=True),
     }

@@ -12,7 +12,7 @@ server's CLIENT LIST and what it draws:
    0.1% steps); `idle-tree` / `idle-plot`: the same with the channel tree shown (`t`) / a
    value plot open (`g`, `v`, `number`). `idle-wide`: with 20,000 channels in the table
    (one message to each of `wide.0`..`wide.19999`), measured after their sparklines have
-   gone flat (65 s).
+   gone flat (65 s). `idle-three`: three idle servers at once (`-u A -u B -u C`), a tab each.
 3. latency: channel `lat`; a redis-py client publishes unique tokens (`tok-00042`) at 10/s for
    10 s; latency = first arrival of the token in the pty output minus its publish time.
 4. memory: `mem.*`; `redis-benchmark -P 100 -r 10000` publishes 5M (--quick: 1M) 100-byte
@@ -37,6 +37,7 @@ server's CLIENT LIST and what it draws:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -76,8 +77,9 @@ def server(lifted: bool = False):
 
 
 @contextmanager
-def dashboard(url: str, *subs: str):
-    app = PtyApp("-u", url, *subs, cols=COLS, rows=ROWS)
+def dashboard(*urls: str, subs: tuple[str, ...]):
+    """The app on these servers (several: a tab each), subscribed to `subs`."""
+    app = PtyApp(*[a for url in urls for a in ("-u", url)], *subs, cols=COLS, rows=ROWS)
     try:
         app.wait_for("connected", timeout=30)
         yield app
@@ -123,8 +125,10 @@ def startup(runs: int = 5) -> list[tuple]:
     return [("start-up to 'connected', median of 5", f"{ms:.0f} ms", "< 1000 ms", ms < 1000)]
 
 
-def idle_cpu(keys: bytes = b"", what: str = "idle CPU") -> list[tuple]:
-    with server() as (srv, _), dashboard(srv.url, "idle.*") as app:
+def idle_cpu(keys: bytes = b"", what: str = "idle CPU", servers: int = 1) -> list[tuple]:
+    with contextlib.ExitStack() as stack:
+        urls = [stack.enter_context(server())[0].url for _ in range(servers)]
+        app = stack.enter_context(dashboard(*urls, subs=("idle.*",)))
         for key in keys:  # one at a time, as a person types
             app.send(bytes([key]))
             time.sleep(0.2)
@@ -141,7 +145,7 @@ def idle_cpu(keys: bytes = b"", what: str = "idle CPU") -> list[tuple]:
 
 
 def latency(rate: float = 10.0, seconds: float = 10.0) -> list[tuple]:
-    with server() as (srv, client), dashboard(srv.url, "lat") as app:
+    with server() as (srv, client), dashboard(srv.url, subs=("lat",)) as app:
         time.sleep(1.0)
         sent, start = [], time.monotonic()
         for i in range(int(rate * seconds)):
@@ -158,7 +162,7 @@ def latency(rate: float = 10.0, seconds: float = 10.0) -> list[tuple]:
 
 
 def idle_wide(channels: int = 20_000) -> list[tuple]:
-    with server() as (srv, client), dashboard(srv.url, "wide.*") as app:
+    with server() as (srv, client), dashboard(srv.url, subs=("wide.*",)) as app:
         pipe = client.pipeline(transaction=False)
         for i in range(channels):
             pipe.publish(f"wide.{i}", "1")
@@ -174,7 +178,8 @@ def idle_wide(channels: int = 20_000) -> list[tuple]:
 def large(seconds: float, size: int, subs: int, rate: float = 20.0) -> list[tuple]:
     """`subs` channel subscriptions, each getting `rate` messages of `size` bytes a second."""
     names = [f"big.{i}" for i in range(subs)]
-    with server() as (srv, client), dashboard(srv.url, *(f"--channel={n}" for n in names)) as app:
+    channels = tuple(f"--channel={n}" for n in names)
+    with server() as (srv, client), dashboard(srv.url, subs=channels) as app:
         time.sleep(1.0)
         base, samples, payload = rss_mb(app.pid), [], b"x" * size
         start = next_sample = time.monotonic()
@@ -203,7 +208,7 @@ def large(seconds: float, size: int, subs: int, rate: float = 20.0) -> list[tupl
 
 
 def memory(messages: int) -> list[tuple]:
-    with server(lifted=True) as (srv, client), dashboard(srv.url, "mem.*") as app:
+    with server(lifted=True) as (srv, client), dashboard(srv.url, subs=("mem.*",)) as app:
         time.sleep(1.0)
         base, samples, start = rss_mb(app.pid), [], time.monotonic()
         cmd = f"redis-benchmark -p {srv.port} -P 100 -r 10000 -n {messages} -q PUBLISH"
@@ -254,7 +259,7 @@ def flood(seconds: float) -> list[tuple]:
         sent, took = collect(publishers(srv.url, 0, 2.0, 1), 30)
         alone = sent / took
         procs = 1 if alone >= 1.5 * FLOOD_RATE else 2
-        with dashboard(srv.url, "flood.*", "other") as app:
+        with dashboard(srv.url, subs=("flood.*", "other")) as app:
             app.wait_for("pattern flood.*")
             time.sleep(1.0)
             first, ids, omem, presses = subscriber(client).get("id"), [], 0, []
@@ -337,6 +342,7 @@ def main() -> None:
         "idle-tree": lambda: idle_cpu(b"t", "idle CPU, channel tree shown"),
         "idle-plot": lambda: idle_cpu(b"gvnumber\r", "idle CPU, value plot open"),
         "idle-wide": idle_wide,
+        "idle-three": lambda: idle_cpu(b"", "idle CPU, three servers in tabs", servers=3),
         "latency": latency,
         "memory": lambda: memory(1_000_000 if args.quick else 5_000_000),
         "large": lambda: large(seconds, 1_000_000, 1) + large(seconds, 100_000, 10),

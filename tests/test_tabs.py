@@ -11,9 +11,13 @@ import signal
 import redis
 
 from rps_tui.core.connection.settings import parse_url
+from rps_tui.core.entry import time_of
+from rps_tui.core.store import Store
 from rps_tui.core.subscriber.base import State
 from rps_tui.core.subscriptions import Subscription
 from rps_tui.ui.app import AppConfig, Connection, RpsApp
+from rps_tui.ui.detail import DetailScreen
+from rps_tui.ui.merged_model import MergedModel, Source
 from tests.support.app import SIZE, pane_text
 from tests.support.cli import one_line_error, run_cli
 from tests.support.tail import Tail
@@ -68,7 +72,9 @@ async def test_two_servers_each_in_a_tab(server_factory) -> None:
 
         await pilot.press("ctrl+pageup")  # back to the first, and round again
         await async_wait_for(lambda: app.screen is first)
-        await pilot.press("ctrl+pagedown", "ctrl+pagedown")
+        await pilot.press("ctrl+pagedown", "ctrl+pagedown")  # beta, then the all view
+        await async_wait_for(lambda: app.screen is app.all_view)
+        await pilot.press("ctrl+pagedown")
         await async_wait_for(lambda: app.current == 0 and app.screen is first)
 
 
@@ -180,4 +186,77 @@ async def test_plus_adds_a_server_in_a_tab_of_its_own(server_factory) -> None:
         assert app.dashboards[0].tab_bar.display and added.tab_bar.display
         await async_wait_for(lambda: f"2 127.0.0.1:{beta.port} ●" in tab_line(app))
         await pilot.press("left_curly_bracket")
+        await async_wait_for(lambda: app.screen is app.dashboards[0])
+
+
+# -- the all view ----------------------------------------------------------------------------
+def feed(store: Store, sub: Subscription, items: list[tuple[bytes, float]]) -> None:
+    """Messages into `store` as one socket read would bring them (received at each time)."""
+    state = store.subs.get(sub) or store.add_subscription(sub)
+    for payload, when in items:
+        state.total += 1
+        store.buffered += state.take([[b"message", sub.key, payload]], len(payload), when)
+
+
+def test_the_merged_view_orders_by_receive_time_across_servers() -> None:
+    """A server read late lands among the lines already there, in its place; each line
+    knows its server; a filter keeps what matches from every server; changing a tab's
+    selection starts that server over with the new subscription's history."""
+    a, b = Store(), Store()
+    sub_a, sub_b, other = (Subscription.parse(n) for n in ("ch.a", "ch.b", "ch.other"))
+    selected = {"b": sub_b}
+    model = MergedModel.of(
+        [Source("alpha", a, lambda: sub_a), Source("beta", b, lambda: selected["b"])], 100
+    )
+    feed(a, sub_a, [(b"a1", 1.0), (b"a3", 3.0)])
+    assert model.pull()
+    feed(b, sub_b, [(b"b2", 2.0), (b"b4", 4.0)])  # read after a3 was shown
+    feed(a, sub_a, [(b"a5", 5.0)])
+    assert model.pull()
+    assert [e[-2] for e in model.lines] == [b"a1", b"b2", b"a3", b"b4", b"a5"]
+    assert [model.source_of(e).label for e in model.lines] == ["alpha", "beta"] * 2 + ["alpha"]
+    model.set_filter("b")
+    model.rebuild()
+    assert [e[-2] for e in model.lines] == [b"b2", b"b4"]
+    model.set_filter("")
+    model.rebuild()
+    feed(b, other, [(b"o6", 6.0)])
+    selected["b"] = other  # the beta tab now shows ch.other
+    assert model.pull()
+    assert [e[-2] for e in model.lines] == [b"a1", b"a3", b"a5", b"o6"]
+
+
+async def test_the_all_view_shows_every_tab_in_one_pane(server_factory) -> None:
+    alpha, beta = server_factory("valkey"), server_factory("valkey")
+    app = two_servers(alpha.url, beta.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await async_wait_for(lambda: all(d.is_mounted for d in app.dashboards))
+        await async_wait_for(lambda: all(d.store.subs.get(SUB) for d in app.dashboards))
+        with redis.Redis(port=alpha.port) as a, redis.Redis(port=beta.port) as b:
+            for n in range(3):  # apart, so each is a socket read of its own, in this order
+                await async_wait_for(lambda n=n: a.publish("tab.a", f"alpha {n}") == 1)
+                await pilot.pause(0.05)
+                b.publish("tab.b", f"beta {n}")
+                await pilot.pause(0.05)
+        await async_wait_for(lambda: [d.store.total for d in app.dashboards] == [3, 3])
+        await async_wait_for(lambda: "3 all ● " in tab_line(app))
+        await pilot.press("right_curly_bracket", "right_curly_bracket")  # past beta: all
+        await async_wait_for(lambda: app.screen is app.all_view)
+        pane = app.all_view.pane
+        await async_wait_for(lambda: len(pane.model.lines) == 6)
+        lines = [pane.render_line(y).text for y in range(6)]
+        assert [line.split()[0] for line in lines] == ["alpha", "beta"] * 3, lines
+        assert all(f"{name} {n}" in lines[2 * n + (name == 'beta')]
+                   for n in range(3) for name in ("alpha", "beta"))  # fmt: skip
+        times = [time_of(e) for e in pane.model.lines]
+        assert times == sorted(times)
+        # the title's count is the sum of the tabs' pane titles (their snapshots)
+        await async_wait_for(lambda: str(pane.border_title).startswith("all servers — 6 msgs"))
+        await pilot.press("slash", *"beta", "enter")
+        await async_wait_for(lambda: len(pane.model.lines) == 3)
+        await pilot.press("up", "enter")  # the detail view of beta's message
+        await async_wait_for(lambda: isinstance(app.screen, DetailScreen))
+        assert app.screen.subscription == SUB
+        await pilot.press("escape")
+        await pilot.press("right_curly_bracket")  # round to the first server
         await async_wait_for(lambda: app.screen is app.dashboards[0])

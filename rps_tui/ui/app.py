@@ -21,8 +21,10 @@ from textual.widgets import Input
 from rps_tui.core.connection.settings import ConnectionSettings
 from rps_tui.core.session import Session
 from rps_tui.core.store import DEFAULT_HISTORY, DEFAULT_MAX_BYTES
+from rps_tui.core.subscriber.base import State
 from rps_tui.core.subscriptions import Subscription
 from rps_tui.ui.add_server import AddServerScreen
+from rps_tui.ui.all_screen import AllScreen
 from rps_tui.ui.bindings import (
     APP_BINDINGS,
     DASHBOARD_BINDINGS,
@@ -120,7 +122,9 @@ class RpsApp(App[int]):
             self._dashboard(c, n, tabs=self.tabs if several else None)
             for n, c in enumerate(connections)
         ]
-        self.current = 0  # the tab shown
+        self.current = 0  # the server whose tab is shown (or was, under the all view)
+        self.showing_all = False  # the all view is shown
+        self.all_view: AllScreen | None = None
         self._moded = False  # the tabs are modes (once there are two)
         self._screen_up = False
         self._signal_exit: int | None = None  # by a signal before the screen was up
@@ -168,8 +172,35 @@ class RpsApp(App[int]):
         """The session of the tab shown."""
         return self.dashboard.session
 
-    def tabs(self) -> list[Tab]:
+    def server_tabs(self) -> list[Tab]:
         return [d.tab() for d in self.dashboards]
+
+    def tabs(self) -> list[Tab]:
+        """Every server's tab, then the all view's: the worst state, the sum of the rates."""
+        tabs = self.server_tabs()
+        worst = next((s for s in WORST_FIRST if any(t.state is s for t in tabs)), State.CONNECTED)
+        return [*tabs, Tab("all", worst, sum(t.rate for t in tabs))]
+
+    @property
+    def tab_shown(self) -> int:
+        """The tab shown: a server's index, or (the all view) one past the last server."""
+        return len(self.dashboards) if self.showing_all else self.current
+
+    def _all_screen(self) -> AllScreen:
+        """The all view, made once; a server added later joins it."""
+        if self.all_view is None:
+            self.all_view = AllScreen(
+                [],
+                self.server_tabs,
+                self.tabs,
+                lambda: self.tab_shown,
+                self.config.history,
+            )
+            self.add_mode(ALL_MODE, lambda: self.all_view)  # type: ignore[arg-type,return-value]
+        sources = self.all_view.model.sources
+        for dashboard in self.dashboards[len(sources) :]:
+            sources.append(dashboard.source())  # type: ignore[attr-defined]
+        return self.all_view
 
     def get_default_screen(self) -> Screen:
         return self.dashboards[0]
@@ -180,6 +211,7 @@ class RpsApp(App[int]):
         for n, dashboard in enumerate(self.dashboards):
             self.add_mode(_mode(n), lambda d=dashboard: d)  # the first is up already
         self._moded = True
+        self._all_screen()
         for n in range(1, len(self.dashboards)):
             await self.switch_mode(_mode(n))
         await self.switch_mode(_mode(self.current))
@@ -212,20 +244,26 @@ class RpsApp(App[int]):
         dashboard = self._dashboard(connection, n, tabs=self.tabs)
         self.dashboards.append(dashboard)
         self.add_mode(_mode(n), lambda d=dashboard: d)
-        self.current = n
+        self._all_screen()
+        self.current, self.showing_all = n, False
         await self.switch_mode(_mode(n))
 
     async def action_tab(self, n: int) -> None:
-        """Show tab `n` (0-based; out of range: nothing)."""
-        if 0 <= n < len(self.dashboards) and n != self.current:
-            self.current = n
+        """Show tab `n` (0-based; one past the servers: the all view; beyond: nothing)."""
+        if len(self.dashboards) < 2 or n == self.tab_shown:
+            return
+        if n == len(self.dashboards):
+            self.showing_all = True
+            await self.switch_mode(ALL_MODE)
+        elif 0 <= n < len(self.dashboards):
+            self.current, self.showing_all = n, False
             await self.switch_mode(_mode(n))
             self.dashboard.refresh_counts()  # drawn now, not at its next second
             self.dashboard.refresh_pane()
 
     async def action_next_tab(self, step: int = 1) -> None:
         if len(self.dashboards) > 1:
-            await self.action_tab((self.current + step) % len(self.dashboards))
+            await self.action_tab((self.tab_shown + step) % (len(self.dashboards) + 1))
 
     def exit_on_signal(self, code: int) -> None:
         """SIGTERM or SIGINT: quit with `code`. Not while the first screen is still being
@@ -367,6 +405,10 @@ class RpsApp(App[int]):
             event.prevent_default()
             event.stop()
             self.call_later(self.post_message, events.Key(event.key, event.character))
+
+
+ALL_MODE = "all"
+WORST_FIRST = (State.FAILED, State.STALLED, State.RECONNECTING, State.CONNECTING)
 
 
 def _mode(n: int) -> str:

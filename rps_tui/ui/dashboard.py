@@ -58,6 +58,7 @@ from rps_tui.ui.header import Header, Labels
 from rps_tui.ui.key_bar import KeyBar
 from rps_tui.ui.keymap import Keys, keys_of
 from rps_tui.ui.keyspace import KeyspaceScreen
+from rps_tui.ui.merged_model import Source
 from rps_tui.ui.message_pane import MessagePane
 from rps_tui.ui.messages import (
     ExportChannels,
@@ -305,9 +306,8 @@ class DashboardScreen(Screen[None]):
     def shown(self) -> bool:
         """Its tab is the one shown (always, with one server): a hidden tab draws nothing,
         it only keeps its snapshot (for the tab line), its events and its memory bounds."""
-        return (
-            self.options.tabs is None or getattr(self.app, "current", 0) == self.options.tab_index
-        )
+        shown = getattr(self.app, "tab_shown", 0)
+        return self.options.tabs is None or shown == self.options.tab_index
 
     def refresh_counts(self) -> None:
         if self.catching_up.skip():
@@ -410,6 +410,15 @@ class DashboardScreen(Screen[None]):
         self.header.draw()
         if self.tab_bar.display and self.is_current:
             self.tab_bar.draw()
+
+    def source(self) -> Source:
+        """What the all view takes from this tab: its label, store and selection."""
+        return Source(self.options.label, self.store, lambda: self.selected, self._counted_of)
+
+    def _counted_of(self, sub: Subscription) -> int:
+        """The subscription's count in this tab's snapshot (what its pane title says)."""
+        row = self.snapshot.subs.get(sub)
+        return row.total if row is not None else 0
 
     def tab(self) -> Tab:
         """What the tab bar shows of this dashboard: its header's state, its panel's rate."""

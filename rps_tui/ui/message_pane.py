@@ -212,7 +212,9 @@ class MessagePane(SteadyScrollView, can_focus=True):
         entry = model.lines[index]
         selected = index == model.cursor
         query = model.query
+        prefix = self.prefix(entry)
         key = (
+            prefix.plain if prefix is not None else None,
             id(entry),
             time_of(entry),
             width,
@@ -234,6 +236,8 @@ class MessagePane(SteadyScrollView, can_focus=True):
                 _highlight(text, query, clock_text(time_of(entry)))
             if model.column:  # the receive time stays; what follows it moves left
                 text = text[:CLOCK] + text[CLOCK + model.column :]
+            if prefix is not None:
+                text = prefix + text
             text.truncate(width, overflow="ellipsis", pad=True)
             segments = list(text.render(self.app.console))
             strip = Strip(Segment.apply_style(segments, self.rich_style), width)
@@ -242,6 +246,10 @@ class MessagePane(SteadyScrollView, can_focus=True):
             strip = strip.crop_extend(0, width, self.rich_style)
             self._cache[key] = strip
         return strip
+
+    def prefix(self, entry: Entry) -> Text | None:
+        """What goes before a line (the all view: its server); None here."""
+        return None
 
     # -- navigation ----------------------------------------------------------------------
     def _eye(self) -> int:

@@ -1,5 +1,5 @@
 """Command line: redis-cli's connection options, subscriptions, and the embedded modes;
-the subcommands `tail`, `replay`, `view`, `publish` and `bench`.
+the subcommands `tail`, `replay`, `view`, `publish`, `bench` and `serve`.
 
 A subcommand is chosen by the first word only (`rps-tui tail ...`). As a dashboard
 SUBSCRIPTION the bare subcommand names are refused with a hint, since they look
@@ -54,6 +54,7 @@ def _main(argv: list[str]) -> int:
     from rps_tui.cli.parsers import EXIT_FAILED, EXIT_USAGE, PROG, SUBCOMMANDS
     from rps_tui.cli.publish import PublishOptions, run_publish
     from rps_tui.cli.run import fail, run, run_replay, run_tail, view
+    from rps_tui.cli.serve import ServeOptions, run_serve
     from rps_tui.core.connection.probe import ConnectError
     from rps_tui.core.connection.settings import UsageError
 
@@ -76,6 +77,8 @@ def _main(argv: list[str]) -> int:
             return run_publish(options)
         if isinstance(options, BenchOptions):
             return run_bench(options)
+        if isinstance(options, ServeOptions):
+            return run_serve(options)
         return run(options)
     except UsageError as exc:
         return fail(str(exc), EXIT_USAGE)

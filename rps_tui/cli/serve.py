@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import hmac
 import ipaddress
+import os
 import re
 import secrets
 import signal
@@ -33,7 +34,7 @@ import socket
 import sys
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from rps_tui.cli.options import Options, dashboard_options
 from rps_tui.cli.parsers import (
@@ -151,6 +152,8 @@ def parse_serve(argv: list[str]) -> ServeOptions:
     if generated:
         token = secrets.token_urlsafe(24)
     child_args, env = child_command(build_parser(), args, dashboard)
+    if not (dashboard.demo or dashboard.embedded):
+        check_same_settings(child_args, env, dashboard)
     return ServeOptions(
         dashboard,
         [sys.executable, "-m", "rps_tui", *child_args],
@@ -224,6 +227,8 @@ def child_command(
             if isinstance(item, tuple) and ":" in item[0]:
                 text = f"[{item[0]}]:{item[1]}"
             argv.append(f"{flag}={text}" if flag else f"{short}{text}")
+    if dashboard.settings.username and not args.user:  # from the URL, or a profile's
+        argv.append(f"--user={dashboard.settings.username}")
     if positional:
         argv += ["--", *positional]
     env = {}
@@ -235,13 +240,34 @@ def child_command(
 
 
 def strip_password(url: str) -> str:
-    """The URL without its password (the user stays): redis://u:p@h:1/0 -> redis://u@h:1/0."""
+    """The URL without its credentials: redis://u:p@h:1/0 -> redis://h:1/0 (a bare
+    `redis://secret@h` is a password too, as redis-py reads it; the user goes by --user)."""
     parts = urlsplit(url.strip())
-    if parts.password is None:
+    if "@" not in parts.netloc:
         return url
-    user = quote(unquote(parts.username or ""), safe="")
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{user}@{host}" if user else host))
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def check_same_settings(argv: list[str], env: dict[str, str], dashboard: Options) -> None:
+    """The dashboards must read exactly these settings from `argv` and the environment
+    they get (a profile's password would win over $REDISCLI_AUTH, for one)."""
+    from rps_tui.cli.options import parse_args
+
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        child = parse_args(argv)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    if (child.settings, child.subscriptions) != (dashboard.settings, dashboard.subscriptions):
+        raise UsageError(
+            "the dashboards would not get these connection settings without a password on "
+            "their command line; set the password in $REDISCLI_AUTH or in the profile instead"
+        )
 
 
 def run_serve(options: ServeOptions) -> int:
@@ -253,7 +279,7 @@ def run_serve(options: ServeOptions) -> int:
     try:
         return asyncio.run(_serve(options))
     except OSError as exc:
-        reason = (exc.strerror or str(exc)).lower()
+        reason = (os.strerror(exc.errno) if exc.errno else str(exc)).lower()
         print(
             f"{PROG}: cannot listen on {options.bind}:{options.port}: {reason}",
             file=sys.stderr,

@@ -148,6 +148,11 @@ def test_a_non_loopback_bind_generates_a_token() -> None:
     assert served.token_generated and len(served.token or "") >= 32
     assert served.url.endswith(f"/?token={served.token}")
     assert parse_serve(["--demo"]).token is None  # loopback: none unless asked
+    # behind a proxy that serves others, too
+    proxied = parse_serve(["--demo", "--public-url", "https://dash.example.com/rps/"])
+    assert proxied.token_generated
+    assert proxied.url == f"https://dash.example.com/rps/?token={proxied.token}"
+    assert parse_serve(["--demo", "--public-url", "http://localhost:9000"]).token is None
 
 
 # --------------------------------------------------------------------------- in the browser

@@ -5,7 +5,8 @@ options given here (`python -m rps_tui OPTIONS`, run by textual-serve's web driv
 stopped when the tab closes or the server stops.
 
 Safety:
-- It listens on loopback unless --bind says otherwise. Any other address needs a token
+- It listens on loopback unless --bind says otherwise. Any other address, or a
+  --public-url whose host is not loopback (a proxy serves it to others), needs a token
   (--token, else one is generated and printed with the URL): the page and the websocket it
   opens are refused (HTTP 403) without it, before any dashboard process starts. Without a
   token, only requests whose Host is this machine's loopback (or --public-url's host) are
@@ -54,8 +55,9 @@ It takes the dashboard's options (connection, subscriptions, --demo ...); the we
 server's own are --bind, --web-port, --token and --public-url (-h/--host and -p/--port
 are the Redis server's, as in the dashboard).
 
-It listens on 127.0.0.1 by default. Any other --bind address needs a token that the page
-URL carries (?token=...): --token, or one generated and printed with the URL. The token
+It listens on 127.0.0.1 by default. Any other --bind address (or a --public-url that is
+not loopback) needs a token that the page URL carries (?token=...): --token, or one
+generated and printed with the URL. The token
 says who may open a dashboard; it is not encryption: put a TLS proxy (or an ssh tunnel)
 in front. A dashboard can publish, so whoever has the page can publish to the server.
 Passwords reach the dashboards through their environment, never their command line.
@@ -148,6 +150,9 @@ def parse_serve(argv: list[str]) -> ServeOptions:
         raise UsageError(
             "--token needs at least 16 characters, each a letter, a digit or one of - _ . ~"
         )
+    public_url = _public_url(args.public_url)
+    if public_url and not loopback_name(urlsplit(public_url).hostname or ""):
+        loopback = False  # a proxy serves it to others
     generated = token is None and not loopback
     if generated:
         token = secrets.token_urlsafe(24)
@@ -162,18 +167,25 @@ def parse_serve(argv: list[str]) -> ServeOptions:
         args.web_port,
         token,
         generated,
-        _public_url(args.public_url),
+        public_url,
     )
 
 
-def check_bind(host: str) -> bool:
-    """Whether `host` is loopback only; UsageError when it is no address at all."""
+def loopback_name(host: str) -> bool | None:
+    """True or False for localhost and IP addresses, None for other names."""
     if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
-        pass
+        return None
+
+
+def check_bind(host: str) -> bool:
+    """Whether `host` is loopback only; UsageError when it is no address at all."""
+    known = loopback_name(host)
+    if known is not None:
+        return known
     try:
         found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
@@ -484,19 +496,12 @@ def make_server(options: ServeOptions) -> Any:
     def forbidden(why: str) -> web.HTTPForbidden:
         return web.HTTPForbidden(text=f"403 Forbidden: {why}\n")
 
-    allowed_hosts = {"localhost"}
+    allowed_hosts = set()
     if options.public_url:
         allowed_hosts.add(urlsplit(options.public_url).hostname or "")
 
     def loopback_host(host: str | None) -> bool:
-        if not host:
-            return False
-        if host in allowed_hosts:
-            return True
-        try:
-            return ipaddress.ip_address(host.strip("[]")).is_loopback
-        except ValueError:
-            return False
+        return bool(host) and (host in allowed_hosts or bool(loopback_name(host or "")))
 
     def origin_of(url: str) -> str:
         parts = urlsplit(url)

@@ -54,7 +54,6 @@ def _main(argv: list[str]) -> int:
     from rps_tui.cli.parsers import EXIT_FAILED, EXIT_USAGE, PROG, SUBCOMMANDS
     from rps_tui.cli.publish import PublishOptions, run_publish
     from rps_tui.cli.run import fail, run, run_replay, run_tail, view
-    from rps_tui.cli.serve import ServeOptions, run_serve
     from rps_tui.core.connection.probe import ConnectError
     from rps_tui.core.connection.settings import UsageError
 
@@ -77,8 +76,10 @@ def _main(argv: list[str]) -> int:
             return run_publish(options)
         if isinstance(options, BenchOptions):
             return run_bench(options)
-        if isinstance(options, ServeOptions):
-            return run_serve(options)
+        if command == "serve":  # its module is imported only here: not on the dashboard's start-up
+            from rps_tui.cli.serve import run_serve
+
+            return run_serve(options)  # type: ignore[arg-type]
         return run(options)
     except UsageError as exc:
         return fail(str(exc), EXIT_USAGE)

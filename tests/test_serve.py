@@ -259,3 +259,33 @@ def test_settings_the_dashboards_could_not_get_are_refused(tmp_path) -> None:
     served = parse_serve(["--config", str(config), "--profile", "p", "x"])
     assert served.env == {"REDISCLI_AUTH": "theirs"}
     assert not any("theirs" in part for part in served.argv)
+
+
+def test_a_dashboard_that_cannot_start_says_why_in_the_page(server_factory) -> None:
+    srv = server_factory("valkey")
+    with Serve("-u", srv.url, "sv.gone") as served, browser() as chromium:
+        srv.stop()  # reachable when serve started, gone when the tab opens
+        page = open_page(chromium, f"{served.base}/")
+        wait_for_text(page, "rps-tui: cannot connect to", "connection refused")
+        wait_for(lambda: served.children() == [], 10)
+
+
+def test_q_in_the_page_ends_the_session_and_its_dashboard() -> None:
+    with Serve("--demo") as served, browser() as chromium:
+        page = open_page(chromium, f"{served.base}/")
+        wait_for_text(page, "demo.orders.*", "● connected", timeout=20)
+        dashboards = served.children()
+        page.locator(".xterm-helper-textarea").focus()
+        page.keyboard.press("q")
+        page.get_by_text("Session ended.").wait_for(timeout=10_000)
+        wait_for(lambda: not any(alive(p) for p in dashboards), 10)
+
+
+def test_dashboards_die_with_a_killed_server() -> None:
+    with Serve("--demo") as served, browser() as chromium:
+        page = open_page(chromium, f"{served.base}/")
+        wait_for_text(page, "demo.orders.*", "● connected", timeout=20)
+        everything = descendants(served.proc.pid)
+        served.proc.kill()  # no chance to stop them: the kernel tells them (PDEATHSIG)
+        served.proc.wait(5)
+        wait_for(lambda: not any(alive(p) for p in everything), 10)

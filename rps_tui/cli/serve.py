@@ -355,6 +355,18 @@ def make_server(options: ServeOptions) -> Any:
     from textual_serve.app_service import AppService
     from textual_serve.server import Server, to_int
 
+    class Tee:
+        """The dashboard's stderr as textual-serve reads it, kept (the last 4 KiB) to show."""
+
+        def __init__(self, reader: asyncio.StreamReader, kept: bytearray) -> None:
+            self.reader, self.kept = reader, kept
+
+        async def read(self, n: int = -1) -> bytes:
+            data = await self.reader.read(n)
+            self.kept += data
+            del self.kept[:-4096]
+            return data
+
     async def exited(process: asyncio.subprocess.Process, within: float) -> bool:
         try:
             await asyncio.wait_for(process.wait(), within)
@@ -371,6 +383,7 @@ def make_server(options: ServeOptions) -> Any:
             super().__init__(" ".join(argv), **kw)
             self.argv, self.secret_env = argv, env
             self._stopping: asyncio.Task[None] | None = None
+            self.errors = bytearray()  # what it wrote on stderr (textual-serve prints it too)
 
         def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
             environment = super()._build_environment(width, height)
@@ -379,7 +392,10 @@ def make_server(options: ServeOptions) -> Any:
 
         async def _open_app_process(self, width: int = 80, height: int = 24) -> Any:
             # exec, not a shell; its own session, so a Ctrl-C at the terminal reaches the
-            # server only, which stops the dashboards in order
+            # server only, which stops the dashboards in order; and it dies with the server
+            # (PR_SET_PDEATHSIG), should the server be killed before it can stop them
+            from rps_tui.core.embedded.server import _make_preexec
+
             self._process = process = await asyncio.create_subprocess_exec(
                 *self.argv,
                 stdin=asyncio.subprocess.PIPE,
@@ -387,9 +403,24 @@ def make_server(options: ServeOptions) -> Any:
                 stderr=asyncio.subprocess.PIPE,
                 env=self._build_environment(width, height),
                 start_new_session=True,
+                preexec_fn=_make_preexec(os.getpid()),  # only calls prctl
             )
             self._stdin = process.stdin
+            process.stderr = Tee(process.stderr, self.errors)  # type: ignore[assignment]
             return process
+
+        async def run(self) -> None:
+            await super().run()
+            process = self._process
+            if self._stopping is None and process is not None:
+                # it ended by itself: `q`, or it could not start (server down, login refused)
+                await exited(process, QUIT_WAIT)
+                if process.returncode:  # show its one-line error in the page
+                    text = bytes(self.errors).decode("utf-8", "replace").strip()
+                    ended = f"{PROG}: the dashboard ended (exit {process.returncode})"
+                    lines = text.splitlines()[-3:] or [ended]
+                    with contextlib.suppress(Exception):  # the tab may be gone already
+                        await self.remote_write_bytes("\r\n".join(lines).encode() + b"\r\n")
 
         async def stop(self) -> None:
             if self._task is None and self._stopping is None:

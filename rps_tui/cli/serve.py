@@ -288,15 +288,7 @@ def run_serve(options: ServeOptions) -> int:
         from rps_tui.core.connection.probe import reach
 
         reach(options.dashboard.settings, events_ok=True)  # ConnectError: one line, exit 1
-    try:
-        return asyncio.run(_serve(options))
-    except OSError as exc:
-        reason = (os.strerror(exc.errno) if exc.errno else str(exc)).lower()
-        print(
-            f"{PROG}: cannot listen on {options.bind}:{options.port}: {reason}",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
+    return asyncio.run(_serve(options))
 
 
 async def _serve(options: ServeOptions) -> int:
@@ -310,7 +302,15 @@ async def _serve(options: ServeOptions) -> int:
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_WAIT)
     await runner.setup()
     try:
-        await web.TCPSite(runner, options.bind, options.port).start()
+        try:
+            await web.TCPSite(runner, options.bind, options.port).start()
+        except OSError as exc:  # in use, not an address of this machine, a privileged port
+            reason = (os.strerror(exc.errno) if exc.errno else str(exc)).lower()
+            print(
+                f"{PROG}: cannot listen on {options.bind}:{options.port}: {reason}",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
         stopped = asyncio.Event()
         ending = {"code": EXIT_OK}
         loop = asyncio.get_running_loop()

@@ -260,6 +260,13 @@ def strip_password(url: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
+def servers(options: Options) -> list[tuple[Any, ...]]:
+    """Each server's settings and subscriptions (the first, then any more: one a tab)."""
+    more = getattr(options, "more", [])  # several servers (-u or --profile repeated)
+    first = (getattr(options, "label", ""), options.settings, options.subscriptions)
+    return [first, *((t.label, t.settings, t.subscriptions) for t in more)]
+
+
 def check_same_settings(argv: list[str], env: dict[str, str], dashboard: Options) -> None:
     """The dashboards must read exactly these settings from `argv` and the environment
     they get (a profile's password would win over $REDISCLI_AUTH, for one)."""
@@ -275,10 +282,11 @@ def check_same_settings(argv: list[str], env: dict[str, str], dashboard: Options
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-    if (child.settings, child.subscriptions) != (dashboard.settings, dashboard.subscriptions):
+    if servers(child) != servers(dashboard):
         raise UsageError(
             "the dashboards would not get these connection settings without a password on "
-            "their command line; set the password in $REDISCLI_AUTH or in the profile instead"
+            "their command line (there is one $REDISCLI_AUTH for every server); set the "
+            "password in $REDISCLI_AUTH or in the profiles instead"
         )
 
 

@@ -1,5 +1,5 @@
 """Command line: redis-cli's connection options, subscriptions, and the embedded modes;
-the subcommands `tail`, `replay`, `view`, `publish` and `bench`.
+the subcommands `tail`, `replay`, `view`, `publish`, `bench` and `serve`.
 
 A subcommand is chosen by the first word only (`rps-tui tail ...`). As a dashboard
 SUBSCRIPTION the bare subcommand names are refused with a hint, since they look
@@ -76,6 +76,10 @@ def _main(argv: list[str]) -> int:
             return run_publish(options)
         if isinstance(options, BenchOptions):
             return run_bench(options)
+        if command == "serve":  # its module is imported only here: not on the dashboard's start-up
+            from rps_tui.cli.serve import run_serve
+
+            return run_serve(options)  # type: ignore[arg-type]
         return run(options)
     except UsageError as exc:
         return fail(str(exc), EXIT_USAGE)

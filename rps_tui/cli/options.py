@@ -30,6 +30,7 @@ from rps_tui.core.subscriptions import SENTINEL_EVENTS, InvalidSubscription, Kin
 if TYPE_CHECKING:
     from rps_tui.cli.bench import BenchOptions
     from rps_tui.cli.publish import PublishOptions
+    from rps_tui.cli.serve import ServeOptions
 
 
 @dataclass
@@ -300,7 +301,11 @@ def _writable_path(path: str) -> str:
 
 def parse_args(argv: Sequence[str]) -> Options:
     """The dashboard's options; raises UsageError with a one-line message."""
-    args = build_parser().parse_args(list(argv))
+    return dashboard_options(build_parser().parse_args(list(argv)))
+
+
+def dashboard_options(args: argparse.Namespace) -> Options:
+    """The dashboard's options from its parsed arguments (`rps-tui serve` parses the same)."""
     if args.demo or args.embedded:
         given = [f for f in CONNECTION_FLAGS if getattr(args, f) is not None] + [
             flag for flag in ("tls", "cluster", "sentinel") if getattr(args, flag)
@@ -387,7 +392,9 @@ def _look(config: Config) -> tuple[str | None, dict[str, str]]:
     return config.theme, dict(config.keymap)
 
 
-def parse_command(argv: Sequence[str]) -> AnyOptions | PublishOptions | BenchOptions:
+def parse_command(
+    argv: Sequence[str],
+) -> AnyOptions | PublishOptions | BenchOptions | ServeOptions:
     """A subcommand's options when the first word names one, else the dashboard's."""
     argv = list(argv)
     command = argv[0] if argv else None
@@ -425,6 +432,10 @@ def parse_command(argv: Sequence[str]) -> AnyOptions | PublishOptions | BenchOpt
         from rps_tui.cli.bench import parse_bench
 
         return parse_bench(argv[1:])
+    if command == "serve":
+        from rps_tui.cli.serve import parse_serve  # it builds on this module
+
+        return parse_serve(argv[1:])
     return parse_args(argv)
 
 

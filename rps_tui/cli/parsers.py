@@ -27,7 +27,7 @@ from rps_tui.core.store import (
 PROG = "rps-tui"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = _EXIT_INTERRUPTED  # Ctrl-C: as a shell expects (main defines it)
-SUBCOMMANDS = ("tail", "replay", "view", "publish", "bench")
+SUBCOMMANDS = ("tail", "replay", "view", "publish", "bench", "serve")
 
 DESCRIPTION = """\
 A live dashboard for Redis Pub/Sub. A SUBSCRIPTION containing *, ? or [ is a glob pattern
@@ -40,6 +40,7 @@ Subcommands, when given as the first word (each has its own --help):
   rps-tui replay FILE [options]            publish a recording again, at its pace
   rps-tui view FILE                        browse a recording offline
   rps-tui bench [options]                  measure Pub/Sub: throughput, loss, latency
+  rps-tui serve [options] [SUBSCRIPTION]   serve this dashboard in a browser
 A channel named like a subcommand: --channel tail."""
 
 TAIL_DESCRIPTION = """\

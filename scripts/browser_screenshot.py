@@ -1,4 +1,4 @@
-"""Save ``screenshots/browser.png``: the dashboard in a browser, as ``rps-tui serve --demo``
+"""Save ``screenshots/serve.png``: the dashboard in a browser, as ``rps-tui serve --demo``
 serves it, photographed by Debian's headless Chromium (Playwright) at 1280x800.
 
 Run it from the repository root with ``python -m scripts.browser_screenshot`` (about 15 s).
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tests.support.browser import Serve, browser, open_page, wait_for_text
 
-OUT = Path(__file__).resolve().parent.parent / "screenshots" / "browser.png"
+OUT = Path(__file__).resolve().parent.parent / "screenshots" / "serve.png"
 SETTLE_MS = 8_000  # the demo's traffic fills the chart and the channel table meanwhile
 
 

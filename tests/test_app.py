@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import pytest
 import redis
 from textual import events
 from textual.command import CommandPalette
+from textual.widgets import Input
 
 from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.detail import DetailScreen
@@ -461,3 +463,30 @@ async def test_help_lists_every_key_by_where_it_works_and_fits_the_screen(
         assert any("Subscribe to the keyspace and keyevent patterns" in line for line in lines)
         await pilot.press("escape")
         await async_wait_for(lambda: not isinstance(app.screen, HelpScreen))
+
+
+@pytest.mark.parametrize("opener", ["i", "s"])
+async def test_keys_after_i_or_s_reach_the_field_in_the_order_typed(server, opener: str) -> None:
+    """Keys read while `i` (or `s`) was still on its way to the pane went to the pane, came
+    back and were sent again behind keys read later, which went straight to the field:
+    "typed in x" arrived as "ytped in x" (seen in a browser under load). Here the app's
+    loop gets a turn or a few between keys, which reproduced it every time."""
+    sub = Subscription(Kind.CHANNEL, "app.order")
+    text = "typed in x"
+    for turns in range(5):
+        app = make_app(server.url, sub)
+        async with app.run_test(size=SIZE) as pilot:
+            await active(app, sub)
+            for n, key in enumerate([opener, *text]):
+                event = events.Key("space" if key == " " else key, key)
+                event.set_sender(app)
+                app.post_message(event)
+                for _ in range(turns if n < 3 else 0):
+                    await asyncio.sleep(0)
+            await pilot.pause(0.3)
+            if opener == "i":
+                field = app.dashboard.publish_box.message_input
+            else:
+                field = app.screen.query_one("#subscribe-name", Input)
+            assert field.value == text, (turns, field.value)
+            assert app.session.subscriber.subscriptions == [sub]

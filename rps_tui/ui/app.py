@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import time
 import weakref
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,6 +133,9 @@ class RpsApp(App[int]):
         self._meant_for: weakref.WeakKeyDictionary[events.Key, tuple[Screen, Widget | None]] = (
             weakref.WeakKeyDictionary()
         )
+        self._holding = False  # a field is opening: keys read now wait (`_into_a_field_now`)
+        self._held: deque[events.Key] = deque()
+        self._replayed: weakref.WeakSet[events.Key] = weakref.WeakSet()
 
     def _dashboard(
         self, connection: Connection, index: int, tabs: Callable[[], list[Tab]] | None
@@ -361,10 +365,58 @@ class RpsApp(App[int]):
     # -- keys typed faster than the focus moves ----------------------------------------------
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
-            if self._move_focus_now(event):
+            if (self._holding or self._held) and event not in self._replayed:
+                self._held.append(event)  # behind the keys of a field still opening
+                event.stop()
+                event.prevent_default()
+                return
+            if self._move_focus_now(event) or await self._into_a_field_now(event):
                 return
             self._meant_for[event] = (self.screen, self.focused)
         await super().on_event(event)
+
+    async def _into_a_field_now(self, event: events.Key) -> bool:
+        """`i`, `/`, `s` and `+` (as the keymap binds them) run as the key is read, and
+        the keys read after them wait until the field they open has the focus, then go to
+        it in the order typed. Left to the usual path, the key went to the pane first and
+        keys read meanwhile went to the pane too, came back (`on_key`) and were sent again
+        behind keys read later: "typed" arrived as "ytped" (tests/test_app.py)."""
+        if isinstance(self.focused, Input) or self.screen not in self.dashboards:
+            return False
+        active = self.screen.active_bindings.get(event.key)
+        if (
+            active is None
+            or not active.enabled
+            or active.node not in (self, self.screen)
+            or active.binding.action not in INTO_A_FIELD
+            or not active.node.check_action(active.binding.action, ())
+        ):
+            return False
+        event.stop()
+        event.prevent_default()
+        self._holding = True
+        try:
+            await self.run_action(active.binding.action, active.node)
+        finally:
+            self.call_after_refresh(self._release, 50)
+        return True
+
+    async def _release(self, tries: int) -> None:
+        """The held keys, in the order read, once a field (or a dialog's) has the focus:
+        each handled now as if just read (forwarded into the field's own queue, ahead of
+        any key read after them; its bindings, Enter, as usual)."""
+        if not isinstance(self.focused, Input) and tries > 0:  # a dialog is still mounting
+            self.call_after_refresh(self._release, tries - 1)
+            return
+        self._holding = False
+        while self._held:
+            old = self._held.popleft()
+            key = events.Key(old.key, old.character)
+            key.set_sender(self)
+            self._replayed.add(key)
+            if not self._move_focus_now(key):  # Tab (Enter in the channel field): next field
+                self._meant_for[key] = (self.screen, self.focused)
+                await super().on_event(key)
 
     def _move_focus_now(self, event: events.Key) -> bool:
         """Tab (and Enter in the channel field) moves the focus as the key is read, not when
@@ -408,6 +460,7 @@ class RpsApp(App[int]):
 
 
 ALL_MODE = "all"
+INTO_A_FIELD = frozenset({"publish", "filter", "subscribe", "add_server"})  # focus a field
 WORST_FIRST = (State.FAILED, State.STALLED, State.RECONNECTING, State.CONNECTING)
 
 

@@ -14,7 +14,7 @@ from rps_tui.core.connection.settings import parse_url
 from rps_tui.core.entry import time_of
 from rps_tui.core.store import Store
 from rps_tui.core.subscriber.base import State
-from rps_tui.core.subscriptions import Subscription
+from rps_tui.core.subscriptions import Kind, Subscription
 from rps_tui.ui.app import AppConfig, Connection, RpsApp
 from rps_tui.ui.detail import DetailScreen
 from rps_tui.ui.merged_model import MergedModel, Source
@@ -260,3 +260,23 @@ async def test_the_all_view_shows_every_tab_in_one_pane(server_factory) -> None:
         await pilot.press("escape")
         await pilot.press("right_curly_bracket")  # round to the first server
         await async_wait_for(lambda: app.screen is app.dashboards[0])
+
+
+def test_a_recording_of_several_servers_is_viewed_per_server(tmp_path) -> None:
+    """What `tail -u A -u B` writes (`"server"` on each line) opens in `view` with a
+    subscription per server, named after it; a server's gap marks its own only."""
+    from rps_tui.core.session import Session
+
+    lines = [
+        '{"server":"a:1","time":1.0,"kind":"pmessage","pattern":"x.*","channel":"x.1","data":"hi","encoding":"utf-8"}',
+        '{"server":"b:2","time":2.0,"kind":"pmessage","pattern":"x.*","channel":"x.2","data":"yo","encoding":"utf-8"}',
+        '{"server":"b:2","time":3.0,"kind":"gap","reason":"test","seconds":1.0}',
+        '{"server":"a:1","time":4.0,"kind":"pmessage","pattern":"x.*","channel":"x.1","data":"ho","encoding":"utf-8"}',
+    ]
+    path = tmp_path / "two.ndjson"
+    path.write_text("\n".join(lines) + "\n")
+    store = Session.from_recording(path).store
+    a, b = (Subscription(Kind.PATTERN, "x.*", on) for on in ("a:1", "b:2"))
+    assert list(store.subs) == [a, b] and a.title == "a:1 · x.*"
+    assert [e[-2] for e in store.tail(a, 0)[1]] == [b"hi", b"ho"]
+    assert [e[0] for e in store.tail(b, 0)[1]] == [b"pmessage", None]  # b's gap is b's

@@ -107,7 +107,8 @@ SENTINELS = "sentinels"
 class Subscription:
     kind: Kind
     name: str
-    on: str = ""  # "" the data server; SENTINELS: the sentinels of a Sentinel-managed master
+    on: str = ""  # "" the data server; SENTINELS: the sentinels of a Sentinel-managed master;
+    # else the label of the server it was on (a recording of several, viewed offline)
 
     @classmethod
     def parse(cls, text: str, kind: Kind | str | None = None) -> Subscription:
@@ -126,10 +127,11 @@ class Subscription:
 
     @property
     def title(self) -> str:
-        """What the screen calls it: the name, or for the sentinels' events that."""
+        """What the screen calls it: the name (after its server's label, if it has one),
+        or for the sentinels' events that."""
         if self.on == SENTINELS:
             return "sentinel events" + ("" if self.name == "*" else f" {self.name}")
-        return self.name
+        return f"{self.on} · {self.name}" if self.on else self.name
 
     @property
     def is_pattern(self) -> bool:

@@ -10,7 +10,7 @@ from rps_tui.core.entry import Entry
 from rps_tui.core.payload.query import JsonQuery, Query, QueryError, parse_query
 from rps_tui.core.payload.text import safe_text
 from rps_tui.core.store import Store, SubscriptionRow
-from rps_tui.core.subscriptions import Subscription
+from rps_tui.core.subscriptions import SENTINELS, Subscription
 from rps_tui.core.units import plural
 
 
@@ -134,7 +134,8 @@ class PaneModel:
         the key bound now, `keymap.Keys`). `state` comes from the snapshot every other
         number on the screen is drawn from."""
         total = state.total if state else 0
-        what = self.sub.title if self.sub.on else f"{self.sub.kind.value} {self.sub.name}"
+        sub = self.sub
+        what = sub.title if sub.on == SENTINELS else f"{sub.kind.value} {sub.title}"
         title = f"{safe_text(what)} — {plural(total, 'msg')}"
         notes = []
         if self.paused:

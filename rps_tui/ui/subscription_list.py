@@ -8,7 +8,7 @@ from textual.widgets import DataTable
 
 from rps_tui.core.payload.text import safe_text
 from rps_tui.core.store import Snapshot
-from rps_tui.core.subscriptions import Kind, Status, Subscription
+from rps_tui.core.subscriptions import SENTINELS, Kind, Status, Subscription
 from rps_tui.ui.render import count_text, rate_text
 
 STATUS_STYLE = {Status.PENDING: "yellow", Status.ACTIVE: "green", Status.ERROR: "bold red"}
@@ -90,7 +90,7 @@ class SubscriptionList(DataTable):
     def _cells(self, index: int, sub: Subscription, snapshot: Snapshot) -> tuple:
         state = snapshot.subs.get(sub)
         status = state.status if state else Status.PENDING
-        marker = "⚑" if sub.on else MARKERS[sub.kind]
+        marker = "⚑" if sub.on == SENTINELS else MARKERS[sub.kind]
         name = Text(f"{marker} ", style=STATUS_STYLE.get(status, ""))
         mark = " ✗" if status is Status.ERROR else ""
         room = self.name_width - 2 - len(mark)

@@ -181,6 +181,12 @@ def record_to_entry(obj: object) -> Entry:
 
 def loads(line: str | bytes) -> Entry:
     """The entry of one NDJSON line; raises RecordError."""
+    return loads_from(line)[1]
+
+
+def loads_from(line: str | bytes) -> tuple[str, Entry]:
+    """The server a line names (`"server"`, written by `tail` with several servers; "" when
+    it names none) and its entry; raises RecordError."""
     try:
         obj = json.loads(line)
     except UnicodeDecodeError:
@@ -189,7 +195,11 @@ def loads(line: str | bytes) -> Entry:
         raise RecordError(f"not valid JSON ({exc.msg})") from None
     except RecursionError:
         raise RecordError("not valid JSON (nested too deep)") from None
-    return record_to_entry(obj)
+    entry = record_to_entry(obj)
+    server = obj.get("server", "")  # a dict: record_to_entry said so
+    if not isinstance(server, str):
+        raise RecordError("field 'server' is not text")
+    return server, entry
 
 
 def read_entries(
@@ -198,7 +208,18 @@ def read_entries(
     skip: Callable[[str], None] | None = None,
     lenient: bool = False,
 ) -> Iterator[Entry]:
-    """The entries of a recording, one line at a time (never the whole file in memory).
+    """The entries of a recording (see `read_records`)."""
+    for _, entry in read_records(path, skip=skip, lenient=lenient):
+        yield entry
+
+
+def read_records(
+    path: str | os.PathLike[str],
+    *,
+    skip: Callable[[str], None] | None = None,
+    lenient: bool = False,
+) -> Iterator[tuple[str, Entry]]:
+    """The (server, entry) of each record, one line at a time (never the whole file in memory).
     Blank lines are skipped. A last line cut off mid-record is skipped and `skip` is told
     (one line, with its number). Any other malformed line raises RecordError naming it,
     or with `lenient` is skipped and told to `skip` too."""
@@ -222,7 +243,7 @@ def read_entries(
             if not line.strip():
                 continue
             try:
-                yield loads(line)
+                yield loads_from(line)
             except RecordError as exc:
                 cut = not line.endswith(b"\n")  # only the last line can lack one
                 if not (cut or lenient):

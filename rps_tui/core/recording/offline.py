@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rps_tui.core.entry import channel_of, payload_of, time_of
-from rps_tui.core.recording.format import RecordError, loads, read_entries
+from rps_tui.core.recording.format import RecordError, loads, read_records
 from rps_tui.core.store import SPARK_SECONDS, Store, SubscriptionState
 from rps_tui.core.subscriber.base import Event, EventLog, State
 from rps_tui.core.subscriptions import KIND_OF, Status, Subscription, channel_name
@@ -77,9 +77,9 @@ def load_recording(
     # engine feeds them live; before that minute nobody would see them
     window = None if end is None else end - SPARK_SECONDS
     next_sample: float | None = None
-    states: dict[tuple[bytes, bytes], SubscriptionState] = {}
+    states: dict[tuple[str, bytes, bytes], SubscriptionState] = {}
     with store.lock:
-        for entry in read_entries(path, skip=result.skipped.append, lenient=True):
+        for server, entry in read_records(path, skip=result.skipped.append, lenient=True):
             if max_entries is not None and result.messages + result.gaps >= max_entries:
                 result.truncated = True
                 break
@@ -99,14 +99,15 @@ def load_recording(
                     store.sample()
                 next_sample += due
             kind = entry[0]
-            if kind is None:
-                store.mark_gap(entry[1], now)
+            if kind is None:  # a server's gap is in its subscriptions only
+                on = [s for s in store.subs if s.on == server] if server else None
+                store.mark_gap(entry[1], now, on)
                 result.gaps += 1
                 continue
-            state = states.get((kind, entry[1]))
-            if state is None:
-                sub = Subscription(KIND_OF[kind], channel_name(entry[1]))
-                state = states[(kind, entry[1])] = store.add_subscription(sub)
+            state = states.get((server, kind, entry[1]))
+            if state is None:  # a server named by the record (tail of several): its own
+                sub = Subscription(KIND_OF[kind], channel_name(entry[1]), server)
+                state = states[(server, kind, entry[1])] = store.add_subscription(sub)
                 state.status = Status.ACTIVE
             channel, size = channel_of(entry), len(payload_of(entry))
             state.total += 1

@@ -4,7 +4,7 @@ one socket read at a time. Engine tests run against real servers."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 
 import redis
 
@@ -183,3 +183,16 @@ def test_past_its_limit_the_rollup_says_at_least(monkeypatch) -> None:
     (rollup,) = [r for r in store.channel_rows() if r.channel is None]
     assert rollup.at_least
     assert 0 < rollup.channels <= 100 - len(store.channels)
+
+
+def test_rows_that_come_and_go_between_samples_make_no_meter_history() -> None:
+    """More channels than the table keeps churn rows tens of thousands of times a second,
+    mostly between two samples: a row's sparkline history (a deque, a 528-byte malloc
+    block each) is made at its first sample, not with the row (the soak's malloc churn)."""
+    store = Store(max_channels=100)
+    cycle(store, 1000, 1)
+    rows = list(store.channels.values())
+    assert rows and all(not isinstance(s.meter.history, deque) for s in rows)
+    store.sample()
+    assert all(list(s.meter.history) == [1] for s in store.channels.values())
+    assert sum(r.count for r in store.channel_rows()) == store.total == 1000

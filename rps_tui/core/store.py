@@ -92,10 +92,14 @@ class RateMeter:
     missing seconds as zero, so the channels of a subscription add up to its rate.
     """
 
-    __slots__ = ("history", "idle", "last_count", "rate", "sampled")
+    __slots__ = ("history", "idle", "keep", "last_count", "rate", "sampled")
 
     def __init__(self, keep: int = SPARK_SECONDS) -> None:
-        self.history: deque[int] = deque(maxlen=keep)
+        # made at the first sample: with more channels than the table keeps, rows come and
+        # go tens of thousands of times a second, mostly before a sample, and each deque is
+        # a 528-byte block from malloc (the soak's churn: glibc kept ever more free memory)
+        self.history: deque[int] | tuple[()] = ()
+        self.keep = keep
         self.last_count = 0
         self.rate = 0.0
         self.idle = 0  # consecutive samples without a new message
@@ -104,7 +108,10 @@ class RateMeter:
     def sample(self, count: int, number: int = 0) -> None:
         self.sampled = number
         delta = count - self.last_count
-        self.history.append(delta)
+        history = self.history
+        if not isinstance(history, deque):
+            history = self.history = deque(maxlen=self.keep)
+        history.append(delta)
         self.last_count = count
         self.idle = 0 if delta else self.idle + 1
         self.rate = sum(islice(reversed(self.history), RATE_WINDOW)) / RATE_WINDOW

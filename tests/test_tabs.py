@@ -15,6 +15,7 @@ from rps_tui.core.entry import time_of
 from rps_tui.core.store import Store
 from rps_tui.core.subscriber.base import State
 from rps_tui.core.subscriptions import Kind, Subscription
+from rps_tui.ui.all_screen import WhichServer
 from rps_tui.ui.app import AppConfig, Connection, RpsApp
 from rps_tui.ui.detail import DetailScreen
 from rps_tui.ui.merged_model import MergedModel, Source
@@ -280,3 +281,35 @@ def test_a_recording_of_several_servers_is_viewed_per_server(tmp_path) -> None:
     assert list(store.subs) == [a, b] and a.title == "a:1 · x.*"
     assert [e[-2] for e in store.tail(a, 0)[1]] == [b"hi", b"ho"]
     assert [e[0] for e in store.tail(b, 0)[1]] == [b"pmessage", None]  # b's gap is b's
+
+
+async def test_i_in_the_all_view_asks_which_server_and_a_wrong_password_stays_on_its_tab(
+    server_factory,
+) -> None:
+    """Beta wants a password and is given a wrong one: its tab says so (reconnecting, the
+    server's refusal in its header) and alpha works on; `i` in the all view asks which
+    server, then opens that tab with its publish box focused."""
+    alpha = server_factory("valkey")
+    beta = server_factory("valkey", extra_args=["--requirepass", "right"])
+    wrong = parse_url(beta.url.replace("redis://", "redis://:wrong@"))
+    app = RpsApp(
+        AppConfig(
+            settings=parse_url(alpha.url),
+            subscriptions=[SUB],
+            label="alpha",
+            more=[Connection(wrong, [SUB], "beta")],
+        )
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        first, second = app.dashboards
+        await async_wait_for(lambda: "2 beta ◌ reconnecting" in tab_line(app), 15)
+        assert "password" in second.subscriber.state_detail.lower()
+        assert first.subscriber.state is State.CONNECTED
+        await app.action_tab(2)  # the all view
+        await async_wait_for(lambda: app.screen is app.all_view)
+        await pilot.press("i")
+        await async_wait_for(lambda: isinstance(app.screen, WhichServer))
+        await pilot.press("enter")  # the first: alpha
+        await async_wait_for(lambda: app.screen is first)
+        box = first.publish_box  # its channel field: a pattern gives no channel to prefill
+        await async_wait_for(lambda: app.focused in (box.channel_input, box.message_input))

@@ -3,7 +3,8 @@ each line tagged with its server's label in a colour of its own.
 
 It is one more tab (after the servers') and works as a pane does: the cursor, Enter for
 the detail view (of that server's message, `d` diffing against the previous one on that
-channel), `/` filter, `m` decoder, `p` pause, `y`/`Y` copy. What it shows follows each
+channel), `/` filter, `m` decoder, `p` pause, `y`/`Y` copy; `i` asks which server to
+publish to and opens its tab with the publish box. What it shows follows each
 tab: select another subscription in a server's tab and the all view shows that one. It
 draws only while shown; its lines are the servers' own entries (`merged_model`).
 """
@@ -16,8 +17,9 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import Input, Static
+from textual.containers import Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Input, Label, OptionList, Static
 
 from rps_tui.core.entry import Entry
 from rps_tui.core.payload.text import safe_text
@@ -35,6 +37,7 @@ COLOURS = ("cyan", "magenta", "yellow", "green", "blue", "red", "bright_cyan", "
 LABEL_WIDTH = 12  # the label column (longer labels are shortened from the left)
 
 ALL_BINDINGS = [
+    Binding("i", "publish", "Publish", id="all.publish", tooltip="Publish: asks to which server"),
     Binding("p", "pause", "Pause", id="all.pause", tooltip="Pause or resume the all view"),
     Binding("slash", "filter", "Filter", id="all.filter", tooltip="Filter the all view"),
     Binding("m", "next_decoder", "Decoder", id="all.decoder", tooltip="Next decoder"),
@@ -84,6 +87,26 @@ class MergedPane(MessagePane):
         if self.model is not None:
             self.model.clear()
             self.show(self.model)
+
+
+class WhichServer(ModalScreen[int | None]):
+    """`i` in the all view: the server to publish to (its tab opens, with the publish box
+    focused). Enter picks, Esc cancels."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="which.cancel")]
+    AUTO_FOCUS = "#which-server"
+
+    def __init__(self, labels: list[str]) -> None:
+        super().__init__()
+        self.labels = labels
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(Text("Publish to which server?", style="bold"))
+            yield OptionList(*[safe_text(label) for label in self.labels], id="which-server")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option_index)
 
 
 class AllScreen(Screen[None]):
@@ -155,6 +178,13 @@ class AllScreen(Screen[None]):
         self.header.update(text)
 
     # -- the pane's actions ----------------------------------------------------------------
+    def action_publish(self) -> None:
+        self.app.push_screen(WhichServer([s.label for s in self.model.sources]), self._publish_on)
+
+    async def _publish_on(self, index: int | None) -> None:
+        if index is not None:
+            await self.app.publish_on(index)  # type: ignore[attr-defined]
+
     def action_pause(self) -> None:
         self.pane.toggle_pause()
 

@@ -265,6 +265,12 @@ class RpsApp(App[int]):
             self.dashboard.refresh_counts()  # drawn now, not at its next second
             self.dashboard.refresh_pane()
 
+    async def publish_on(self, index: int) -> None:
+        """Server `index`'s tab, its publish box focused (`i` in the all view)."""
+        await self.action_tab(index)
+        if self.dashboard.check_action("publish", ()):
+            self.dashboard.action_publish()
+
     async def action_next_tab(self, step: int = 1) -> None:
         if len(self.dashboards) > 1:
             await self.action_tab((self.tab_shown + step) % (len(self.dashboards) + 1))

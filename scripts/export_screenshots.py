@@ -3,8 +3,8 @@
 Regenerate them with ``python -m scripts.export_screenshots`` from the repository root. It
 starts the embedded Valkey, runs the seeded demo traffic, drives the app headless at 120x40
 (main also at 80x24) and saves main, statistics, tree, detail, help, subscribe, hostile,
-search, browser, keyspace, plot, plot-values, record, themes, view and tabs .svg (about two
-minutes).
+search, browser, keyspace, plot, plot-values, record, themes, view, tabs and all .svg
+(about two minutes).
 
 The apps it drives and the demo traffic are built by `demo_app`, `view_app` and `demo_traffic`,
 which tests/test_export_screenshots.py builds and mounts in a few seconds: the suite does not
@@ -252,8 +252,9 @@ async def drive(app: RpsApp, url: str) -> list[Path]:
     return written
 
 
-async def tabs(url: str) -> Path:
-    """tabs.svg: the demo server, a second one with its own traffic, and one that is down."""
+async def tabs(url: str) -> list[Path]:
+    """tabs.svg: the demo server, a second one with its own traffic, and one that is down;
+    all.svg: the all view of them."""
     other = start_server("valkey")
     traffic = DemoTraffic(other.url, seed=2)
     app = tabs_app(url, other.url)
@@ -265,10 +266,14 @@ async def tabs(url: str) -> Path:
             await wait_for(lambda: all(app.dashboards[1].store.appended(s) for s in SUBS))
             await pilot.pause(3.0)
             await shoot(pilot, "tabs.svg", written)
+            await app.action_tab(len(app.dashboards))  # the all view, the last tab
+            await wait_for(lambda: app.screen is app.all_view)
+            await pilot.pause(1.0)
+            await shoot(pilot, "all.svg", written)
     finally:
         traffic.stop()
         other.stop()
-    return written[0]
+    return written
 
 
 async def view(recording: Path) -> Path:
@@ -295,7 +300,8 @@ def main() -> None:
                 print(path)
             (recording,) = Path(scratch).glob("rps-tui-*.ndjson")  # what `r` wrote
             print(asyncio.run(view(recording)))
-            print(asyncio.run(tabs(server.url)))
+            for path in asyncio.run(tabs(server.url)):
+                print(path)
     finally:
         traffic.stop()
         server.stop()

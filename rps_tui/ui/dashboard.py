@@ -276,11 +276,11 @@ class DashboardScreen(Screen[None]):
         no traffic it finds nothing to do. A hidden tab draws nothing (and, not re-armed,
         is not woken by its data either).
         """
+        subs = self.subscriber.subscriptions
+        if subs != self._known_subs:  # hidden too: the all view shows its selection
+            self._sync_subscriptions(subs)
         if not self.shown:
             return
-        subs = self.subscriber.subscriptions
-        if subs != self._known_subs:
-            self._sync_subscriptions(subs)
         model = self.models.get(self.selected) if self.selected else None
         if model is None:
             return

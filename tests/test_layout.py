@@ -24,12 +24,14 @@ PAYLOAD = '{"order":"' + "x" * 30 + '","price":12.5,"qty":3,"note":"' + "y" * 60
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 async def test_every_size_gives_the_pane_most_of_the_width(server, redis_client, size) -> None:
     """A pattern subscription's line shows time, channel and at least 40 characters of
-    payload; the key bar shows help and quit; the channel table cuts no column."""
+    payload; the key bar shows help and quit; the channel table cuts no column; the
+    subscription list cuts a long name, never its counts."""
     width = size[0]
     sub = Subscription(Kind.PATTERN, f"lay{width}.*")
-    app = make_app(server.url, sub)
+    long = Subscription(Kind.CHANNEL, f"lay{width}.a-channel-name-longer-than-the-list-is-wide")
+    app = make_app(server.url, sub, long)
     async with app.run_test(size=size) as pilot:
-        await active(app, sub)
+        await active(app, sub, long)
         redis_client.publish(f"lay{width}.orders", PAYLOAD)
         await async_wait_for(lambda: any(PAYLOAD[:20] in line for line in pane_text(app)))
         await pilot.pause(1.1)  # a snapshot: the table has its row
@@ -43,6 +45,9 @@ async def test_every_size_gives_the_pane_most_of_the_width(server, redis_client,
         _, lines = screen_lines(app)
         keys = lines[-1]
         assert "? " in keys and " Help" in keys and "q " in keys and " Quit" in keys, keys
+        listed = [app.dashboard.sub_list.render_line(y).text for y in range(3)]
+        assert listed[0].rstrip().endswith("msgs  msg/s"), listed
+        assert listed[2].rstrip().endswith("0    0.0") and "…" in listed[2], listed
         table = app.dashboard.stats_table
         header = table.render_line(0).text
         assert "…" not in header, header

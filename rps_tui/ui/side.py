@@ -23,6 +23,8 @@ class SideColumn(Vertical):
         """Beside the pane: as wide as the list needs, at most 40% of the screen. Narrow
         (app.tcss lays it out across the screen, the list then the chart): the list at
         most 60% of the width, as tall as its rows (at most 7)."""
+        room = screen_width * 3 // 5 if narrow else max(24, screen_width * 2 // 5)
+        self.sub_list.fit_to(room)
         width = self.sub_list.content_width
         if narrow:
             self.styles.width = None

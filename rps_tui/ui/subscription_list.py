@@ -16,6 +16,8 @@ STATUS_STYLE = {Status.PENDING: "yellow", Status.ACTIVE: "green", Status.ERROR: 
 
 MARKERS = {Kind.CHANNEL: "#", Kind.PATTERN: "*", Kind.SHARD: "§"}
 NAME_MIN, NAME_MAX = 12, 28  # the name column fits the longest name within these
+NAME_FLOOR = 6  # ... or narrower, down to this, when the room given is less (the counts
+# keep every digit: a long name is cut with …, a number never)
 COUNT_WIDTH, RATE_WIDTH = 7, 5  # 1,234,567 exactly, then 12.35M (see render.count_text)
 
 
@@ -27,6 +29,8 @@ class SubscriptionList(DataTable):
         self.subs: list[Subscription] = []
         self._shown: dict[Subscription, tuple] = {}
         self.name_width = NAME_MIN
+        self.room: int | None = None  # the width the side column can give (see fit_to)
+        self._snapshot: Snapshot | None = None
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -37,10 +41,28 @@ class SubscriptionList(DataTable):
         self.add_column(Text("msgs", justify="right"), key="msgs", width=COUNT_WIDTH)
         self.add_column(Text("msg/s", justify="right"), key="rate", width=RATE_WIDTH)
 
+    def _fixed_width(self) -> int:
+        """Every column but the name's, with their padding and the border."""
+        return 1 + COUNT_WIDTH + RATE_WIDTH + 4 * 2 * self.cell_padding + 2
+
+    def fit_to(self, room: int) -> None:
+        """The list gets at most `room` columns: the name column narrows to fit (the side
+        column is at most 40% of the screen; a server's label in the names of a recording
+        of several servers made them long enough that the rate column was cut off)."""
+        if room != self.room:
+            self.room = room
+            if self._name_width() != self.name_width and self._snapshot is not None:
+                self.set_subscriptions(self.subs, self._snapshot)
+
+    def _name_width(self) -> int:
+        longest = max((len(safe_text(sub.title)) + 2 for sub in self.subs), default=0)
+        cap = NAME_MAX if self.room is None else min(NAME_MAX, self.room - self._fixed_width())
+        return max(min(NAME_MIN, max(cap, NAME_FLOOR)), min(cap, longest))
+
     @property
     def content_width(self) -> int:
         """Columns the list needs: its four columns, their padding and its border."""
-        return 1 + self.name_width + COUNT_WIDTH + RATE_WIDTH + 4 * 2 * self.cell_padding + 2
+        return self.name_width + self._fixed_width()
 
     @property
     def selected(self) -> Subscription | None:
@@ -72,9 +94,9 @@ class SubscriptionList(DataTable):
         keep = self.selected
         row = self.subs.index(keep) if keep in self.subs else 0
         self.subs = list(subs)
+        self._snapshot = snapshot
         self._shown.clear()
-        longest = max((len(safe_text(sub.title)) + 2 for sub in self.subs), default=0)
-        width = max(NAME_MIN, min(NAME_MAX, longest))
+        width = self._name_width()
         if width != self.name_width:  # as narrow as the names allow
             self.name_width = width
             self.clear(columns=True)
@@ -110,6 +132,7 @@ class SubscriptionList(DataTable):
         )
 
     def refresh_counts(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
         changed = False
         for index, sub in enumerate(self.subs):
             cells = self._cells(index, sub, snapshot)

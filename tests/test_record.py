@@ -853,3 +853,84 @@ def test_the_recorders_own_gap_record_is_not_counted_as_handed_in(tmp_path: Path
         recorder.close(1)
     finally:
         os.close(reader)
+
+
+# ------------------------------------------------------------- several servers, one file
+
+
+def test_several_servers_share_one_recording_each_line_naming_its_server(tmp_path: Path) -> None:
+    """Two servers' sinks from two threads (more than a chunk each), and a gap handed in
+    without a server between: every line names the server it came from, first; each
+    server's order is kept; a line of no server names none; `view` reads them apart."""
+    path = tmp_path / "several.ndjson"
+    recorder = Recorder(path)
+    count = 6000  # more than one CHUNK: pieces of a run are encoded apart
+
+    def feed(label: str) -> None:
+        sink = recorder.sink(label)
+        for first in range(0, count, 500):
+            sink(
+                [
+                    [b"message", b"ch", f"{label} {i}".encode(), float(i)]
+                    for i in range(first, first + 500)
+                ]
+            )
+
+    threads = [threading.Thread(target=feed, args=(label,)) for label in ("alpha", "béta")]
+    for thread in threads:
+        thread.start()
+    recorder([[None, Gap("the recorder's own", 1.0), 1.0]])
+    for thread in threads:
+        thread.join(20)
+    recorder.close(timeout=5)
+    assert recorder.error is None and recorder.lines == 2 * count + 1
+    raw = path.read_text(encoding="ascii").splitlines()  # a label's é is escaped too
+    seen: dict[str, list[int]] = {}
+    for line in raw:
+        obj = json.loads(line)
+        if obj["kind"] == "gap":
+            assert "server" not in obj
+            continue
+        assert next(iter(obj)) == "server"
+        label, number = obj["data"].split()
+        assert obj["server"] == label
+        seen.setdefault(label, []).append(int(number))
+    assert seen == {"alpha": list(range(count)), "béta": list(range(count))}
+    store = Store(history=2 * count)
+    load_recording(path, store)
+    subs = {sub.on: state.total for sub, state in store.subs.items()}
+    assert subs == {"alpha": count, "béta": count}
+
+
+def test_a_tab_and_the_all_view_record_one_server_at_once(server_factory, tmp_path: Path) -> None:
+    """A session hands its entries to its own recording and to the recording of several
+    servers at once; stopping one leaves the other going."""
+    from rps_tui.core.session import Session, SeveralSessions
+
+    alpha, beta = server_factory("valkey"), server_factory("valkey")
+    sub = Subscription(Kind.CHANNEL, "rec.both")
+    a = Session.live(parse_url(alpha.url))
+    b = Session.live(parse_url(beta.url))
+    several = SeveralSessions([("alpha", a)])
+    own, shared = Recorder(tmp_path / "alpha.ndjson"), Recorder(tmp_path / "all.ndjson")
+    with running(a.subscriber, sub), running(b.subscriber, sub):
+        a.record(own)
+        several.record(shared)
+        several.add("beta", b)  # a server added while recording joins it
+        with redis.Redis(port=alpha.port) as ra, redis.Redis(port=beta.port) as rb:
+            ra.publish("rec.both", "one")
+            rb.publish("rec.both", "two")
+            wait_for(lambda: shared.accounted == 2 and own.accounted == 1)
+            assert several.stop_recording() is shared
+            ra.publish("rec.both", "three")  # the tab's own recording goes on
+            wait_for(lambda: own.accounted == 2)
+            assert a.stop_recording() is own
+            ra.publish("rec.both", "four")
+            wait_for(lambda: a.store.subs[sub].total == 3)
+    own.close()
+    shared.close()
+    assert [(e[-2]) for e in read_entries(tmp_path / "alpha.ndjson")] == [b"one", b"three"]
+    records = [json.loads(line) for line in (tmp_path / "all.ndjson").read_text().splitlines()]
+    # two engines, two threads: which one hands its message in first is not fixed
+    assert sorted((r["server"], r["data"]) for r in records) == [("alpha", "one"), ("beta", "two")]
+    assert a.subscriber.sink is None and b.subscriber.sink is None

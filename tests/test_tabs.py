@@ -140,12 +140,10 @@ def test_none_of_several_servers_reachable_is_exit_1_naming_each() -> None:
         assert "127.0.0.1:1: cannot connect" in line and "127.0.0.1:2: cannot connect" in line
 
 
-def test_one_server_commands_and_record_refuse_several_in_one_line() -> None:
+def test_one_server_commands_refuse_several_in_one_line() -> None:
     two = ["-u", "redis://127.0.0.1:1", "-u", "redis://127.0.0.1:2"]
     for args in (["publish", *two, "ch", "m"], ["bench", *two], ["replay", *two, __file__]):
         assert "talks to one server" in one_line_error(run_cli(*args), 2)
-    line = one_line_error(run_cli(*two, "--record", "x.ndjson", "x"), 2)
-    assert "--record takes one server" in line
     line = one_line_error(run_cli(*two, "-p", "6380", "x"), 2)
     assert "-h/-p with several servers" in line
 
@@ -313,3 +311,94 @@ async def test_i_in_the_all_view_asks_which_server_and_a_wrong_password_stays_on
         await async_wait_for(lambda: app.screen is first)
         box = first.publish_box  # its channel field: a pattern gives no channel to prefill
         await async_wait_for(lambda: app.focused in (box.channel_input, box.message_input))
+
+
+async def test_r_in_the_all_view_records_every_server_each_line_naming_it(
+    server_factory, tmp_path, monkeypatch
+) -> None:
+    """`r` in the all view: one file, every server's messages (the subscriptions its tab
+    records, not only the one shown), each line naming its server; a server added while
+    it records joins; the header counts the lines; `r` again says how many."""
+    monkeypatch.chdir(tmp_path)  # `r` names a new file here
+    alpha, beta, gamma = (server_factory("valkey") for _ in range(3))
+    app = two_servers(alpha.url, beta.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await async_wait_for(
+            lambda: all(d.subscriber.state is State.CONNECTED for d in app.dashboards)
+        )
+        await app.action_tab(2)
+        await async_wait_for(lambda: app.screen is app.all_view)
+        await pilot.press("r")
+        await async_wait_for(lambda: "● REC 0" in str(app.all_view.header.render()))
+        app.all_view.refresh_view()
+        assert str(app.all_view.tab_bar.render()).endswith("● REC")  # seen from every tab
+        assert app.dashboards[0].session.recorder is None  # the tabs' own: not started
+        with redis.Redis(port=alpha.port) as a, redis.Redis(port=beta.port) as b:
+            await async_wait_for(lambda: a.publish("tab.1", "to alpha") == 1)
+            await async_wait_for(lambda: b.publish("tab.2", "to beta") == 1)
+        await app.add_tab(Connection(parse_url(gamma.url), [SUB], "gamma"))
+        with redis.Redis(port=gamma.port) as g:
+            await async_wait_for(lambda: g.publish("tab.3", "to gamma") == 1)
+        await app.action_tab(3)  # the all view, after the third server now
+        await async_wait_for(lambda: "● REC 3" in str(app.all_view.header.render()))
+        await pilot.press("r")
+        said = [str(n.message) for n in app._notifications]
+        await async_wait_for(lambda: any("recorded 3 lines to" in str(n.message)
+                                         for n in app._notifications))  # fmt: skip
+        assert not any(n.severity == "error" for n in app._notifications), said
+        assert "REC" not in str(app.all_view.header.render())
+    (path,) = tmp_path.glob("rps-tui-*.ndjson")
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    got = sorted((r["server"], r["channel"], r["data"]) for r in records)
+    assert got == [("alpha", "tab.1", "to alpha"), ("beta", "tab.2", "to beta"),
+                   ("gamma", "tab.3", "to gamma")]  # fmt: skip
+    assert all(next(iter(r)) == "server" for r in records)
+
+
+def test_record_option_with_several_servers_records_them_all(server_factory, tmp_path) -> None:
+    """`rps-tui -u A -u B --record FILE`: every server from the start into FILE, each line
+    naming its server; the tab line says it records; the exit line counts FILE's lines."""
+    from tests.support.pty import PtyApp
+
+    alpha, beta = server_factory("valkey"), server_factory("valkey")
+    path = tmp_path / "both.ndjson"
+    app = PtyApp("-u", alpha.url, "-u", beta.url, "--record", str(path), "tab.*")
+    try:
+        app.wait_text(lambda t: "all ● " in t and "● REC" in t)  # the all tab records
+        with redis.Redis(port=alpha.port) as a, redis.Redis(port=beta.port) as b:
+            wait_for(lambda: a.publish("tab.1", "to alpha") == 1)
+            wait_for(lambda: b.publish("tab.2", "to beta") == 1)
+        app.wait_text(lambda t: "to alpha" in t)
+        app.send(b"q")
+        assert app.wait_exit() == 0
+        wait_for(lambda: f"recorded 2 lines to {path}" in app.text().replace("\n", ""), 5)
+    finally:
+        app.close()
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    alpha_label, beta_label = (f"127.0.0.1:{s.port}" for s in (alpha, beta))
+    got = {(r["server"], r["data"]) for r in records}
+    assert got == {(alpha_label, "to alpha"), (beta_label, "to beta")} and len(records) == 2
+
+
+async def test_with_several_servers_r_in_a_tab_records_that_tab_to_a_file_of_its_own(
+    server_factory, tmp_path, monkeypatch
+) -> None:
+    """--record FILE is the all view's; `r` in a tab must not append to FILE beside it."""
+    from rps_tui.core.recording.recorder import Recorder
+
+    monkeypatch.chdir(tmp_path)
+    alpha, beta = server_factory("valkey"), server_factory("valkey")
+    path = tmp_path / "all.ndjson"
+    app = two_servers(alpha.url, beta.url)
+    app.config.record_path = str(path)  # as the CLI sets it, before the app is built
+    app = RpsApp(app.config)
+    app.several.record(Recorder(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await async_wait_for(lambda: app.dashboards[0].is_mounted)
+        await pilot.press("r")
+        own = app.dashboards[0].session.recorder
+        assert own is not None and own.path != str(path) and "rps-tui-" in own.path
+        line = "1 alpha ● 0.0/s ● REC │ 2 beta ● 0.0/s │ 3 all ● 0.0/s ● REC"
+        await async_wait_for(lambda: tab_line(app) == line)
+        await pilot.press("r")
+    assert app.recordings()[-1].path == str(path)

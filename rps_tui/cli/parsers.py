@@ -290,7 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
     other.add_argument(
         "--record",
         metavar="FILE",
-        help="record every message to FILE as NDJSON (see rps-tui replay --help)",
+        help="record every message to FILE as NDJSON; with several servers, every server's, "
+        "each line naming its server (see rps-tui replay --help)",
     )
     _add_help(other)
     return parser

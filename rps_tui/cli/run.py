@@ -108,8 +108,6 @@ def run(options: Options) -> int:
                 if not options.subscriptions:
                     options.subscriptions = [Subscription.parse(p) for p in DEMO_PATTERNS]
         if options.more:
-            if options.record:
-                raise UsageError("--record takes one server; with several, r records the tab shown")
             app = _several_servers(options)
             return _run_app(app)
         reached = reach(options.settings, note, events_ok=True)
@@ -145,8 +143,8 @@ def run(options: Options) -> int:
         )
         return _run_app(app)
     finally:
-        if app is not None and len(app.dashboards) > 1:
-            _close_recordings([r for d in app.dashboards for r in d.session.recordings])
+        if app is not None:
+            _close_recordings(app.recordings())
         elif session is not None:
             _close_recordings(session.recordings)
         elif recorder is not None:
@@ -213,7 +211,8 @@ def reach_each(targets: Sequence[Target]) -> list[Target]:
 def _several_servers(options: Options) -> RpsApp:
     """The dashboard with a tab per server. One that cannot be reached at start still gets
     its tab: its subscriber keeps trying, and the tab and header say why it cannot; only
-    when none answers is it an error (exit 1, a line for each)."""
+    when none answers is it an error (exit 1, a line for each). --record records every
+    server, each line naming its server, as `r` in the all view does."""
     from rps_tui.ui.app import AppConfig, Connection, RpsApp
 
     targets = [Target(options.label, options.settings, options.subscriptions), *options.more]
@@ -227,6 +226,7 @@ def _several_servers(options: Options) -> RpsApp:
         for t, reached in found
     ]
     first, *more = tabs
+    recorder = _open_recorder(options.record) if options.record else None
     return RpsApp(
         AppConfig(
             settings=first.settings,
@@ -241,6 +241,8 @@ def _several_servers(options: Options) -> RpsApp:
             saved_path=beside(chosen_path(options.config_path)),
             label=first.label,
             more=more,
+            record_path=options.record,
+            recorder=recorder,
             connect=_connector(options),
         )
     )

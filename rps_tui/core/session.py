@@ -4,6 +4,7 @@ A `Session` owns the store, the subscriber that fills it, the command client (pu
 PUBSUB) and the recorder, and answers the questions the UI asks of the server in one line
 each (which channels are active, how many subscribe to them). The dashboard holds one;
 `tail` uses one with a history of one entry and its own sink; `view` opens one on a file.
+`SeveralSessions` records the sessions of several servers' tabs to one file.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from rps_tui.core.recording.recorder import Recorder
 from rps_tui.core.store import DEFAULT_HISTORY, DEFAULT_MAX_BYTES, Store
 from rps_tui.core.subscriber.base import State, Subscriber
 from rps_tui.core.subscriber.factory import make_subscriber
+from rps_tui.core.subscriber.intake import Sink
 from rps_tui.core.subscriptions import Kind, Subscription, channel_name
 
 
@@ -52,6 +54,7 @@ class Session:
         self.commands = Commands(settings, nodes=nodes)
         self.recorder: Recorder | None = None
         self.recordings: list[Recorder] = []  # every recorder of the session, the current last
+        self._sinks: list[Sink] = []  # its own recorder, and a recording of several servers
         if recorder is not None:
             self.record(recorder)
 
@@ -97,7 +100,25 @@ class Session:
         """Every entry from now on goes to `recorder` too."""
         self.recorder = recorder
         self.recordings.append(recorder)
-        self.subscriber.sink = recorder
+        self.attach(recorder)
+
+    def attach(self, sink: Sink) -> None:
+        """Every entry from now on goes to `sink` too (beside the session's own recorder:
+        the all view records several servers while a tab may record its own)."""
+        self._sinks.append(sink)
+        self._wire()
+
+    def detach(self, sink: Sink) -> None:
+        with contextlib.suppress(ValueError):
+            self._sinks.remove(sink)
+        self._wire()
+
+    def _wire(self) -> None:
+        sinks = tuple(self._sinks)
+        if len(sinks) > 1:
+            self.subscriber.sink = lambda entries: [sink(entries) for sink in sinks]
+        else:
+            self.subscriber.sink = sinks[0] if sinks else None
 
     def recordings_to(self, path: str) -> list[Recorder]:
         """The session's recordings into `path`, in order: a recording started again with
@@ -108,7 +129,7 @@ class Session:
         """Stop handing entries to the recorder; the recorder (to close), if there was one."""
         recorder, self.recorder = self.recorder, None
         if recorder is not None:
-            self.subscriber.sink = None
+            self.detach(recorder)
         return recorder
 
     # -- questions for the server -------------------------------------------------------------
@@ -149,3 +170,56 @@ class Session:
     async def close(self) -> None:
         self.subscriber.stop()
         await self.commands.close()
+
+
+class SeveralSessions:
+    """Several servers recorded to one file, as `r` in the all view and `--record` with
+    several servers do: what the recording control asks of a session, for them all.
+
+    Each server's session hands every entry to the one recorder through a sink of its own, so
+    each line names its server (`"server": LABEL`, as `tail` of several servers writes) and
+    `rps-tui view` shows each server's subscriptions apart. It records what the servers'
+    tabs would record (every message of every subscription, and each connection's gaps), not
+    only the subscription the all view shows: exact, with no pump between the engines and the
+    file. A tab can record on its own at the same time (to a file of its own): a session hands
+    its entries to both.
+    """
+
+    offline = False  # only live servers have several tabs
+
+    def __init__(self, members: list[tuple[str, Session]] | None = None) -> None:
+        self.members: list[tuple[str, Session]] = []
+        self.recorder: Recorder | None = None
+        self.recordings: list[Recorder] = []  # every recorder, the current last
+        self._attached: list[tuple[Session, Sink]] = []
+        for label, session in members or []:
+            self.add(label, session)
+
+    def add(self, label: str, session: Session) -> None:
+        """One more server (`+`): it joins a recording that is going on, from now on."""
+        self.members.append((label, session))
+        if self.recorder is not None:
+            self._attach(self.recorder, label, session)
+
+    def record(self, recorder: Recorder) -> None:
+        """Every entry of every server from now on goes to `recorder`, naming its server."""
+        self.recorder = recorder
+        self.recordings.append(recorder)
+        for label, session in self.members:
+            self._attach(recorder, label, session)
+
+    def _attach(self, recorder: Recorder, label: str, session: Session) -> None:
+        sink = recorder.sink(label)
+        session.attach(sink)
+        self._attached.append((session, sink))
+
+    def recordings_to(self, path: str) -> list[Recorder]:
+        return [r for r in self.recordings if r.path == path]
+
+    def stop_recording(self) -> Recorder | None:
+        """Stop handing entries to the recorder; the recorder (to close), if there was one."""
+        recorder, self.recorder = self.recorder, None
+        for session, sink in self._attached:
+            session.detach(sink)
+        self._attached = []
+        return recorder

@@ -25,7 +25,6 @@ server keep their order; lines of two servers are written as they are read.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import queue
 import select
@@ -41,7 +40,7 @@ from typing import BinaryIO, TextIO
 from rps_tui.core.connection.settings import ConnectionSettings
 from rps_tui.core.entry import Entry, channel_of, is_gap, payload_of, time_of
 from rps_tui.core.payload.text import format_line, safe_name, safe_text
-from rps_tui.core.recording.format import dumps
+from rps_tui.core.recording.format import dumps, dumps_from
 from rps_tui.core.session import Session
 from rps_tui.core.subscriptions import Subscription
 
@@ -132,7 +131,7 @@ def _reader_gone(fd: int) -> bool:
 def _labelled(encode: Callable[[Entry], str], fmt: str) -> Callable[[str, Entry], str]:
     """A line that names its server: `"server"` first in NDJSON, after the time in text."""
     if fmt == "ndjson":
-        return lambda label, e: f'{{"server":{json.dumps(label)},{encode(e)[1:]}'
+        return dumps_from
     return lambda label, e: encode(e).replace(" ", f" {safe_text(label)} ", 1)
 
 

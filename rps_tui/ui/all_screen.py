@@ -4,7 +4,8 @@ each line tagged with its server's label in a colour of its own.
 It is one more tab (after the servers') and works as a pane does: the cursor, Enter for
 the detail view (of that server's message, `d` diffing against the previous one on that
 channel), `/` filter, `m` decoder, `p` pause, `y`/`Y` copy; `i` asks which server to
-publish to and opens its tab with the publish box. What it shows follows each
+publish to and opens its tab with the publish box; `r` records every server to one file,
+each line naming its server (`core/recording/several.py`). What it shows follows each
 tab: select another subscription in a server's tab and the all view shows that one. It
 draws only while shown; its lines are the servers' own entries (`merged_model`).
 """
@@ -30,6 +31,7 @@ from rps_tui.ui.key_bar import KeyBar
 from rps_tui.ui.keymap import keys_of
 from rps_tui.ui.merged_model import MergedModel, Source
 from rps_tui.ui.message_pane import MessagePane
+from rps_tui.ui.recording import RecordingControl
 from rps_tui.ui.status_bar import STATE_STYLE
 from rps_tui.ui.tab_bar import Tab, TabBar
 
@@ -41,6 +43,13 @@ ALL_BINDINGS = [
     Binding("p", "pause", "Pause", id="all.pause", tooltip="Pause or resume the all view"),
     Binding("slash", "filter", "Filter", id="all.filter", tooltip="Filter the all view"),
     Binding("m", "next_decoder", "Decoder", id="all.decoder", tooltip="Next decoder"),
+    Binding(
+        "r",
+        "record",
+        "Record",
+        id="all.record",
+        tooltip="Start or stop recording every server to one NDJSON file (lines name servers)",
+    ),
     Binding("c", "clear", "Clear", show=False, id="all.clear", tooltip="Clear the view only"),
     Binding("escape", "leave", "Back", show=False, id="all.leave", tooltip="Leave the filter"),
 ]
@@ -119,9 +128,11 @@ class AllScreen(Screen[None]):
         tabs: Callable[[], list[Tab]],
         index: Callable[[], int],
         history: int,
+        recording: RecordingControl,
     ) -> None:
         super().__init__()
         self.model = MergedModel.of(sources, history)
+        self.recording = recording  # the app's: it records whether this is shown or not
         self.states = states  # each server's tab: label, state, rate
         self.tabs = tabs
         self.index = index  # where the all view stands in the tab line
@@ -168,6 +179,12 @@ class AllScreen(Screen[None]):
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" rps-tui ", "bold reverse")
         text.append("  all servers", "bold")
+        lines = self.recording.lines
+        if lines is not None:  # before the servers: on a narrow screen, what is lost shows
+            text.append(f"  ● REC {lines:,}", "bold red")
+            recorder = self.recording.session.recorder
+            if recorder is not None and recorder.dropped:
+                text.append(f" · {recorder.dropped:,} not recorded", "bold red")
         for n, tab in enumerate(self.states()):
             icon, style = STATE_STYLE[tab.state]
             text.append("  ")
@@ -184,6 +201,10 @@ class AllScreen(Screen[None]):
     async def _publish_on(self, index: int | None) -> None:
         if index is not None:
             await self.app.publish_on(index)  # type: ignore[attr-defined]
+
+    def action_record(self) -> None:
+        self.recording.toggle()
+        self._header()
 
     def action_pause(self) -> None:
         self.pane.toggle_pause()

@@ -20,7 +20,8 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 from rps_tui.core.connection.settings import ConnectionSettings
-from rps_tui.core.session import Session
+from rps_tui.core.recording.recorder import Recorder
+from rps_tui.core.session import Session, SeveralSessions
 from rps_tui.core.store import DEFAULT_HISTORY, DEFAULT_MAX_BYTES
 from rps_tui.core.subscriber.base import State
 from rps_tui.core.subscriptions import Subscription
@@ -36,6 +37,7 @@ from rps_tui.ui.bindings import (
 from rps_tui.ui.dashboard import DashboardOptions, DashboardScreen
 from rps_tui.ui.keymap import Keys, key_label, with_keys
 from rps_tui.ui.publish_box import ChannelInput
+from rps_tui.ui.recording import RecordingControl
 from rps_tui.ui.screens import HelpScreen
 from rps_tui.ui.tab_bar import Tab
 
@@ -69,7 +71,9 @@ class AppConfig:
     keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
     session: Session | None = None  # built by the CLI (a live one, or `view`'s recording);
     # None: a live session from the fields above (the tests' way)
-    record_path: str | None = None  # where the record key writes (default: a new file)
+    record_path: str | None = None  # where the record key writes (default: a new file);
+    # with several servers, the all view's (each tab's `r` then makes a new file)
+    recorder: Recorder | None = None  # several servers: --record's, fed by every server
     separators: str = ""  # the channel tree's ("": detected from the names)
     saved_path: Path | None = None  # the publish box's saved messages (None: beside the config)
     label: str = ""  # the first tab's name, when there are several
@@ -119,10 +123,24 @@ class RpsApp(App[int]):
         self.keys = Keys(config.keymap)  # what the hints name
         connections = config.connections()
         several = len(connections) > 1
+        # --record is the whole dashboard's: one server's, or the all view's of several
+        self._tab_record_path = None if several else config.record_path
         self.dashboards = [
             self._dashboard(c, n, tabs=self.tabs if several else None)
             for n, c in enumerate(connections)
         ]
+        self.several = SeveralSessions()  # every server, for the all view's recording
+        self.all_recording = RecordingControl(
+            self.several,
+            self.notify,
+            self.set_timer,
+            config.record_path if several else None,
+            keys=self.keys,
+        )
+        if several:
+            self._join_recording()
+            if config.recorder is not None:
+                self.several.record(config.recorder)
         self.current = 0  # the server whose tab is shown (or was, under the all view)
         self.showing_all = False  # the all view is shown
         self.all_view: AllScreen | None = None
@@ -157,7 +175,7 @@ class RpsApp(App[int]):
                 clock=config.clock,
                 monitor=config.monitor,
                 address_label=config.address_label,
-                record_path=config.record_path,
+                record_path=self._tab_record_path,
                 separators=config.separators,
                 saved_path=config.saved_path,
                 label=connection.label or connection.settings.node,
@@ -176,6 +194,16 @@ class RpsApp(App[int]):
         """The session of the tab shown."""
         return self.dashboard.session
 
+    def recordings(self) -> list[Recorder]:
+        """Every recorder of the run: each tab's, then the all view's."""
+        tabs = [r for d in self.dashboards for r in d.session.recordings]
+        return tabs + self.several.recordings
+
+    def _join_recording(self) -> None:
+        """Servers not yet in the all view's recording join it (they join one going on)."""
+        for dashboard in self.dashboards[len(self.several.members) :]:
+            self.several.add(dashboard.options.label, dashboard.session)
+
     def server_tabs(self) -> list[Tab]:
         return [d.tab() for d in self.dashboards]
 
@@ -183,7 +211,8 @@ class RpsApp(App[int]):
         """Every server's tab, then the all view's: the worst state, the sum of the rates."""
         tabs = self.server_tabs()
         worst = next((s for s in WORST_FIRST if any(t.state is s for t in tabs)), State.CONNECTED)
-        return [*tabs, Tab("all", worst, sum(t.rate for t in tabs))]
+        recording = self.several.recorder is not None
+        return [*tabs, Tab("all", worst, sum(t.rate for t in tabs), recording)]
 
     @property
     def tab_shown(self) -> int:
@@ -199,6 +228,7 @@ class RpsApp(App[int]):
                 self.tabs,
                 lambda: self.tab_shown,
                 self.config.history,
+                self.all_recording,
             )
             self.add_mode(ALL_MODE, lambda: self.all_view)  # type: ignore[arg-type,return-value]
         sources = self.all_view.model.sources
@@ -247,6 +277,7 @@ class RpsApp(App[int]):
             self._moded = True
         dashboard = self._dashboard(connection, n, tabs=self.tabs)
         self.dashboards.append(dashboard)
+        self._join_recording()
         self.add_mode(_mode(n), lambda d=dashboard: d)
         self._all_screen()
         self.current, self.showing_all = n, False
@@ -285,6 +316,7 @@ class RpsApp(App[int]):
             self._signal_exit = code
 
     def on_ready(self) -> None:
+        self.set_interval(1.0, self.all_recording.check, name="all-recording")
         if len(self.dashboards) > 1:  # a task of its own: mounting waits for this loop
             self.run_worker(self._mount_tabs(), name="tabs", exit_on_error=False)
         self._screen_up = True
@@ -292,6 +324,7 @@ class RpsApp(App[int]):
             self.exit(self._signal_exit)
 
     async def on_unmount(self) -> None:
+        self.all_recording.stop(say=False)
         for dashboard in self.dashboards:
             await dashboard.shutdown()
 

@@ -424,7 +424,8 @@ class DashboardScreen(Screen[None]):
         """What the tab bar shows of this dashboard: its header's state, its panel's rate."""
         header = getattr(self, "header", None)  # None: not mounted yet (start-up)
         state = header.state if header is not None else self.subscriber.state
-        return Tab(self.options.label, state, self.snapshot.rate)
+        recording = self.session.recorder is not None
+        return Tab(self.options.label, state, self.snapshot.rate, recording)
 
     def _trim_models(self) -> None:
         """Hidden views let go of what the store has let go (the shown one does so at each

@@ -17,7 +17,7 @@ from textual.timer import Timer
 from rps_tui.core.export import claim_name
 from rps_tui.core.payload.text import safe_text
 from rps_tui.core.recording.recorder import Recorder
-from rps_tui.core.session import Session
+from rps_tui.core.session import Session, SeveralSessions
 from rps_tui.core.units import plural, were
 
 QUIT_WAIT = 0.5  # seconds a recording target gets to take what is queued when we quit
@@ -28,7 +28,7 @@ Notify = Callable[..., None]
 class RecordingControl:
     def __init__(
         self,
-        session: Session,
+        session: Session | SeveralSessions,  # a tab's server, or every server (the all view)
         notify: Notify,
         set_timer: Callable[[float, Callable[[], None]], Timer],
         path: str | None = None,

@@ -1,5 +1,6 @@
 """The line of tabs above the header when the dashboard shows several servers: each tab's
-label, state and message rate, so trouble on a hidden tab is seen from any other.
+label, state and message rate (and ● when it records), so trouble on a hidden tab is seen
+from any other.
 
 Each tab's numbers are its own dashboard's once-a-second snapshot (the rate its traffic
 panel shows) and its subscriber's state (what its header shows): the same numbers, not a
@@ -26,6 +27,7 @@ class Tab:
     label: str
     state: State
     rate: float  # msg/s over the tab's subscriptions, from its last snapshot
+    recording: bool = False  # `r` records it (the all tab: every server), seen from any tab
 
 
 class TabBar(Static):
@@ -71,4 +73,6 @@ class TabBar(Static):
             cell.append(f" {rate_text(tab.rate, 6).strip()}/s", "" if current else "dim")
         else:
             cell.append(f" {tab.state.value}", style)
+        if tab.recording:
+            cell.append(" ● REC", "bold red")
         return cell

@@ -12,7 +12,9 @@ by `"channel_encoding": "base64"` / `"pattern_encoding": "base64"` (absent means
 A gap (the subscriber was not listening for a while) is a line of its own,
 `{"time": ..., "kind": "gap", "reason": "...", "seconds": 6.1}`, with `"discarded_bytes"` when
 the server threw away a backlog it held for the subscriber: consumers that want
-messages only filter with `select(.kind != "gap")`. Lines are pure ASCII (non-ASCII is
+messages only filter with `select(.kind != "gap")`. A recording or tail of several servers
+starts each line with `"server": "LABEL"` (the tab's label); a line without one belongs to
+every server (the recorder's own gap, when it fell behind). Lines are pure ASCII (non-ASCII is
 `\\uXXXX`-escaped), so no byte of a payload can act on a terminal that shows the file.
 Every byte survives the round trip: `record_to_entry(entry_to_record(e)) == e`.
 
@@ -117,6 +119,11 @@ def dumps(entry: Entry) -> str:
     )
 
 
+def dumps_from(server: str, entry: Entry) -> str:
+    """The line of `dumps`, naming the server it came from (`"server"` first)."""
+    return f'{{"server":{json.dumps(server)},{dumps(entry)[1:]}'
+
+
 def _field(obj: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
     if name not in obj:
         raise RecordError(f"missing field {name!r}")
@@ -185,8 +192,8 @@ def loads(line: str | bytes) -> Entry:
 
 
 def loads_from(line: str | bytes) -> tuple[str, Entry]:
-    """The server a line names (`"server"`, written by `tail` with several servers; "" when
-    it names none) and its entry; raises RecordError."""
+    """The server a line names (`"server"`, written for several servers; "" when it names
+    none) and its entry; raises RecordError."""
     try:
         obj = json.loads(line)
     except UnicodeDecodeError:

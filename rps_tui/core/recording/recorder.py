@@ -9,12 +9,13 @@ import stat
 import threading
 import time
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from itertools import accumulate
 from operator import itemgetter
 
 from rps_tui.core.entry import Entry, Gap, payload_of
-from rps_tui.core.recording.format import dumps
+from rps_tui.core.recording.format import dumps, dumps_from
 from rps_tui.core.units import plural, were
 
 FLUSH_SECONDS = 0.25  # the writer thread writes at least this often
@@ -44,6 +45,11 @@ class Recorder:
     entries. A write error (disk full, the FIFO's reader gone) stops the recording, never
     the engine: `error` then holds one line for the UI, and later entries are ignored.
     `close(timeout)` returns within about `timeout` whatever the target does.
+
+    Several servers can share one recording: `sink(label)` is the sink of one of them, and
+    each of its lines then starts with `"server": label`. The labels are kept as runs beside
+    the queue (one check per batch, nothing per message); the recorder's own gap record
+    names no server, since a drop loses messages of them all.
     """
 
     def __init__(
@@ -63,6 +69,8 @@ class Recorder:
         self.max_pending, self.max_bytes = max_pending, max_bytes
         self._resume = (max_pending // 2, max_bytes // 2)  # room again below both
         self._pending: list[Entry] = []
+        self._runs: list[tuple[int, str | None]] = [(0, None)]  # (start in _pending, server)
+        self._label: str | None = None  # the server of the last entries queued
         self._count = 0  # entries not written yet: queued, or in the writer's hands
         self._bytes = 0  # their payload bytes
         self._period_dropped = 0  # messages dropped since `dropping_since`
@@ -104,17 +112,28 @@ class Recorder:
         return not self._thread.is_alive()
 
     # -- the engine's threads --------------------------------------------------------------
-    def __call__(self, entries: list[Entry]) -> None:
+    def __call__(self, entries: list[Entry], label: str | None = None) -> None:
         if self.error is not None or self._closed.is_set():
             return
         try:
             size = sum(map(len, map(_PAYLOAD, entries)))
         except TypeError:  # a gap among them (a Gap has no length)
-            self._add_mixed(entries)
+            self._add_mixed(entries, label)
             return
-        self._add(entries, size)
+        self._add(entries, size, label)
 
-    def _add(self, entries: list[Entry], size: int) -> None:
+    def sink(self, label: str) -> Callable[[list[Entry]], None]:
+        """The sink of one of several servers: its lines name it (`"server": label`)."""
+        return lambda entries: self(entries, label)
+
+    def _queue(self, entries: list[Entry], label: str | None) -> None:
+        """Append to the queue, noting where another server's entries begin (lock held)."""
+        if label != self._label:
+            self._runs.append((len(self._pending), label))
+            self._label = label
+        self._pending.extend(entries)
+
+    def _add(self, entries: list[Entry], size: int, label: str | None) -> None:
         """Queue messages whose payloads total `size` bytes, or count them as dropped."""
         n = len(entries)
         with self._lock:
@@ -129,12 +148,12 @@ class Recorder:
                 self._end_drop()  # room again: the gap record, then these
                 count += 1
             if count <= self.max_pending and total <= self.max_bytes:
-                self._pending.extend(entries)
+                self._queue(entries, label)
                 self._count, self._bytes = count, total
             else:
-                self._overflow(entries)
+                self._overflow(entries, label)
 
-    def _overflow(self, entries: list[Entry]) -> None:
+    def _overflow(self, entries: list[Entry], label: str | None) -> None:
         """The queue is full: keep the part of `entries` that fits, drop the rest and start
         a drop period (lock held). A message bigger than `max_bytes` is kept when the queue
         is empty, so that one is recorded too."""
@@ -145,7 +164,7 @@ class Recorder:
         if not keep and not self._count and entries:
             keep, kept = 1, _size(entries[0])
         if keep:
-            self._pending.extend(entries[:keep])
+            self._queue(entries[:keep], label)
             self._count += keep
             self._bytes += kept
         lost = len(entries) - keep
@@ -162,12 +181,12 @@ class Recorder:
             f"the recording fell behind ({self.path} did not take data fast enough): "
             f"{were(self._period_dropped, 'message')} not recorded"
         )
-        self._pending.append([None, Gap(reason, now - self.dropping_since), now])
+        self._queue([[None, Gap(reason, now - self.dropping_since), now]], None)
         self._count += 1
         self._own_gaps += 1
         self.dropping_since, self._period_dropped = None, 0
 
-    def _add_mixed(self, entries: list[Entry]) -> None:
+    def _add_mixed(self, entries: list[Entry], label: str | None) -> None:
         """The slow path, for a batch with gaps in it: gaps are always queued (they are
         the record of a loss, and rare), runs of messages as usual."""
         run: list[Entry] = []
@@ -176,15 +195,15 @@ class Recorder:
                 run.append(entry)
                 continue
             if run:
-                self._add(run, sum(map(_size, run)))
+                self._add(run, sum(map(_size, run)), label)
                 run = []
             with self._lock:
                 if self._closed.is_set():
                     return
-                self._pending.append(entry)
+                self._queue([entry], label)
                 self._count += 1
         if run:
-            self._add(run, sum(map(_size, run)))
+            self._add(run, sum(map(_size, run)), label)
 
     # -- the writer thread -----------------------------------------------------------------
     def _run(self) -> None:
@@ -193,9 +212,9 @@ class Recorder:
                 closing = self._closed.is_set()  # before taking: close() queues, then sets
                 with self._lock:
                     batch, self._pending = self._pending, []
-                for start in range(0, len(batch), CHUNK):
-                    chunk = batch[start : start + CHUNK]
-                    self._write(("\n".join(map(dumps, chunk)) + "\n").encode("ascii"))
+                    runs, self._runs = self._runs, [(0, self._label)]
+                for chunk, encode in _chunks(batch, runs):
+                    self._write(("\n".join(map(encode, chunk)) + "\n").encode("ascii"))
                     size = sum(map(_size, chunk))
                     with self._lock:
                         self._bytes -= size
@@ -313,6 +332,18 @@ def summary(recordings: Sequence[Recorder]) -> str:
 
 class _GaveUp(Exception):
     """The writer stops: close() no longer waits for the target."""
+
+
+def _chunks(
+    batch: list[Entry], runs: list[tuple[int, str | None]]
+) -> Iterator[tuple[list[Entry], Callable[[Entry], str]]]:
+    """The batch in pieces of at most CHUNK entries (bounds the encoded text in memory),
+    each with the encoder of its server's lines."""
+    ends = [start for start, _ in runs[1:]] + [len(batch)]
+    for (start, label), end in zip(runs, ends, strict=True):
+        encode = dumps if label is None else partial(dumps_from, label)
+        for at in range(start, end, CHUNK):
+            yield batch[at : min(at + CHUNK, end)], encode
 
 
 def _size(entry: Entry) -> int:

@@ -33,6 +33,7 @@ import json
 import math
 import os
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from json.encoder import encode_basestring_ascii as _quote  # C: a JSON string, ASCII only
 from typing import Any
 
@@ -96,14 +97,15 @@ def entry_to_record(entry: Entry) -> dict[str, Any]:
     return record
 
 
-def dumps(entry: Entry) -> str:
+def dumps(entry: Entry, head: str = "{") -> str:
     """One NDJSON line for an entry, without the newline: the same text as
     `json.dumps(entry_to_record(entry), separators=(",", ":"))`, built directly (about
-    three times faster, since a recording encodes every message)."""
+    three times faster, since a recording encodes every message). `head` opens the object
+    (`dumps_from` puts the server there)."""
     name = KINDS.get(entry[0])
     when = time_of(entry)
     if name is None or type(when) is not float:  # a gap, or a hand-made entry
-        return json.dumps(entry_to_record(entry), separators=(",", ":"))
+        return head + json.dumps(entry_to_record(entry), separators=(",", ":"))[1:]
     channel, channel_b64 = _text(channel_of(entry))
     data, data_b64 = _text(payload_of(entry))
     extra = ',"channel_encoding":"base64"' if channel_b64 else ""
@@ -114,14 +116,21 @@ def dumps(entry: Entry) -> str:
         extra += ',"pattern_encoding":"base64"' if pattern_b64 else ""
     encoding = "base64" if data_b64 else "utf-8"
     return (
-        f'{{"time":{when!r},"kind":"{name}","pattern":{pattern},"channel":{_quote(channel)},'
+        f'{head}"time":{when!r},"kind":"{name}","pattern":{pattern},"channel":{_quote(channel)},'
         f'"data":{_quote(data)},"encoding":"{encoding}"{extra}}}'
     )
 
 
 def dumps_from(server: str, entry: Entry) -> str:
     """The line of `dumps`, naming the server it came from (`"server"` first)."""
-    return f'{{"server":{json.dumps(server)},{dumps(entry)[1:]}'
+    return dumps(entry, server_head(server))
+
+
+@lru_cache(maxsize=64)
+def server_head(server: str) -> str:
+    """The start of a line that names its server, encoded once per server, not per line
+    (encoding it per line cost a quarter of the recorder's throughput)."""
+    return f'{{"server":{_quote(server)},'
 
 
 def _field(obj: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:

@@ -15,7 +15,7 @@ from itertools import accumulate
 from operator import itemgetter
 
 from rps_tui.core.entry import Entry, Gap, payload_of
-from rps_tui.core.recording.format import dumps, dumps_from
+from rps_tui.core.recording.format import dumps, server_head
 from rps_tui.core.units import plural, were
 
 FLUSH_SECONDS = 0.25  # the writer thread writes at least this often
@@ -341,7 +341,7 @@ def _chunks(
     each with the encoder of its server's lines."""
     ends = [start for start, _ in runs[1:]] + [len(batch)]
     for (start, label), end in zip(runs, ends, strict=True):
-        encode = dumps if label is None else partial(dumps_from, label)
+        encode = dumps if label is None else partial(dumps, head=server_head(label))
         for at in range(start, end, CHUNK):
             yield batch[at : min(at + CHUNK, end)], encode
 

@@ -32,7 +32,7 @@ from rps_tui.core.connection.errors import describe_error
 from rps_tui.core.connection.settings import ConnectionSettings
 from rps_tui.core.entry import Gap
 from rps_tui.core.store import Store
-from rps_tui.core.subscriber.base import EventLog, State
+from rps_tui.core.subscriber.base import State
 from rps_tui.core.subscriber.drops import Drop
 from rps_tui.core.subscriber.engine import Engine
 from rps_tui.core.subscriber.links import Links
@@ -73,10 +73,7 @@ class ClusterEngine(Links):
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.settings = settings
-        self.store = store or Store()
-        self.clock = clock
-        self.log = EventLog(clock)
+        super().__init__(settings, store, clock=clock)
         self.map: ClusterMap | None = None
         self.links: dict[str, Engine] = {}  # node name -> sharded connection to it
         self.classic = _ClassicLink(self, label="classic", client_name="rps-tui-sub")
@@ -92,9 +89,6 @@ class ClusterEngine(Links):
         self._unresolved: dict[Subscription, tuple[str, float]] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._on_data: Callable[[], None] | None = None
-        self._sink: Callable[[list[list]], None] | None = None
         self._map_error: str | None = None
         self._kicked = False
         self._checked_at: float | None = None

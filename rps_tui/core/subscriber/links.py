@@ -3,12 +3,17 @@ sentinels') passes on to each of them, and what it reads from all of them togeth
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from rps_tui.core.store import Store
+from rps_tui.core.subscriber.base import EventLog
+
 if TYPE_CHECKING:
-    from rps_tui.core.subscriber.base import EventLog
+    from rps_tui.core.connection.settings import ConnectionSettings
     from rps_tui.core.subscriber.engine import Engine
     from rps_tui.core.subscriber.intake import Sink
 
@@ -16,9 +21,20 @@ if TYPE_CHECKING:
 class Links:
     """The shared half of a several-connection `Subscriber`; `_all_links` names them."""
 
-    log: EventLog
-    _on_data: Callable[[], None] | None = None
-    _sink: Sink | None = None
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        store: Store | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.store = store or Store()
+        self.clock = clock
+        self.log = EventLog(clock)  # one log for every connection
+        self._on_data: Callable[[], None] | None = None
+        self._sink: Sink | None = None
+        self._threads: list[threading.Thread] = []
 
     def _all_links(self) -> list[Engine]:
         raise NotImplementedError

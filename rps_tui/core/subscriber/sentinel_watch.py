@@ -23,10 +23,9 @@ from dataclasses import replace
 
 from rps_tui.core.connection.settings import ConnectionSettings
 from rps_tui.core.store import Store
-from rps_tui.core.subscriber.base import EventLog, State
+from rps_tui.core.subscriber.base import State
 from rps_tui.core.subscriber.drops import Drop
 from rps_tui.core.subscriber.engine import Engine
-from rps_tui.core.subscriber.intake import Sink
 from rps_tui.core.subscriber.links import Links
 from rps_tui.core.subscriber.sentinel import SentinelEngine
 from rps_tui.core.subscriptions import SENTINELS, Subscription
@@ -74,17 +73,11 @@ class SentinelWatch(Links):
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.settings = settings
-        self.store = store or Store()
-        self.clock = clock
-        self.log = EventLog(clock)
+        super().__init__(settings, store, clock=clock)
         self.engine = SentinelEngine(settings, self.store, clock=clock, log=self.log)
         self.events_link: _EventsLink | None = None
-        self._on_data: Callable[[], None] | None = None
-        self._sink: Sink | None = None
         self._lock = threading.Lock()  # the UI subscribes while run() may be starting
         self._running = False
-        self._threads: list[threading.Thread] = []
 
     # -- routing ---------------------------------------------------------------------------
     def _all_links(self) -> list[Engine]:

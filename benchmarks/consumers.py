@@ -3,11 +3,15 @@
     python -m benchmarks.consumers {limit|history|redispy|engine|app} URL PATTERN[,PATTERN...]
     python -m benchmarks.consumers {cluster-engine|cluster-app} NODE-URL CHANNEL[,CHANNEL...]
     python -m benchmarks.consumers app URL PATTERN KEY[,KEY...]
+    python -m benchmarks.consumers app-tabs URL,URL[,...] PATTERN [record]
 
 Several comma-separated patterns subscribe to each (drain.py's --patterns: overlapping
 patterns, so one socket read mixes subscriptions). `app` with keys presses them once the
-dashboard is up (`t` shows the channel tree; `g,v,…,enter` opens a value plot), so the drain is
-measured with that view on screen.
+dashboard is up (`t` shows the channel tree; `g,v,…,enter` opens a value plot; `r` records), so
+the drain is measured with that view on screen. `app-tabs … record` records every server to one
+file from the start (`--record` with several servers). A recording goes to /dev/null (drain.py
+kills its consumers, which would leave a file of the backlog's size behind): what is measured
+is everything but the file system: the queue, the encoding, the writes.
 
 Each prints the number of messages it has counted, one line every 0.25 s, on stdout.
 """
@@ -19,6 +23,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rps_tui.ui.app import RpsApp
+
+RECORD_TO = "/dev/null"
 
 
 def redispy(url: str, pattern: str) -> None:
@@ -151,9 +161,6 @@ def app(url: str, pattern: str, cluster: bool = False, keys: str = "") -> None:
     is up, comma-separated (a single character is typed as that character)."""
     from dataclasses import replace
 
-    from textual import events
-    from textual.keys import _character_to_key
-
     from rps_tui.core.connection.probe import probe
     from rps_tui.core.connection.settings import parse_url
     from rps_tui.core.subscriptions import Kind, Subscription
@@ -168,8 +175,19 @@ def app(url: str, pattern: str, cluster: bool = False, keys: str = "") -> None:
     else:
         subs = [Subscription.parse(one) for one in pattern.split(",")]
     dashboard = RpsApp(
-        AppConfig(settings=settings, subscriptions=subs, server_label=probe(settings).label)
+        AppConfig(
+            settings=settings,
+            subscriptions=subs,
+            server_label=probe(settings).label,
+            record_path=RECORD_TO,  # `r` records there
+        )
     )
+    _run_app(dashboard, keys)
+
+
+def _run_app(dashboard: RpsApp, keys: str) -> None:
+    from textual import events
+    from textual.keys import _character_to_key
 
     def report() -> None:
         print(dashboard.session.store.total, flush=True)
@@ -188,11 +206,12 @@ def app(url: str, pattern: str, cluster: bool = False, keys: str = "") -> None:
     asyncio.run(dashboard.run_async(headless=True, size=(160, 45)))
 
 
-def app_tabs(urls: str, pattern: str) -> None:
+def app_tabs(urls: str, pattern: str, record: str = "") -> None:
     """The dashboard on several servers (comma-separated URLs), a tab each, headless;
-    prints the sum of their counts."""
+    prints the sum of their counts. `record`: every server to one file from the start."""
     from rps_tui.core.connection.probe import probe
     from rps_tui.core.connection.settings import parse_url
+    from rps_tui.core.recording.recorder import Recorder
     from rps_tui.core.subscriptions import Subscription
     from rps_tui.core.tuning import tune_process
     from rps_tui.ui.app import AppConfig, Connection, RpsApp
@@ -207,6 +226,8 @@ def app_tabs(urls: str, pattern: str) -> None:
             server_label=probe(first).label,
             label=first.node,
             more=[Connection(s, list(subs), s.node) for s in others],
+            record_path=RECORD_TO,
+            recorder=Recorder(RECORD_TO) if record else None,
         )
     )
 
@@ -230,5 +251,7 @@ if __name__ == "__main__":
     }
     if sys.argv[1] == "app" and len(sys.argv) > 4:
         app(sys.argv[2], sys.argv[3], keys=sys.argv[4])
+    elif sys.argv[1] == "app-tabs" and len(sys.argv) > 4:
+        app_tabs(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
         consumers[sys.argv[1]](sys.argv[2], sys.argv[3])

@@ -145,6 +145,7 @@ def main() -> None:
         "rps-tui engine": [*CONSUMERS, "engine", server.url, pattern],
         "rps-tui app": [*CONSUMERS, "app", server.url, pattern],
         "rps-tui app + tree": [*CONSUMERS, "app", server.url, pattern, "t"],
+        "rps-tui app + record": [*CONSUMERS, "app", server.url, pattern, "r"],
         # a value plot of the flooded subscription: `number` on every payload (none is one)
         "rps-tui app + plot": [*CONSUMERS, "app", server.url, pattern, "g,v,n,u,m,b,e,r,enter"],
     }

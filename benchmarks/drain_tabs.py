@@ -90,6 +90,7 @@ def main() -> None:
             ["redis-cli", "-p", str(s.port), "psubscribe", "bench.*"] for s in servers
         ],
         "rps-tui, 2 tabs": [[*CONSUMERS, "app-tabs", urls, "bench.*"]],
+        "2 tabs + record": [[*CONSUMERS, "app-tabs", urls, "bench.*", "record"]],
     }
     rounds = []
     try:

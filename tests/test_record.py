@@ -35,6 +35,7 @@ from rps_tui.core.recording.format import (
     loads,
     read_entries,
     record_to_entry,
+    server_head,
 )
 from rps_tui.core.recording.offline import OfflineEngine, load_recording
 from rps_tui.core.recording.recorder import MAX_PENDING, Recorder
@@ -79,6 +80,27 @@ def test_any_bytes_round_trip_exactly(
     assert loads(line) == entry
     assert loads(line.encode()) == entry
     assert record_to_entry(json.loads(json.dumps(entry_to_record(entry)))) == entry
+
+
+def test_what_is_encoded_once_is_right_each_time(monkeypatch) -> None:
+    """A channel's encoding and a read's time are kept for the next line: the same channel
+    under another kind or pattern, a binary name, the same time again, and a table of kept
+    channels started over (its bound made 2) all give the text json.dumps gives."""
+    monkeypatch.setattr(format_module, "FIXED_MAX", 2)
+    entries = [
+        [b"message", b"ch", b"one", 1.5],
+        [b"message", b"ch", b"\xfftwo", 1.5],  # the same time, kept
+        [b"smessage", b"ch", b"three", 2.25],
+        [b"pmessage", b"c*", b"ch", b"four", 2.25],
+        [b"pmessage", b"\xff*", b"ch", b"five", 3.0],
+        [b"message", b"\xffbin", b"six", 3.0],
+        [b"message", b"ch", b"seven", 1.5],  # a time seen before, not the last one
+    ]
+    for _ in range(2):  # the second time round, from what was kept (or kept again)
+        for entry in entries:
+            assert dumps(entry) == json.dumps(entry_to_record(entry), separators=(",", ":"))
+            assert loads(dumps(entry, server_head("a"))) == entry
+    assert len(format_module._fixed) <= 2
 
 
 @FAST
@@ -934,3 +956,22 @@ def test_a_tab_and_the_all_view_record_one_server_at_once(server_factory, tmp_pa
     # two engines, two threads: which one hands its message in first is not fixed
     assert sorted((r["server"], r["data"]) for r in records) == [("alpha", "one"), ("beta", "two")]
     assert a.subscriber.sink is None and b.subscriber.sink is None
+
+
+def test_a_gap_of_the_pace_blames_the_pace_not_the_file(tmp_path: Path) -> None:
+    """A file that takes everything at once, and messages handed in faster than the writer
+    encodes them: the gap record says the messages came too fast, not that the file was
+    slow (it said so, wrongly, under a flood of 1.4 million messages a second)."""
+    path = tmp_path / "fast.ndjson"
+    recorder = Recorder(path, max_pending=50)
+    for first in range(0, 5000, 500):  # 500 at a time into a queue of 50
+        recorder(messages(first, first + 500))
+    assert recorder.dropped > 0
+    wait_for(lambda: recorder.pending == 0, timeout=10)
+    recorder(messages(5000, 5001))  # room again: the gap record, then this one
+    recorder.close(timeout=5)
+    assert recorder.error is None and recorder.target_waits == 0
+    (gap,) = [e for e in read_entries(path) if e[0] is None]
+    assert "messages arrived faster than it can write them" in gap[1].reason
+    assert f"{recorder.dropped:,} messages were not recorded" in gap[1].reason
+    assert str(path) not in gap[1].reason

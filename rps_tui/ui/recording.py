@@ -114,10 +114,14 @@ class RecordingControl:
             self.stop(say=False)
         elif recorder is not None and recorder.dropped and not self._warned:
             self._warned = True
+            why = (
+                f"{safe_text(recorder.path)} does not take data as fast as it arrives"
+                if recorder.target_waits
+                else "Messages arrive faster than the recording can write them"
+            )
             self.notify(
-                f"{safe_text(recorder.path)} does not take data as fast as it arrives: messages "
-                "are left out of the recording (counted in the header, and a gap record in "
-                "the file says how many). The dashboard itself misses nothing.",
+                f"{why}: messages are left out of the recording (counted in the header, and "
+                "a gap record in the file says how many). The dashboard itself misses nothing.",
                 severity="warning",
                 markup=False,
             )

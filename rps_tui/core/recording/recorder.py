@@ -39,10 +39,13 @@ class Recorder:
     stops reading makes the writer wait in short `poll` steps, never inside write().
 
     A target slower than the traffic fills the queue (`max_pending` entries or `max_bytes`
-    of payload). Further messages are then left out of the recording (never out of the
-    dashboard) and counted in `dropped`; once the queue is back under half of both limits,
-    a gap record saying how many were left out, and for how long, goes in before the next
-    entries. A write error (disk full, the FIFO's reader gone) stops the recording, never
+    of payload), and so does traffic faster than the writer can encode (a few hundred
+    thousand messages a second: benchmarks/README.md). Further messages are then left out of
+    the recording (never out of the dashboard) and counted in `dropped`; once the queue is
+    back under half of both limits, a gap record saying how many were left out, for how
+    long and why (the target, or the pace) goes in before the next entries. `target_waits`
+    counts the writer's waits on a target that took no data: none means the pace was the
+    cause. A write error (disk full, the FIFO's reader gone) stops the recording, never
     the engine: `error` then holds one line for the UI, and later entries are ignored.
     `close(timeout)` returns within about `timeout` whatever the target does.
 
@@ -66,6 +69,8 @@ class Recorder:
         self.dropped = 0  # messages left out because the queue was full (cumulative)
         self.dropping_since: float | None = None  # time.time() the current drop began
         self.error: str | None = None
+        self.target_waits = 0  # times the target took no data and the writer waited on it
+        self._waits_at_drop = 0  # target_waits when the current drop began
         self.max_pending, self.max_bytes = max_pending, max_bytes
         self._resume = (max_pending // 2, max_bytes // 2)  # room again below both
         self._pending: list[Entry] = []
@@ -172,14 +177,20 @@ class Recorder:
             self.dropped += lost
             self._period_dropped = lost
             self.dropping_since = time.time()
+            self._waits_at_drop = self.target_waits
 
     def _end_drop(self) -> None:
         """Room again: queue the gap record of the drop period (lock held)."""
         now = time.time()
         assert self.dropping_since is not None
+        why = (
+            f"{self.path} did not take data fast enough"
+            if self.target_waits > self._waits_at_drop
+            else "messages arrived faster than it can write them"
+        )
         reason = (
-            f"the recording fell behind ({self.path} did not take data fast enough): "
-            f"{were(self._period_dropped, 'message')} not recorded"
+            f"the recording fell behind ({why}): {were(self._period_dropped, 'message')} "
+            "not recorded"
         )
         self._queue([[None, Gap(reason, now - self.dropping_since), now]], None)
         self._count += 1
@@ -215,7 +226,7 @@ class Recorder:
                     runs, self._runs = self._runs, [(0, self._label)]
                 for chunk, encode in _chunks(batch, runs):
                     self._write(("\n".join(map(encode, chunk)) + "\n").encode("ascii"))
-                    size = sum(map(_size, chunk))
+                    size = _sizes(chunk)
                     with self._lock:
                         self._bytes -= size
                 if closing:
@@ -247,6 +258,7 @@ class Recorder:
                 except BlockingIOError:  # a pipe or a terminal whose reader is behind
                     n = 0
             if not n:
+                self.target_waits += 1
                 poller = select.poll()
                 poller.register(fd, select.POLLOUT)
                 poller.poll(WAIT_STEP * 1000)  # a closed fd answers POLLNVAL at once
@@ -344,6 +356,14 @@ def _chunks(
         encode = dumps if label is None else partial(dumps, head=server_head(label))
         for at in range(start, end, CHUNK):
             yield batch[at : min(at + CHUNK, end)], encode
+
+
+def _sizes(entries: list[Entry]) -> int:
+    """Payload bytes of the entries: at C speed, unless a gap is among them."""
+    try:
+        return sum(map(len, map(_PAYLOAD, entries)))
+    except TypeError:  # a gap (a Gap has no length)
+        return sum(map(_size, entries))
 
 
 def _size(entry: Entry) -> int:

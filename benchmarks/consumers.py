@@ -13,7 +13,9 @@ file from the start (`--record` with several servers). A recording goes to /dev/
 kills its consumers, which would leave a file of the backlog's size behind): what is measured
 is everything but the file system: the queue, the encoding, the writes.
 
-Each prints the number of messages it has counted, one line every 0.25 s, on stdout.
+Each prints the number of messages it has counted, one line every 0.25 s, on stdout; one
+that records prints the messages its recording holds after it (written or about to be: left
+out are not).
 """
 
 from __future__ import annotations
@@ -29,6 +31,14 @@ if TYPE_CHECKING:
     from rps_tui.ui.app import RpsApp
 
 RECORD_TO = "/dev/null"
+
+
+def recorded(recordings: list) -> list[int]:
+    """Messages the recordings hold (none when nothing records): what went out, and what is
+    queued to; gap records are lines too, but not messages."""
+    if not recordings:
+        return []
+    return [sum(r.accounted - r.dropped for r in recordings)]
 
 
 def redispy(url: str, pattern: str) -> None:
@@ -190,7 +200,7 @@ def _run_app(dashboard: RpsApp, keys: str) -> None:
     from textual.keys import _character_to_key
 
     def report() -> None:
-        print(dashboard.session.store.total, flush=True)
+        print(dashboard.session.store.total, *recorded(dashboard.recordings()), flush=True)
 
     def press() -> None:
         for key in filter(None, keys.split(",")):  # as Pilot.press sends them
@@ -232,7 +242,8 @@ def app_tabs(urls: str, pattern: str, record: str = "") -> None:
     )
 
     def report() -> None:
-        print(sum(d.session.store.total for d in dashboard.dashboards), flush=True)
+        total = sum(d.session.store.total for d in dashboard.dashboards)
+        print(total, *recorded(dashboard.recordings()), flush=True)
 
     dashboard.call_later(lambda: dashboard.set_interval(0.25, report))
     asyncio.run(dashboard.run_async(headless=True, size=(160, 45)))

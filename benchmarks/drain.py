@@ -93,18 +93,21 @@ def measure(
         os.kill(proc.pid, signal.SIGCONT)
         wait(lambda: int(subscriber(client)["omem"]) == 0, 120, f"{name} to drain")
         seconds = time.perf_counter() - start
-        counted = None
+        counted = recorded = None
         if out == subprocess.PIPE:
             time.sleep(1.0)
             os.set_blocking(proc.stdout.fileno(), False)
-            lines = (proc.stdout.read() or b"").split()
-            counted = int(lines[-1]) if lines else None
+            lines = (proc.stdout.read() or b"").splitlines()
+            numbers = [int(n) for n in lines[-1].split()] if lines else []
+            counted = numbers[0] if numbers else None
+            recorded = numbers[1] if len(numbers) > 1 else None
         return {
             "name": name,
             "rate": count / seconds,
             "seconds": seconds,
             "backlog_mb": backlog / 2**20,
             "counted": counted,
+            "recorded": recorded,
         }
     finally:
         proc.kill()
@@ -181,16 +184,20 @@ def main() -> None:
 
 def print_table(rounds: list[dict[str, dict]], names: list[str], baseline: str) -> None:
     """Per consumer: median msg/s, median and range of its per-round ratio to `baseline`,
-    and what it counted (shared with shard_drain.py)."""
-    print(f"{'consumer':20} {'msg/s':>12} {'vs ' + baseline:>16} {'min-max':>13} {'counted':>10}")
+    what it counted and, for one that records, the median its recording holds (shared with
+    shard_drain.py)."""
+    print(f"{'consumer':20} {'msg/s':>12} {'vs ' + baseline:>16} {'min-max':>13} {'counted':>10}"
+          f" {'recorded':>10}")  # fmt: skip
     for name in [baseline, *[n for n in names if n != baseline]]:
         rates = [r[name]["rate"] for r in rounds]
         ratios = sorted(r[name]["rate"] / r[baseline]["rate"] for r in rounds)
         counted = {r[name].get("counted") for r in rounds} - {None}
         shown = ",".join(f"{c:,}" for c in sorted(counted))
+        kept = [r[name]["recorded"] for r in rounds if r[name].get("recorded") is not None]
+        held = f"{statistics.median(kept):,.0f}" if kept else ""
         print(
             f"{name:20} {statistics.median(rates):12,.0f} {statistics.median(ratios):15.2f}x "
-            f"{ratios[0]:6.2f}-{ratios[-1]:.2f}x {shown:>10}"
+            f"{ratios[0]:6.2f}-{ratios[-1]:.2f}x {shown:>10} {held:>10}"
         )
 
 

@@ -44,7 +44,12 @@ def measure(name: str, cmds: list[list[str]], servers: list[ServerProcess], coun
     seconds until each server's backlog is gone."""
     clients = [redis.Redis(port=s.port) for s in servers]
     procs = [
-        subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for c in cmds
+        subprocess.Popen(
+            c,
+            stdout=subprocess.PIPE if c[0] == sys.executable else subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for c in cmds
     ]
     try:
         for client in clients:
@@ -64,13 +69,27 @@ def measure(name: str, cmds: list[list[str]], servers: list[ServerProcess], coun
 
         with ThreadPoolExecutor(len(clients)) as pool:
             seconds = list(pool.map(drained, clients))
-        return {"name": name, "rates": [count / s for s in seconds]}
+        return {"name": name, "rates": [count / s for s in seconds], "recorded": recorded(procs)}
     finally:
         for proc in procs:
             proc.kill()
             proc.wait()
         for client in clients:
             client.close()
+
+
+def recorded(procs: list[subprocess.Popen]) -> int | None:
+    """What the dashboard's recording holds, from its last report (consumers.py), if it
+    records; a second for the writer to finish first."""
+    time.sleep(1.0)
+    for proc in procs:
+        if proc.stdout is not None:
+            os.set_blocking(proc.stdout.fileno(), False)
+            lines = (proc.stdout.read() or b"").splitlines()
+            numbers = lines[-1].split() if lines else []
+            if len(numbers) > 1:
+                return int(numbers[1])
+    return None
 
 
 def main() -> None:
@@ -101,14 +120,17 @@ def main() -> None:
             server.stop()
     print(f"\n{args.messages:,} x 100-byte messages on each of 2 {kind}-servers at once; "
           f"median of {args.repeat} interleaved rounds")  # fmt: skip
-    print(f"{'consumer':18} {'server':>7} {'msg/s':>12} {'vs redis-cli':>13} {'min-max':>13}")
+    print(f"{'consumer':18} {'server':>7} {'msg/s':>12} {'vs redis-cli':>13} {'min-max':>13}"
+          f" {'recorded':>10}")  # fmt: skip
     for name in consumers:
         for i in range(len(servers)):
             rates = [r[name]["rates"][i] for r in rounds]
             ratios = sorted(r[name]["rates"][i] / r["redis-cli x2"]["rates"][i] for r in rounds)
+            kept = [r[name]["recorded"] for r in rounds if r[name]["recorded"] is not None]
+            held = f"{statistics.median(kept):,.0f}" if kept and not i else ""  # both servers'
             print(
                 f"{name:18} {i + 1:>7} {statistics.median(rates):12,.0f} "
-                f"{statistics.median(ratios):12.2f}x {ratios[0]:6.2f}-{ratios[-1]:.2f}x"
+                f"{statistics.median(ratios):12.2f}x {ratios[0]:6.2f}-{ratios[-1]:.2f}x {held:>10}"
             )
     sys.stdout.flush()
 

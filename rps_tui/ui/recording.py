@@ -116,7 +116,7 @@ class RecordingControl:
             self._warned = True
             why = (
                 f"{safe_text(recorder.path)} does not take data as fast as it arrives"
-                if recorder.target_waits
+                if recorder.target_slow
                 else "Messages arrive faster than the recording can write them"
             )
             self.notify(

@@ -97,9 +97,11 @@ def entry_to_record(entry: Entry) -> dict[str, Any]:
     return record
 
 
-FIXED_MAX = 10_000  # (kind, pattern, channel) whose encoded text is kept; then started over
+FIXED_MAX = 4096  # (kind, pattern, channel) whose encoded text is kept; then started over
+FIXED_NAMES = 256  # ... when pattern and channel together are at most this many bytes
+# (at most a few MB in all, kept for the process: the next recording uses them too)
 _fixed: dict[tuple[bytes, bytes, bytes], tuple[str, str]] = {}
-_last_time: tuple[float, str] = (0.0, "0.0")  # one assignment: safe across writer threads
+_last_time: tuple[float, str] = (math.nan, "NaN")  # one assignment: safe across threads
 
 
 def dumps(entry: Entry, head: str = "{") -> str:
@@ -107,8 +109,8 @@ def dumps(entry: Entry, head: str = "{") -> str:
     `json.dumps(entry_to_record(entry), separators=(",", ":"))`, built directly, since a
     recording encodes every message. What repeats is encoded once: the kind, pattern and
     channel of a line (a few channels carry most messages), and its time (the messages of
-    one socket read share one: `repr` of a float alone took 340 ns). `head` opens the
-    object (`dumps_from` puts the server there)."""
+    one socket read share one float: `repr` of a float alone took 340 ns). `head` opens
+    the object (`dumps_from` puts the server there)."""
     global _last_time
     kind = entry[0]
     when = time_of(entry)
@@ -119,11 +121,13 @@ def dumps(entry: Entry, head: str = "{") -> str:
     if fixed is None:
         fixed = _fix(key)
     last = _last_time
-    if last[0] == when:
+    if last[0] is when:  # the same object (held here, so its id is not reused)
         stamp = last[1]
-    else:
+    elif math.isfinite(when):
         stamp = repr(when)
         _last_time = (when, stamp)
+    else:  # NaN or infinity, as json spells them
+        return head + json.dumps(entry_to_record(entry), separators=(",", ":"))[1:]
     data = payload_of(entry)
     try:
         text, encoding = data.decode("utf-8"), "utf-8"
@@ -145,9 +149,10 @@ def _fix(key: tuple[bytes, bytes, bytes]) -> tuple[str, str]:
         quoted = _quote(text)
         extra += ',"pattern_encoding":"base64"' if pattern_b64 else ""
     fixed = (f'"kind":"{name}","pattern":{quoted},"channel":{_quote(channel)},"data":', extra)
-    if len(_fixed) >= FIXED_MAX:
-        _fixed.clear()
-    _fixed[key] = fixed
+    if len(channel_bytes) + (len(pattern) if name == "pmessage" else 0) <= FIXED_NAMES:
+        if len(_fixed) >= FIXED_MAX:
+            _fixed.clear()
+        _fixed[key] = fixed
     return fixed
 
 

@@ -43,10 +43,9 @@ class Recorder:
     thousand messages a second: benchmarks/README.md). Further messages are then left out of
     the recording (never out of the dashboard) and counted in `dropped`; once the queue is
     back under half of both limits, a gap record saying how many were left out, for how
-    long and why (the target, or the pace) goes in before the next entries. `target_waits`
-    counts the writer's waits on a target that took no data: none means the pace was the
-    cause. A write error (disk full, the FIFO's reader gone) stops the recording, never
-    the engine: `error` then holds one line for the UI, and later entries are ignored.
+    long and why (the target, or the pace: `target_slow`) goes in before the next entries.
+    A write error (disk full, the FIFO's reader gone) stops the recording, never the
+    engine: `error` then holds one line for the UI, and later entries are ignored.
     `close(timeout)` returns within about `timeout` whatever the target does.
 
     Several servers can share one recording: `sink(label)` is the sink of one of them, and
@@ -70,7 +69,8 @@ class Recorder:
         self.dropping_since: float | None = None  # time.time() the current drop began
         self.error: str | None = None
         self.target_waits = 0  # times the target took no data and the writer waited on it
-        self._waits_at_drop = 0  # target_waits when the current drop began
+        self.write_seconds = 0.0  # time spent in write() (a slow file blocks inside it)
+        self._at_drop = (0, 0.0, 0.0)  # target_waits, write_seconds, monotonic() at the drop
         self.max_pending, self.max_bytes = max_pending, max_bytes
         self._resume = (max_pending // 2, max_bytes // 2)  # room again below both
         self._pending: list[Entry] = []
@@ -100,6 +100,15 @@ class Recorder:
     def pending(self) -> int:
         """Lines not written yet; after `close()`, the lines that never were."""
         return self._count
+
+    @property
+    def target_slow(self) -> bool:
+        """Since the current (or last) drop began, the target held the writer up: it took
+        no data at times (a pipe), or writing took more than half the time (a slow file
+        blocks inside write()). Else the pace of the messages was the cause."""
+        waits, seconds, began = self._at_drop
+        elapsed = time.monotonic() - began
+        return self.target_waits > waits or self.write_seconds - seconds > elapsed / 2
 
     @property
     def accounted(self) -> int:
@@ -177,7 +186,7 @@ class Recorder:
             self.dropped += lost
             self._period_dropped = lost
             self.dropping_since = time.time()
-            self._waits_at_drop = self.target_waits
+            self._at_drop = (self.target_waits, self.write_seconds, time.monotonic())
 
     def _end_drop(self) -> None:
         """Room again: queue the gap record of the drop period (lock held)."""
@@ -185,7 +194,7 @@ class Recorder:
         assert self.dropping_since is not None
         why = (
             f"{self.path} did not take data fast enough"
-            if self.target_waits > self._waits_at_drop
+            if self.target_slow
             else "messages arrived faster than it can write them"
         )
         reason = (
@@ -224,11 +233,16 @@ class Recorder:
                 with self._lock:
                     batch, self._pending = self._pending, []
                     runs, self._runs = self._runs, [(0, self._label)]
+                lines: list[str] = []  # one write for up to CHUNK lines, whatever their servers
+                size = 0
                 for chunk, encode in _chunks(batch, runs):
-                    self._write(("\n".join(map(encode, chunk)) + "\n").encode("ascii"))
-                    size = _sizes(chunk)
-                    with self._lock:
-                        self._bytes -= size
+                    lines += map(encode, chunk)
+                    size += _sizes(chunk)
+                    if len(lines) >= CHUNK:
+                        self._write_lines(lines, size)
+                        lines, size = [], 0
+                if lines:
+                    self._write_lines(lines, size)
                 if closing:
                     return
                 if self._count < CHUNK:  # else a backlog: go on at once
@@ -240,6 +254,12 @@ class Recorder:
             self._stop(_reason(exc))
         finally:
             self._close_fd()
+
+    def _write_lines(self, lines: list[str], size: int) -> None:
+        """Write encoded lines whose entries held `size` payload bytes."""
+        self._write(("\n".join(lines) + "\n").encode("ascii"))
+        with self._lock:
+            self._bytes -= size
 
     def _write(self, data: bytes) -> None:
         """Write all of `data`, counting lines as they go out; raises _GaveUp when close()
@@ -253,10 +273,12 @@ class Recorder:
                 if time.monotonic() > self._deadline:
                     self._stop(self._left_behind())
                     raise _GaveUp
+                began = time.monotonic()
                 try:
                     n = os.write(fd, view[offset:])
                 except BlockingIOError:  # a pipe or a terminal whose reader is behind
                     n = 0
+                self.write_seconds += time.monotonic() - began
             if not n:
                 self.target_waits += 1
                 poller = select.poll()

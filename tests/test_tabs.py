@@ -103,6 +103,7 @@ async def test_one_server_has_no_tab_line_and_no_tab_keys(server) -> None:
         assert app.current == 0
         keys = {k for _, rows in app.help_sections() for k, _ in rows}
         assert not any("alt+" in k or "ctrl+pg" in k.lower() for k in keys), keys
+        assert not any(title.startswith("All view") for title, _ in app.help_sections())
 
 
 # -- the command line: several servers for the dashboard and tail ------------------------------
@@ -402,3 +403,45 @@ async def test_with_several_servers_r_in_a_tab_records_that_tab_to_a_file_of_its
         await async_wait_for(lambda: tab_line(app) == line)
         await pilot.press("r")
     assert app.recordings()[-1].path == str(path)
+
+
+async def test_the_all_view_keys_are_in_help_and_the_keymap_and_a_copy_gets_its_own_label(
+    server_factory, tmp_path, monkeypatch
+) -> None:
+    """With several servers help lists the all view's keys; the keymap can move them (the
+    hint names the key bound now); a server added twice gets a label of its own, so a
+    recording of several servers tells them apart."""
+    monkeypatch.chdir(tmp_path)
+    alpha, beta = server_factory("valkey"), server_factory("valkey")
+    app = two_servers(alpha.url, beta.url)
+    app.config.keymap = {"all.record": "R"}
+    app = RpsApp(app.config)
+    async with app.run_test(size=SIZE) as pilot:
+        await async_wait_for(lambda: all(d.is_mounted for d in app.dashboards))
+        sections = dict(app.help_sections())
+        rows = dict(sections["All view (the last tab)"])
+        assert "R" in rows and "record" in rows["R"].lower(), rows
+        await app.action_tab(2)
+        await async_wait_for(lambda: app.screen is app.all_view)
+        await pilot.press("R")
+        await async_wait_for(lambda: any("(R stops)" in str(n.message) for n in app._notifications))
+        await pilot.press("R")
+        await async_wait_for(lambda: app.several.recorder is None)
+        await app.add_tab(Connection(parse_url(alpha.url), [SUB], "alpha"))
+        assert [d.options.label for d in app.dashboards] == ["alpha", "beta", "alpha (2)"]
+        assert [label for label, _ in app.several.members][-1] == "alpha (2)"
+
+
+async def test_a_server_added_to_one_with_record_does_not_record_into_its_file(
+    server_factory, tmp_path
+) -> None:
+    """`--record FILE` with one server is that tab's; a tab added with `+` records (`r`) to a
+    file of its own, never beside it in FILE (unlabelled lines of two servers in one file)."""
+    alpha, beta = server_factory("valkey"), server_factory("valkey")
+    path = str(tmp_path / "one.ndjson")
+    app = RpsApp(AppConfig(settings=parse_url(alpha.url), subscriptions=[SUB], record_path=path))
+    async with app.run_test(size=SIZE):
+        await app.add_tab(Connection(parse_url(beta.url), [SUB], "beta"))
+        first, added = app.dashboards
+        assert first.recording.path == path and added.recording.path is None
+        assert app.all_recording.path is None  # the all view's `r`: a new file too

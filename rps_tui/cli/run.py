@@ -227,25 +227,30 @@ def _several_servers(options: Options) -> RpsApp:
     ]
     first, *more = tabs
     recorder = _open_recorder(options.record) if options.record else None
-    return RpsApp(
-        AppConfig(
-            settings=first.settings,
-            subscriptions=first.subscriptions,
-            history=options.history,
-            history_bytes=options.history_mb * MIB,
-            server_label=first.server_label,
-            note=first.note,
-            theme=options.theme,
-            keymap=options.keymap,
-            separators=options.separators,
-            saved_path=beside(chosen_path(options.config_path)),
-            label=first.label,
-            more=more,
-            record_path=options.record,
-            recorder=recorder,
-            connect=_connector(options),
+    try:
+        return RpsApp(
+            AppConfig(
+                settings=first.settings,
+                subscriptions=first.subscriptions,
+                history=options.history,
+                history_bytes=options.history_mb * MIB,
+                server_label=first.server_label,
+                note=first.note,
+                theme=options.theme,
+                keymap=options.keymap,
+                separators=options.separators,
+                saved_path=beside(chosen_path(options.config_path)),
+                label=first.label,
+                more=more,
+                record_path=options.record,
+                recorder=recorder,
+                connect=_connector(options),
+            )
         )
-    )
+    except BaseException:  # nothing else would close it or say what it wrote
+        if recorder is not None:
+            _close_recordings([recorder])
+        raise
 
 
 def _tab(target: Target, reached: Reached) -> Connection:

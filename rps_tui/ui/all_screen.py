@@ -5,7 +5,7 @@ It is one more tab (after the servers') and works as a pane does: the cursor, En
 the detail view (of that server's message, `d` diffing against the previous one on that
 channel), `/` filter, `m` decoder, `p` pause, `y`/`Y` copy; `i` asks which server to
 publish to and opens its tab with the publish box; `r` records every server to one file,
-each line naming its server (`core/recording/several.py`). What it shows follows each
+each line naming its server (`SeveralSessions`, core/session.py). What it shows follows each
 tab: select another subscription in a server's tab and the all view shows that one. It
 draws only while shown; its lines are the servers' own entries (`merged_model`).
 """

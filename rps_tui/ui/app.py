@@ -136,6 +136,7 @@ class RpsApp(App[int]):
             self.set_timer,
             config.record_path if several else None,
             keys=self.keys,
+            binding="all.record",
         )
         if several:
             self._join_recording()
@@ -175,7 +176,7 @@ class RpsApp(App[int]):
                 clock=config.clock,
                 monitor=config.monitor,
                 address_label=config.address_label,
-                record_path=self._tab_record_path,
+                record_path=self._tab_record_path if index == 0 else None,  # one file each
                 separators=config.separators,
                 saved_path=config.saved_path,
                 label=connection.label or connection.settings.node,
@@ -275,6 +276,12 @@ class RpsApp(App[int]):
         if not self._moded:
             self.add_mode(_mode(0), lambda d=self.dashboards[0]: d)
             self._moded = True
+        taken = {d.options.label for d in self.dashboards}
+        label = base = connection.label or connection.settings.node
+        copy = 2
+        while label in taken:  # a recording of several servers tells them apart by it
+            label, copy = f"{base} ({copy})", copy + 1
+        connection.label = label
         dashboard = self._dashboard(connection, n, tabs=self.tabs)
         self.dashboards.append(dashboard)
         self._join_recording()
@@ -339,6 +346,7 @@ class RpsApp(App[int]):
             self,
             self.config.keymap,
             offline=self.session.offline,
+            several=len(self.dashboards) > 1,
             hidden={
                 *self.dashboard.hidden_actions,
                 *(TAB_ACTIONS if len(self.dashboards) == 1 else ()),

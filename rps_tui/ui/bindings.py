@@ -10,6 +10,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from rps_tui.core.payload.decoders import DECODERS
+from rps_tui.ui.all_screen import ALL_BINDINGS
 from rps_tui.ui.browser import ChannelBrowser
 from rps_tui.ui.channel_tree import ChannelTreeView
 from rps_tui.ui.detail import DetailScreen
@@ -272,6 +273,7 @@ class HelpSection:
     bindings: Sequence[Binding]
     extra: Sequence[tuple[str, str]] = ()
     online: bool = False  # only with a server: left out while a recording is viewed
+    several: bool = False  # only with several servers (the all view)
 
 
 def help_sections(
@@ -280,6 +282,7 @@ def help_sections(
     *,
     offline: bool = False,
     hidden: Collection[str] = (),
+    several: bool = False,
 ) -> list[tuple[str, list[tuple[str, str]]]]:
     """Help, drawn from the binding tables, grouped by where each key works: (where,
     [(keys, what they do)]). Keys are as the keymap binds them; several keys of one action
@@ -287,7 +290,7 @@ def help_sections(
     what this connection cannot do (`hidden`: a Sentinel's port, no sentinels) always."""
     out, live = [], keys_of(app)
     for section in _sections():
-        if offline and section.online:
+        if (offline and section.online) or (section.several and not several):
             continue
         rows: dict[str, tuple[list[str], str]] = {}  # action -> (keys, description)
         for binding in section.bindings:
@@ -374,6 +377,12 @@ def _sections() -> list[HelpSection]:
             True,
         ),
         HelpSection("Keyspace helper (k)", KeyspaceScreen.BINDINGS, online=True),
+        HelpSection(
+            "All view (the last tab)",
+            [b for b in ALL_BINDINGS if b.action != "leave"],
+            [("⏎", "Detail view of that server's message")],
+            several=True,
+        ),
     ]
 
 

@@ -35,6 +35,7 @@ def _holders() -> dict[str, tuple[type | Sequence[Binding], ...]]:
     on every screen, a widget's only while it has the focus. The plot screen by its binding
     list: importing it loads the plotting library, which the start-up goes without."""
     from rps_tui.ui import (
+        all_screen,
         app,
         bindings,
         browser,
@@ -72,6 +73,7 @@ def _holders() -> dict[str, tuple[type | Sequence[Binding], ...]]:
         "the saved messages": (*base, saved_picker.SavedPicker),
         "the repeat dialog": (*base, repeat.RepeatScreen),
         "the message editor": (*base, bindings.EDITOR_BINDINGS),
+        "the all view": (*base, all_screen.AllScreen, message_pane.MessagePane),
     }
 
 

@@ -33,6 +33,7 @@ class RecordingControl:
         set_timer: Callable[[float, Callable[[], None]], Timer],
         path: str | None = None,
         keys: Callable[[str], str] | None = None,  # binding id -> the key bound now
+        binding: str = "record",  # the id of the key that toggles it (the all view's own)
     ) -> None:
         self.session = session
         self.notify = notify
@@ -40,6 +41,7 @@ class RecordingControl:
         self.path = path  # --record's path; else each recording gets a new timestamped file
         self._warned = False  # said that the target falls behind
         self.keys = keys or (lambda binding_id: binding_id)
+        self.binding = binding
 
     def toggle(self) -> None:
         """Start recording (to --record's path, else a new timestamped file), or stop."""
@@ -62,7 +64,7 @@ class RecordingControl:
         self.session.record(recorder)
         self._warned = False
         doing = "appending to" if appending else "recording to"
-        self.notify(f"{doing} {path} ({self.keys('record')} stops)", markup=False)
+        self.notify(f"{doing} {path} ({self.keys(self.binding)} stops)", markup=False)
 
     @property
     def lines(self) -> int | None:

@@ -316,8 +316,9 @@ class ClusterEngine(Links):
             gap = Gap(f"{reason}, {current} → {owner.name}", max(0.0, now - since))
             with self.store.lock:
                 self.store.mark_gap(gap, now, {sub})
-                if self._sink is not None:
-                    self._sink([[None, gap, now]])
+                sink = self._sink  # once: a recording stopped meanwhile sets it to None
+                if sink is not None:
+                    sink([[None, gap, now]])
             moves.setdefault((current, owner.name), []).append(sub.name)
         for (old_name, new_name), names in moves.items():
             shown = ", ".join(repr(n) for n in names[:3]) + (" ..." if len(names) > 3 else "")

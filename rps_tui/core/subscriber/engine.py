@@ -334,8 +334,9 @@ class Engine:
         gap = Gap(self._lost_reason, max(0.0, now - self.lost_since), self._discarded)
         self.lost_since, self._seen = None, (None, None)  # the old connection's buffer
         self.store.mark_gap(gap, now, set(self._wanted))
-        if self.sink is not None:
-            self.sink([[None, gap, now]])
+        sink = self.sink  # once: a recording stopped meanwhile sets it to None
+        if sink is not None:
+            sink([[None, gap, now]])
         self._event("warning", f"reconnected after {gap.seconds:.1f} s ({gap.reason})")
 
     def _drain_old(self) -> None:

@@ -119,8 +119,9 @@ class Intake:
         states: dict[bytes, SubscriptionState],
         single: SubscriptionState | None,
     ) -> None:
-        if self.sink is not None:  # entries of its own: the history keeps the replies
-            self.sink(list(map(list.__add__, batch, repeat([now]))))
+        sink = self.sink  # read once: a recording stopped meanwhile sets it to None
+        if sink is not None:  # entries of its own: the history keeps the replies
+            sink(list(map(list.__add__, batch, repeat([now]))))
         self.store.total += len(batch)
         uniform = self.tally.add(map(channel_of, batch), sizes, now)
         if single is not None:
